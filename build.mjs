@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// build.mjs — builds the RunCVM package tree under dist/opt/runcvm.
+//
+//   node build.mjs                 everything: role bundles + the package (binaries, kernels, native)
+//   node build.mjs --scripts-only  just the role bundles (fast; what unit/bench work needs)
+//
+// Stage 1 (here): one esbuild bundle per scripts/<role>.ts, written to
+// dist/opt/runcvm/scripts/runcvm-<role>: unminified and readable (users edit installed scripts in
+// place), a banner naming the source, and a first line that runs it with the Node we ship.
+// Stage 2 (build/package.ts, bundled on the fly and imported): the rest of the tree.
+//
+// Env: RUNCVM_BUILD_CACHE (default .cache/) holds downloads and rebuilt binaries between runs.
+import { build } from 'esbuild'
+import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const repo = dirname(fileURLToPath(import.meta.url))
+export const OUT = join(repo, 'dist', 'opt', 'runcvm')
+
+// Host-side roles run from /opt/runcvm with the bundled loader named explicitly (their PT_INTERP
+// points at the /.runcvm/guest path, which does not exist on the host). Container/VM roles run
+// from the read-only mount at /.runcvm/guest, where the bundled node's own PT_INTERP resolves.
+const HOST_ROLES = new Set(['runtime', 'install-runtime'])
+const SHEBANG = {
+  host: '#!/opt/runcvm/lib/ld-linux-x86-64.so.2 /opt/runcvm/usr/bin/node',
+  guest: '#!/.runcvm/guest/usr/bin/node',
+}
+
+// Size budgets (bytes). The runtime is exec'd by containerd for every runc verb, so it must stay
+// small and must not pull in zx (STYLE §10: zx/core ≈ +15-35 ms, full zx ≈ +65-210 ms per start).
+const BUDGET = { runtime: 64 * 1024, default: 400 * 1024 }
+
+// Node 24 is what we ship (process.execve needs >= 22.15).
+const NODE_TARGET = 'node24'
+
+async function bundleScripts() {
+  const dir = join(OUT, 'scripts')
+  mkdirSync(dir, { recursive: true })
+  const roles = readdirSync(join(repo, 'scripts')).filter(f => f.endsWith('.ts')).map(f => basename(f, '.ts')).sort()
+  let failed = false
+  for (const role of roles) {
+    const outfile = join(dir, `runcvm-${role}`)
+    const result = await build({
+      entryPoints: [join(repo, 'scripts', `${role}.ts`)],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: NODE_TARGET,
+      minify: false,
+      keepNames: true,
+      legalComments: 'inline',
+      metafile: true,
+      logLevel: 'warning',
+      banner: {
+        js: [
+          HOST_ROLES.has(role) ? SHEBANG.host : SHEBANG.guest,
+          `// runcvm-${role}: built from scripts/${role}.ts by build.mjs (esbuild, not minified).`,
+          '// Edit in place if you must; the source of truth is the RunCVM-TS repository.',
+          // Bundled CommonJS deps (minimist) may call require(); give ESM output one.
+          "import { createRequire as __runcvmCreateRequire } from 'node:module'; const require = __runcvmCreateRequire(import.meta.url);",
+        ].join('\n'),
+      },
+    })
+    chmodSync(outfile, 0o755)
+    const size = statSync(outfile).size
+    const budget = BUDGET[role] ?? BUDGET.default
+    const inputs = Object.keys(result.metafile.inputs)
+    const hasZx = inputs.some(p => p.includes('node_modules/zx/'))
+    const flag = size > budget ? `  OVER BUDGET (${budget} B)` : ''
+    console.log(`  scripts/runcvm-${role.padEnd(16)} ${String(size).padStart(8)} B${hasZx ? '  (zx)' : ''}${flag}`)
+    if (size > budget) failed = true
+    if (role === 'runtime' && hasZx) {
+      console.error('  runcvm-runtime must not import zx (hot path)')
+      failed = true
+    }
+    writeFileSync(join(repo, 'dist', `meta-${role}.json`), JSON.stringify(result.metafile))
+  }
+  if (failed) throw new Error('bundle size budget exceeded')
+}
+
+async function main() {
+  const args = new Set(process.argv.slice(2))
+  console.log('build: role bundles')
+  await bundleScripts()
+  if (args.has('--scripts-only')) return
+  // Stage 2 lives in TypeScript; bundle it for this (system) Node and run it.
+  const pkgEntry = join(repo, 'build', 'package.ts')
+  const tmp = join(repo, 'dist', '.build-package.mjs')
+  await build({ entryPoints: [pkgEntry], outfile: tmp, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' })
+  const { buildPackage } = await import(tmp)
+  await buildPackage({ repo, out: OUT, args: [...args] })
+}
+
+main().catch(e => {
+  console.error(`build failed: ${e?.stack ?? e}`)
+  process.exit(1)
+})
