@@ -1,0 +1,84 @@
+// The create/exec edges: read the JSON once, gather what the pure rewrite needs (settings, kernel
+// probe), rewrite, and write the file once, atomically, only on success. Any error leaves the file
+// byte-identical. Loaded lazily by scripts/runtime.ts, so pass-through verbs never evaluate it.
+import { statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { SpecError } from '../errors.js'
+import { readJson, writeJsonAtomic } from '../fsx.js'
+import { probeKernels, selectKernel } from '../kernel.js'
+import { createLogger, type Logger } from '../log.js'
+import { GUEST_KERNELS, VM_MOUNTPOINT } from '../paths.js'
+import { envOf, parseSettings } from '../settings.js'
+import { rewriteCreateConfig, type SeccompMode } from './rewrite-create.js'
+import { rewriteExecProcess } from './rewrite-exec.js'
+import type { Process, Spec } from './spec.js'
+
+export interface RunOpts {
+  /** The host package root (normally /opt/runcvm). */
+  hostRoot: string
+  /** The runtime's full argv, for the debug log. */
+  argv?: readonly string[]
+  pid?: number
+  logDir?: string
+  seccomp?: SeccompMode
+}
+
+function modeOf(file: string): number {
+  try { return statSync(file).mode & 0o7777 } catch { return 0o644 }
+}
+
+function withLog<T>(log: Logger, f: () => T): T {
+  try {
+    return f()
+  } catch (e) {
+    log.log(`RunCVM: Error: ${(e as Error).message}`)
+    throw e
+  }
+}
+
+/** `runc create --bundle <bundle>`: rewrite <bundle>/config.json. */
+export function runCreate(bundle: string, o: RunOpts): void {
+  const file = join(bundle, 'config.json')
+  const spec = readJson<Spec>(file)
+  if (!spec || typeof spec !== 'object' || !spec.process || typeof spec.root?.path !== 'string') {
+    throw new SpecError(`${file} has no process or root.path`)
+  }
+  const env = envOf(spec.process.env)
+  const log = createLogger(env.RUNCVM_RUNTIME_DEBUG === '1', o.pid, o.logDir)
+  withLog(log, () => {
+    log.log(`Command line: ${JSON.stringify(o.argv ?? [])}`)
+    log.saveJson('config.json', 1, spec)
+    const settings = parseSettings(env)
+    // runtime-spec: root.path may be relative to the bundle.
+    const rootPath = resolve(bundle, spec.root.path)
+    log.log(`Command: create bundle=${bundle} root=${rootPath}`)
+    const hostKernels = join(o.hostRoot, 'kernels')
+    const probe = probeKernels(rootPath, hostKernels, settings.RUNCVM_KERNEL || undefined)
+    const kernel = selectKernel(
+      { kernel: settings.RUNCVM_KERNEL, mountLibModules: settings.RUNCVM_KERNEL_MOUNT_LIB_MODULES },
+      probe,
+      { hostKernels, guestKernels: GUEST_KERNELS, vmMount: VM_MOUNTPOINT },
+    )
+    log.log(`kernel probe=${JSON.stringify(probe)} choice=${JSON.stringify(kernel)}`)
+    const out = rewriteCreateConfig(spec, { settings, kernel, hostRoot: o.hostRoot, rootPath, seccomp: o.seccomp })
+    writeJsonAtomic(file, out, modeOf(file))
+    log.saveJson('config.json', 2, out)
+    log.log('--- LOG ENDS ---')
+  })
+}
+
+/** `runc exec --process <file>`: rewrite the process.json. */
+export function runExec(file: string, o: RunOpts): void {
+  const proc = readJson<Process>(file)
+  if (!proc || typeof proc !== 'object') throw new SpecError(`${file} is not a process object`)
+  const log = createLogger(envOf(proc.env).RUNCVM_RUNTIME_DEBUG === '1', o.pid, o.logDir)
+  withLog(log, () => {
+    log.log(`Command line: ${JSON.stringify(o.argv ?? [])}`)
+    log.log(`Command: exec process=${file}`)
+    log.saveJson('process.json', 1, proc)
+    const out = rewriteExecProcess(proc)
+    writeJsonAtomic(file, out, modeOf(file))
+    log.saveJson('process.json', 2, out)
+    log.log('--- LOG ENDS ---')
+  })
+}

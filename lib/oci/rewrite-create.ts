@@ -1,0 +1,197 @@
+// rewriteCreateConfig(spec, opts) => spec: the bundle config.json rewrite done at `runc create`
+// (upstream runcvm-runtime, "create" branch). Pure: no I/O, never mutates its input. The edge that
+// reads/writes the file and probes kernels is lib/oci/bundle.ts.
+import { ConfigError, SpecError } from '../errors.js'
+import type { KernelChoice } from '../kernel.js'
+import { CTR_ENTRYPOINT, RUNCVM_GUEST, VM_MOUNTPOINT } from '../paths.js'
+import { envOf, type RunCvmSettings } from '../settings.js'
+import { deviceNode, deviceRule, nodeKey, ruleKey, vmDevices } from './devices.js'
+import {
+  isDevPath, isDisksPath, modulesBind, packageBind, runTmpfs, shmTmpfs, stateTmpfs, tmpfsFstabLine, vmRootRbind,
+} from './mounts.js'
+import type { Mount, SeccompSyscall, Spec } from './spec.js'
+
+/** argv[0] values Docker (/sbin/docker-init) and Podman (/dev/init) use for `--init`. */
+export const INIT_PATHS: readonly string[] = ['/sbin/docker-init', '/dev/init']
+
+/** VM memory when the container has no memory limit and RUNCVM_MEM_SIZE is unset (MiB). */
+export const MEM_SIZE_DEFAULT_MIB = 512
+/**
+ * Added to the VM's memory for the container's cgroup limit (MiB): QEMU, virtiofsd, dnsmasq and
+ * the rest of the container's own footprint. Upstream: 128 MiB minimum, 256 MiB recommended.
+ */
+export const CONTAINER_MEM_OVERHEAD_MIB = 256
+
+/** Docker's `--cpus` sets cpu.period to 100000 µs, so quota/100000 is the CPU count. */
+export const CPU_PERIOD_US = 100000
+
+/**
+ * Capabilities added to bounding, effective and permitted. Docker already grants some of these;
+ * Podman grants none: NET_ADMIN (bridge/tap/iptables), NET_RAW (dnsmasq, ARP), MKNOD (device
+ * nodes), AUDIT_WRITE (dropbear logins).
+ */
+export const EXTRA_CAPS: readonly string[] = ['CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_MKNOD', 'CAP_AUDIT_WRITE']
+export const CAP_SETS = ['bounding', 'effective', 'permitted'] as const
+
+/**
+ * Seccomp handling. 'relax' keeps the engine's profile (Docker's default) and appends one allow
+ * rule (SECCOMP_ALLOW); 'remove' deletes linux.seccomp like upstream does (`seccomp=unconfined`).
+ * Switch here if the relaxed profile proves too tight in a real boot.
+ */
+export type SeccompMode = 'relax' | 'remove'
+export const SECCOMP_MODE: SeccompMode = 'relax'
+
+/**
+ * CLONE_NEW* flags (NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET, the mask Docker's own
+ * clone rule uses) plus CLONE_NEWTIME (0x80).
+ */
+export const CLONE_NEW_MASK = 0x7e020000 + 0x80
+
+/**
+ * The one syscall Docker's default profile denies (it is only allowed with CAP_SYS_ADMIN) that
+ * the container side needs: virtiofsd calls unshare(CLONE_FS) in its worker threads so each can
+ * fchdir() on its own (DESIGN §4: "Docker's default seccomp kills virtiofsd"). Allowed only when
+ * no namespace flag is set (SCMP_CMP_MASKED_EQ: flags & CLONE_NEW_MASK == 0), so an unprivileged
+ * user namespace, the reason Docker blocks unshare, stays blocked. virtiofsd runs with
+ * `-o sandbox=chroot`, so the mount/pivot_root/umount2 calls of its namespace sandbox are never
+ * made; QEMU's needs (ioctl, memfd_create, io_uring_*, mlock, eventfd...) are all allowed already.
+ */
+export const SECCOMP_ALLOW: SeccompSyscall = {
+  names: ['unshare'],
+  action: 'SCMP_ACT_ALLOW',
+  args: [{ index: 0, value: CLONE_NEW_MASK, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }],
+}
+
+export interface CreateOpts {
+  settings: RunCvmSettings
+  kernel: KernelChoice
+  /** The package root on the host (bind source for RUNCVM_GUEST). */
+  hostRoot: string
+  /** Absolute path of the container root (root.path resolved against the bundle). */
+  rootPath: string
+  seccomp?: SeccompMode
+}
+
+/** Parse RUNCVM_MEM_SIZE (`<n>`, `<n>M`, `<n>G`; MiB when no unit) to MiB. */
+export function parseMemSize(raw: string): number {
+  const m = /^([1-9]\d*)([mMgG]?)$/.exec(raw)
+  if (!m) throw new ConfigError(`RUNCVM_MEM_SIZE '${raw}' invalid, must be a size like 512M or 1G`)
+  return Number(m[1]) * (m[2].toLowerCase() === 'g' ? 1024 : 1)
+}
+
+/** VM memory in MiB: the container memory limit, else RUNCVM_MEM_SIZE, else the default. */
+export function vmMemoryMiB(spec: Spec, userSize: string | undefined): number {
+  const limit = spec.linux?.resources?.memory?.limit
+  if (typeof limit === 'number' && limit > 0) return Math.floor(limit / 1024 / 1024)
+  // Differs from runcvm-runtime: upstream ignores a user RUNCVM_MEM_SIZE at create and always
+  // writes the default next to it.
+  if (userSize) return parseMemSize(userSize)
+  return MEM_SIZE_DEFAULT_MIB
+}
+
+/** `<uid>:<gid>:<gid>,<gid>...` as runcvm-ctr-entrypoint and runcvm-ctr-exec expect it. */
+export const uidGidOf = (u: { uid: number; gid: number; additionalGids?: number[] }): string =>
+  `${u.uid}:${u.gid}:${(u.additionalGids ?? []).join(',')}`
+
+/** Set NAME=value in an OCI env list: drop every earlier NAME= entry, append the new one. */
+export function setEnv(env: readonly string[], name: string, value: string): string[] {
+  return [...env.filter(kv => !kv.startsWith(`${name}=`)), `${name}=${value}`]
+}
+
+function union<T>(base: readonly T[], extra: readonly T[], key: (x: T) => string = String): T[] {
+  const seen = new Set(base.map(key))
+  const out = [...base]
+  for (const x of extra) if (!seen.has(key(x))) { seen.add(key(x)); out.push(x) }
+  return out
+}
+
+export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
+  if (!spec || typeof spec !== 'object' || !spec.process || !spec.root) {
+    throw new SpecError('config.json has no process or root')
+  }
+  const out = structuredClone(spec)
+  const proc = out.process
+  const s = o.settings
+  const vm = VM_MOUNTPOINT
+  const oldEnv = proc.env ?? []
+  const vars: [string, string][] = [['RUNCVM_GUEST', RUNCVM_GUEST]]
+  let mounts: Mount[] = [...(out.mounts ?? [])]
+
+  // Entrypoint. With --init, args are [<init>, '--', cmd...]: replace the engine's init (and its
+  // mount) with our entrypoint, which then runs RunCVM's init in the VM. Otherwise prepend it; it
+  // works out for itself whether the original entrypoint is an init.
+  const args = proc.args ?? []
+  if (INIT_PATHS.includes(args[0])) {
+    mounts = mounts.filter(m => m.destination !== args[0])
+    // Differs from runcvm-runtime: the second argument is dropped only when it is `--`.
+    proc.args = [CTR_ENTRYPOINT, ...args.slice(args[1] === '--' ? 2 : 1)]
+    vars.push(['RUNCVM_INIT', '1'])
+  } else {
+    proc.args = [CTR_ENTRYPOINT, ...args]
+  }
+
+  // HOME unset by image and `docker run` means the entrypoint must set it to the user's home
+  // directory (moby#2968; see runcvm-ctr-entrypoint).
+  vars.push(['RUNCVM_HAS_HOME', envOf(oldEnv).HOME ? '1' : '0'])
+
+  // QEMU and virtiofsd must run as root; the requested user travels in the env.
+  vars.push(['RUNCVM_UIDGID', uidGidOf(proc.user)])
+  proc.user = { uid: 0, gid: 0 }
+
+  const quota = out.linux?.resources?.cpu?.quota
+  vars.push(['RUNCVM_CPUS', String(typeof quota === 'number' && quota > 0 ? Math.floor(quota / CPU_PERIOD_US) : 0)])
+
+  vars.push(['RUNCVM_VM_MOUNTPOINT', vm])
+
+  // tmpfs mounts outside /dev are mounted by the VM itself (from fstab lines), not the container.
+  const isVmTmpfs = (m: Mount) => m.type === 'tmpfs' && !isDevPath(m.destination)
+  // Differs from runcvm-runtime: every such tmpfs becomes a line (upstream kept only the first).
+  vars.push(['RUNCVM_TMPFS', mounts.filter(isVmTmpfs).map(tmpfsFstabLine).join('\n')])
+  mounts = mounts.filter(m => !isVmTmpfs(m))
+
+  // Binds/volumes move under /vm so the VM sees them at their intended path, except at or below
+  // /disks, which is reserved for disk backing files the container itself uses.
+  mounts = mounts.map(m => m.type === 'bind' && !isDisksPath(m.destination) ? { ...m, destination: vm + m.destination } : m)
+
+  // VM memory: /dev/shm holds the guest RAM file, so it must be as large as the VM's memory
+  // (with RUNCVM_HUGETLB=1 memory comes from memfd+hugetlb, and --shm-size applies).
+  const memMiB = vmMemoryMiB(spec, envOf(oldEnv).RUNCVM_MEM_SIZE)
+  vars.push(['RUNCVM_MEM_SIZE', `${memMiB}M`])
+  if (!s.RUNCVM_HUGETLB) mounts = mounts.map(m => m.destination === '/dev/shm' ? shmTmpfs(memMiB) : m)
+
+  // Order matters: /.runcvm, then the package inside it, then the /vm rbind (which carries those
+  // two and nothing after it), then the original mounts, the kernel modules, and /run last.
+  const k = o.kernel
+  out.mounts = [
+    stateTmpfs(),
+    packageBind(o.hostRoot, RUNCVM_GUEST),
+    vmRootRbind(o.rootPath, vm),
+    ...mounts,
+    ...(k.modules ? [modulesBind(k.modules.source, k.modules.destination)] : []),
+    runTmpfs(),
+  ]
+  vars.push(['RUNCVM_KERNEL_PATH', k.kernelPath], ['RUNCVM_KERNEL_INITRAMFS_PATH', k.initramfsPath], ['RUNCVM_KERNEL_ROOT', k.root])
+
+  // Devices: /dev/kvm and /dev/net/tun (+ /dev/vhost-net), as nodes and as cgroup rules.
+  const linux = (out.linux ??= {})
+  const res = (linux.resources ??= {})
+  const devs = vmDevices(s.RUNCVM_QEMU_NET_VHOST)
+  linux.devices = union(linux.devices ?? [], devs.map(deviceNode), nodeKey)
+  res.devices = union(res.devices ?? [], devs.map(deviceRule), ruleKey)
+
+  if ((o.seccomp ?? SECCOMP_MODE) === 'remove') delete linux.seccomp
+  else if (linux.seccomp) linux.seccomp.syscalls = [...(linux.seccomp.syscalls ?? []), SECCOMP_ALLOW]
+
+  res.memory = { ...res.memory, limit: (memMiB + CONTAINER_MEM_OVERHEAD_MIB) * 1024 * 1024 }
+
+  // Differs from runcvm-runtime: upstream's loop only grew `bounding` (its jq ignored the loop
+  // variable); we grow all three sets, so the caps do not depend on uid 0 regaining them at execve.
+  const caps = (proc.capabilities ??= {})
+  const extra = s.RUNCVM_SYS_ADMIN ? [...EXTRA_CAPS, 'CAP_SYS_ADMIN'] : EXTRA_CAPS
+  for (const set of CAP_SETS) caps[set] = union(caps[set] ?? [], extra)
+
+  let env = oldEnv
+  for (const [name, value] of vars) env = setEnv(env, name, value)
+  proc.env = env
+  return out
+}

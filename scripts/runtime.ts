@@ -1,0 +1,41 @@
+// runcvm-runtime: the OCI runtime dockerd/containerd call exactly like runc
+// (`dockerd --add-runtime runcvm=/opt/runcvm/scripts/runcvm-runtime`). Port of upstream
+// runcvm-runtime.
+//
+// - `create`: rewrite the bundle's config.json so the container boots a VM (lib/oci/bundle.ts).
+// - `exec`:   rewrite the --process JSON so the command runs in the VM.
+// - anything else: straight to runc. runc's argv is always passed on unchanged, and we hand over
+//   with execve (same PID, no Node left behind).
+//
+// HOT PATH (every start/state/kill/delete): no zx; the create/exec code is imported lazily.
+//
+// Environment of this process (i.e. dockerd's, not the container's):
+//   RUNCVM_RUNC       path of the real runc (default: search, see lib/runc.ts)
+//   RUNCVM_HOST_ROOT  TEST/BENCH ONLY: package root to use instead of /opt/runcvm (kernels dir and
+//                     the bind source of /.runcvm/guest). Never set it in production.
+// Container settings (RUNCVM_KERNEL, RUNCVM_RUNTIME_DEBUG, ...) come from config.json's env.
+import { RUNCVM_HOST } from '../lib/paths.js'
+import { execve, reportAndExit } from '../lib/proc.js'
+import { findRunc } from '../lib/runc.js'
+import { parseCreateArgs, parseExecArgs, parseRuncArgv } from '../lib/oci/runc-argv.js'
+
+async function main(): Promise<never> {
+  const argv = process.argv.slice(2)
+  const runc = findRunc(process.env) // before any rewrite: no runc, no change
+  const { command, rest } = parseRuncArgv(argv)
+  if (command === 'create' || command === 'exec') {
+    const { runCreate, runExec } = await import('../lib/oci/bundle.js')
+    const opts = { hostRoot: process.env.RUNCVM_HOST_ROOT || RUNCVM_HOST, argv: process.argv }
+    if (command === 'create') {
+      // runc's default bundle is the current directory.
+      runCreate(parseCreateArgs(rest).bundle ?? process.cwd(), opts)
+    } else {
+      // Without --process the command is on runc's argv; Docker always uses --process.
+      const { processFile } = parseExecArgs(rest)
+      if (processFile) runExec(processFile, opts)
+    }
+  }
+  return execve(runc, [runc, ...argv])
+}
+
+main().catch(reportAndExit)
