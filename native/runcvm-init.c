@@ -1,0 +1,631 @@
+/*
+ * runcvm-init: a small PID-1 supervisor for RunCVM containers and VMs.
+ *
+ * Written for RunCVM-TS in the spirit of Yelp's dumb-init (signal proxy + zombie reaper), with
+ * the twists RunCVM needs. Three modes:
+ *
+ *   default    container PID 1. Runs the command (normally runcvm-ctr-qemu) in its own session,
+ *              forwards signals to its process group, except SIGTERM, which instead starts the
+ *              shutdown program (ACPI power-down of the VM); when the command ends with status S,
+ *              execs the exit program with argv [prog, "S"] (it turns QEMU's status back into
+ *              the entrypoint's).
+ *   --no-fork  only give the command a session and a controlling tty, apply the ids/cwd, exec.
+ *   --vm       VM PID 1 supervisor around the user's entrypoint: reaps orphans, stops gracefully
+ *              on SIGTERM/SIGINT/SIGUSR1/SIGUSR2/SIGPWR or a "stop" line on a virtio-serial
+ *              port, records the entrypoint's status in --exit-file and powers the VM off.
+ *
+ * Usage: runcvm-init [-v] [--no-fork] [--vm] [--exit-file FILE] [--control-port NAME]
+ *                    [--uid N] [--gid N] [--groups a,b,c] [--cwd DIR]
+ *                    [--on-term PATH] [--on-exit PATH] [--] command [args...]
+ *
+ * Test-only: --no-poweroff (with --vm) skips reboot(2) and exits with the status instead.
+ * Whatever the flag, --vm never signals "every process" (kill(-1)) unless it really is PID 1.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Defaults: the container roles, as seen from inside the container (package mounted ro). */
+#define DEFAULT_ON_TERM "/.runcvm/guest/scripts/runcvm-ctr-shutdown"
+#define DEFAULT_ON_EXIT "/.runcvm/guest/scripts/runcvm-ctr-exit"
+
+/* --vm: how long the workload gets between SIGTERM and SIGKILL on a graceful stop (docker stop
+ * itself waits 10 s by default before killing the container, so stay below that). */
+#define STOP_GRACE_MS 8000
+/* --vm: how long leftover processes get after the main command ended, before SIGKILL. */
+#define REAP_GRACE_MS 2000
+/* --vm: retry interval for the control port after the host side hung up. */
+#define PORT_RETRY_MS 1000
+
+#define MAX_GROUPS 256
+
+struct opts {
+    int verbose;
+    int no_fork;
+    int vm;
+    int no_poweroff;
+    const char *exit_file;
+    const char *control_port;
+    int have_uid, have_gid, have_groups;
+    uid_t uid;
+    gid_t gid;
+    gid_t groups[MAX_GROUPS];
+    size_t ngroups;
+    const char *cwd;
+    const char *on_term;
+    const char *on_exit;
+    char **argv;
+};
+
+static struct opts o;
+
+static void debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void debug(const char *fmt, ...)
+{
+    if (!o.verbose)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("[runcvm-init] ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void err(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("runcvm-init: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "Usage: runcvm-init [-v] [--no-fork] [--vm] [--exit-file FILE] [--control-port NAME]\n"
+        "                   [--uid N] [--gid N] [--groups a,b,c] [--cwd DIR]\n"
+        "                   [--on-term PATH] [--on-exit PATH] [--] command [args...]\n"
+        "\n"
+        "  (default)           supervise as container PID 1: forward signals, SIGTERM runs\n"
+        "                      --on-term (" DEFAULT_ON_TERM "),\n"
+        "                      exit status S is passed to --on-exit (" DEFAULT_ON_EXIT ")\n"
+        "  --no-fork           set up session + controlling tty, ids and cwd, then exec\n"
+        "  --vm                VM PID 1: reap, graceful stop, write --exit-file, power off\n"
+        "  --control-port NAME virtio-serial port name to read \"stop\" lines from (--vm)\n"
+        "  -v                  debug output on stderr\n");
+}
+
+static int parse_id(const char *s, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || !*s || *end || v > UINT_MAX - 1)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void parse_args(int argc, char **argv)
+{
+    enum { O_NOFORK = 256, O_VM, O_EXITFILE, O_PORT, O_UID, O_GID, O_GROUPS, O_CWD, O_TERM, O_EXIT, O_NOPOWER };
+    static const struct option longopts[] = {
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { "no-fork", no_argument, NULL, O_NOFORK },
+        { "vm", no_argument, NULL, O_VM },
+        { "exit-file", required_argument, NULL, O_EXITFILE },
+        { "control-port", required_argument, NULL, O_PORT },
+        { "uid", required_argument, NULL, O_UID },
+        { "gid", required_argument, NULL, O_GID },
+        { "groups", required_argument, NULL, O_GROUPS },
+        { "cwd", required_argument, NULL, O_CWD },
+        { "on-term", required_argument, NULL, O_TERM },
+        { "on-exit", required_argument, NULL, O_EXIT },
+        { "no-poweroff", no_argument, NULL, O_NOPOWER },
+        { NULL, 0, NULL, 0 },
+    };
+    unsigned long v;
+    int c;
+
+    o.on_term = DEFAULT_ON_TERM;
+    o.on_exit = DEFAULT_ON_EXIT;
+    /* '+': stop at the first non-option, so the command's own flags are left alone. */
+    while ((c = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'v': o.verbose = 1; break;
+        case 'h': usage(stdout); exit(0);
+        case O_NOFORK: o.no_fork = 1; break;
+        case O_VM: o.vm = 1; break;
+        case O_EXITFILE: o.exit_file = optarg; break;
+        case O_PORT: o.control_port = optarg; break;
+        case O_UID:
+            if (parse_id(optarg, &v)) { err("invalid --uid '%s'", optarg); exit(2); }
+            o.uid = (uid_t)v; o.have_uid = 1; break;
+        case O_GID:
+            if (parse_id(optarg, &v)) { err("invalid --gid '%s'", optarg); exit(2); }
+            o.gid = (gid_t)v; o.have_gid = 1; break;
+        case O_GROUPS: {
+            /* Comma-separated numeric gids; an empty string means "no supplementary groups". */
+            char *copy = strdup(optarg), *save = NULL, *tok;
+            if (!copy) { err("out of memory"); exit(2); }
+            o.ngroups = 0;
+            for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                if (o.ngroups == MAX_GROUPS || parse_id(tok, &v)) {
+                    err("invalid --groups '%s'", optarg);
+                    exit(2);
+                }
+                o.groups[o.ngroups++] = (gid_t)v;
+            }
+            free(copy);
+            o.have_groups = 1;
+            break;
+        }
+        case O_CWD: o.cwd = optarg; break;
+        case O_TERM: o.on_term = optarg; break;
+        case O_EXIT: o.on_exit = optarg; break;
+        case O_NOPOWER: o.no_poweroff = 1; break;
+        default: usage(stderr); exit(2);
+        }
+    }
+    if (o.vm && o.no_fork) {
+        err("--vm and --no-fork are mutually exclusive");
+        exit(2);
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        exit(2);
+    }
+    o.argv = &argv[optind];
+}
+
+/* ---- time ---- */
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int status_of(int wstatus)
+{
+    if (WIFEXITED(wstatus))
+        return WEXITSTATUS(wstatus);
+    if (WIFSIGNALED(wstatus))
+        return 128 + WTERMSIG(wstatus);
+    return 255;
+}
+
+/* ---- the workload side of fork() (and all of --no-fork) ---- */
+
+/* New session; take stdin as controlling tty if it is one (job control, ^C, window size). */
+static void become_session_leader(void)
+{
+    if (setsid() < 0)
+        debug("setsid: %s", strerror(errno));
+    if (isatty(STDIN_FILENO) && ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)
+        debug("TIOCSCTTY on stdin: %s", strerror(errno));
+}
+
+/* Order matters: supplementary groups and gid can only be changed while still root. */
+static void drop_ids(void)
+{
+    if (o.have_groups && setgroups(o.ngroups, o.groups) < 0) {
+        err("setgroups: %s", strerror(errno));
+        _exit(126);
+    }
+    if (o.have_gid && setgid(o.gid) < 0) {
+        err("setgid(%u): %s", (unsigned)o.gid, strerror(errno));
+        _exit(126);
+    }
+    if (o.have_uid && setuid(o.uid) < 0) {
+        err("setuid(%u): %s", (unsigned)o.uid, strerror(errno));
+        _exit(126);
+    }
+}
+
+/* Become the workload. Exit codes follow runc: 126 cannot run, 127 not found. */
+static void exec_workload(void)
+{
+    become_session_leader();
+    drop_ids();
+    if (o.cwd && chdir(o.cwd) < 0) {
+        /* Same wording as runc, so users see one message whatever the runtime. */
+        err("chdir to cwd (\"%s\") set in config.json failed: %s", o.cwd, strerror(errno));
+        _exit(126);
+    }
+    execvp(o.argv[0], o.argv);
+    int e = errno;
+    err("exec %s failed: %s", o.argv[0], strerror(e));
+    _exit(e == ENOENT ? 127 : 126);
+}
+
+static pid_t fork_workload(const sigset_t *restore)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        err("fork: %s", strerror(errno));
+        exit(1);
+    }
+    if (pid == 0) {
+        sigprocmask(SIG_SETMASK, restore, NULL);
+        exec_workload();
+    }
+    debug("started %s as pid %d", o.argv[0], (int)pid);
+    return pid;
+}
+
+/* Signal the child's process group (it is a session leader, so pgid == pid); fall back to the
+ * process itself if the group is gone (e.g. it changed its own group). */
+static void forward(pid_t child, int sig)
+{
+    if (kill(-child, sig) < 0 && kill(child, sig) < 0)
+        debug("forwarding signal %d to %d: %s", sig, (int)child, strerror(errno));
+    else
+        debug("forwarded signal %d to group %d", sig, (int)child);
+}
+
+/* ---- default mode: container PID 1 ---- */
+
+static void spawn_shutdown(const sigset_t *restore)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        err("fork for %s: %s", o.on_term, strerror(errno));
+        return;
+    }
+    if (pid == 0) {
+        sigprocmask(SIG_SETMASK, restore, NULL);
+        char *argv[] = { (char *)o.on_term, NULL };
+        execv(o.on_term, argv);
+        err("cannot run shutdown program %s: %s", o.on_term, strerror(errno));
+        _exit(127);
+    }
+    debug("SIGTERM: started %s as pid %d", o.on_term, (int)pid);
+}
+
+static void __attribute__((noreturn)) run_exit_program(int status)
+{
+    char arg[16];
+    snprintf(arg, sizeof arg, "%d", status & 0xff);
+    char *argv[] = { (char *)o.on_exit, arg, NULL };
+    debug("main child ended with status %s; exec %s %s", arg, o.on_exit, arg);
+    fflush(NULL);
+    execv(o.on_exit, argv);
+    debug("exec %s failed (%s); exiting with %d", o.on_exit, strerror(errno), status);
+    exit(status);
+}
+
+static int supervise_container(void)
+{
+    sigset_t all, orig;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, &orig);
+
+    /* Let go of our controlling tty so the workload's new session can take it. If we were the
+     * tty's session leader the kernel now sends SIGHUP+SIGCONT to our (blocked) group: drop those
+     * pending signals here, they are not meant for the workload. */
+    if (isatty(STDIN_FILENO)) {
+        int leader = getsid(0) == getpid();
+        if (ioctl(STDIN_FILENO, TIOCNOTTY) < 0) {
+            debug("TIOCNOTTY: %s", strerror(errno));
+        } else if (leader) {
+            sigset_t junk;
+            struct timespec zero = { 0, 0 };
+            sigemptyset(&junk);
+            sigaddset(&junk, SIGHUP);
+            sigaddset(&junk, SIGCONT);
+            while (sigtimedwait(&junk, NULL, &zero) > 0)
+                ;
+            debug("detached from the controlling tty");
+        }
+    }
+
+    pid_t child = fork_workload(&orig);
+
+    for (;;) {
+        int sig;
+        if (sigwait(&all, &sig) != 0)
+            continue;
+        switch (sig) {
+        case SIGCHLD: {
+            int ws;
+            pid_t p;
+            while ((p = waitpid(-1, &ws, WNOHANG)) > 0) {
+                debug("reaped pid %d (status %d)", (int)p, status_of(ws));
+                if (p == child)
+                    run_exit_program(status_of(ws));
+            }
+            break;
+        }
+        case SIGTERM:
+            /* Not forwarded: a clean VM power-down is the shutdown program's job. */
+            spawn_shutdown(&orig);
+            break;
+        case SIGTSTP:
+        case SIGTTIN:
+        case SIGTTOU:
+            /* Job control from a terminal: stop the workload, then ourselves (a no-op as real
+             * PID 1, whose SIGSTOP the kernel ignores, but right when run under a shell). */
+            forward(child, sig);
+            if (getpid() != 1)
+                kill(getpid(), SIGSTOP);
+            break;
+        default:
+            forward(child, sig);
+        }
+    }
+}
+
+/* ---- --vm mode: VM PID 1 ---- */
+
+/* find /sys/class/virtio-ports/<vportXpY>/name == NAME, open /dev/<vportXpY>. */
+static int open_control_port(const char *name)
+{
+    const char *base = "/sys/class/virtio-ports";
+    DIR *d = opendir(base);
+    struct dirent *e;
+    int fd = -1;
+    if (!d)
+        return -1;
+    while ((e = readdir(d))) {
+        char path[PATH_MAX], buf[256];
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s/name", base, e->d_name);
+        int nf = open(path, O_RDONLY | O_CLOEXEC);
+        if (nf < 0)
+            continue;
+        ssize_t n = read(nf, buf, sizeof buf - 1);
+        close(nf);
+        if (n <= 0)
+            continue;
+        buf[n] = 0;
+        buf[strcspn(buf, "\r\n")] = 0;
+        if (strcmp(buf, name) != 0)
+            continue;
+        snprintf(path, sizeof path, "/dev/%s", e->d_name);
+        fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        debug("control port %s is %s (fd %d)", name, path, fd);
+        break;
+    }
+    closedir(d);
+    return fd;
+}
+
+/* Every process but us: kill(-1) when we really are PID 1 (in the VM or a pid namespace),
+ * otherwise only the workload's group (a test on a shared host must never signal everything). */
+static void signal_everyone(pid_t child, int sig)
+{
+    if (getpid() == 1)
+        kill(-1, sig);
+    else
+        kill(-child, sig);
+}
+
+/* Reap until no children are left or `ms` pass. Returns 1 if none are left. */
+static int reap_for(int sfd, int ms)
+{
+    long long deadline = now_ms() + ms;
+    for (;;) {
+        int ws;
+        pid_t p;
+        while ((p = waitpid(-1, &ws, WNOHANG)) > 0)
+            debug("reaped pid %d", (int)p);
+        if (p < 0 && errno == ECHILD)
+            return 1;
+        long long left = deadline - now_ms();
+        if (left <= 0)
+            return 0;
+        struct pollfd pf = { .fd = sfd, .events = POLLIN };
+        if (poll(&pf, 1, left > 100 ? 100 : (int)left) > 0) {
+            struct signalfd_siginfo si;
+            while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
+                ; /* only SIGCHLD matters now */
+        }
+    }
+}
+
+static void write_exit_file(int status)
+{
+    if (!o.exit_file)
+        return;
+    char line[16];
+    int len = snprintf(line, sizeof line, "%d\n", status);
+    int fd = open(o.exit_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        err("cannot write %s: %s", o.exit_file, strerror(errno));
+        return;
+    }
+    if (write(fd, line, (size_t)len) != len)
+        err("short write to %s", o.exit_file);
+    fsync(fd);
+    close(fd);
+    debug("wrote status %d to %s", status, o.exit_file);
+}
+
+static void drain_console(void)
+{
+    fflush(NULL);
+    if (isatty(STDOUT_FILENO))
+        tcdrain(STDOUT_FILENO);
+    if (isatty(STDERR_FILENO))
+        tcdrain(STDERR_FILENO);
+}
+
+static void __attribute__((noreturn)) finish_vm(int sfd, pid_t child, int status)
+{
+    write_exit_file(status);
+    signal_everyone(child, SIGTERM);
+    signal_everyone(child, SIGCONT);
+    if (!reap_for(sfd, REAP_GRACE_MS)) {
+        debug("processes left after %d ms: SIGKILL", REAP_GRACE_MS);
+        signal_everyone(child, SIGKILL);
+        reap_for(sfd, 500);
+    }
+    drain_console();
+    sync();
+    if (o.no_poweroff || getpid() != 1) {
+        debug("not powering off (%s); exit %d", o.no_poweroff ? "--no-poweroff" : "not PID 1", status);
+        exit(status);
+    }
+    debug("powering off");
+    reboot(RB_POWER_OFF);
+    err("reboot(RB_POWER_OFF): %s", strerror(errno));
+    exit(status);
+}
+
+static int supervise_vm(void)
+{
+    sigset_t all, orig;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, &orig);
+    int sfd = signalfd(-1, &all, SFD_NONBLOCK | SFD_CLOEXEC);
+    /* Not PID 1 (tests, or nested under another init): still adopt the workload's orphans, so
+     * that they are reaped and waited for here as they would be in the VM. */
+    if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        debug("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+    if (sfd < 0) {
+        err("signalfd: %s", strerror(errno));
+        return 1;
+    }
+
+    int port = -1;
+    long long port_retry = 0;
+    if (o.control_port) {
+        port = open_control_port(o.control_port);
+        if (port < 0)
+            debug("control port %s not found; will retry", o.control_port);
+        port_retry = now_ms() + PORT_RETRY_MS;
+    }
+
+    pid_t child = fork_workload(&orig);
+    long long kill_at = 0; /* nonzero: graceful stop in progress, SIGKILL at this time */
+    char line[64];
+    size_t linelen = 0;
+
+    for (;;) {
+        struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN }, { .fd = port, .events = POLLIN } };
+        int timeout = -1;
+        long long t = now_ms();
+        if (kill_at)
+            timeout = kill_at > t ? (int)(kill_at - t) : 0;
+        if (o.control_port && port < 0) {
+            int r = port_retry > t ? (int)(port_retry - t) : 0;
+            if (timeout < 0 || r < timeout)
+                timeout = r;
+        }
+        int n = poll(pf, port >= 0 ? 2 : 1, timeout);
+        if (n < 0 && errno != EINTR) {
+            err("poll: %s", strerror(errno));
+            break;
+        }
+        t = now_ms();
+        int stop = 0;
+
+        if (n > 0 && (pf[0].revents & POLLIN)) {
+            struct signalfd_siginfo si;
+            while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                int sig = (int)si.ssi_signo;
+                if (sig == SIGCHLD) {
+                    int ws;
+                    pid_t p;
+                    while ((p = waitpid(-1, &ws, WNOHANG)) > 0) {
+                        debug("reaped pid %d (status %d)", (int)p, status_of(ws));
+                        if (p == child)
+                            finish_vm(sfd, child, status_of(ws));
+                    }
+                } else if (sig == SIGTERM || sig == SIGINT || sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGPWR) {
+                    debug("signal %d: graceful stop", sig);
+                    stop = 1;
+                } else {
+                    forward(child, sig);
+                }
+            }
+        }
+
+        if (port >= 0 && n > 0 && pf[1].revents) {
+            ssize_t r = 0;
+            if (pf[1].revents & POLLIN) {
+                char buf[256];
+                while ((r = read(port, buf, sizeof buf)) > 0) {
+                    for (ssize_t i = 0; i < r; i++) {
+                        if (buf[i] == '\n' || buf[i] == '\r') {
+                            line[linelen] = 0;
+                            if (strcmp(line, "stop") == 0) {
+                                debug("control port: stop");
+                                stop = 1;
+                            } else if (linelen) {
+                                debug("control port: ignoring '%s'", line);
+                            }
+                            linelen = 0;
+                        } else if (linelen < sizeof line - 1) {
+                            line[linelen++] = buf[i];
+                        }
+                    }
+                }
+            }
+            /* Host side not connected (virtio-serial reports HUP/EOF): close, retry later,
+             * rather than spinning on a permanently readable fd. */
+            if (r == 0 || (pf[1].revents & (POLLHUP | POLLERR | POLLNVAL))) {
+                close(port);
+                port = -1;
+                linelen = 0;
+                port_retry = t + PORT_RETRY_MS;
+            }
+        }
+
+        if (o.control_port && port < 0 && t >= port_retry) {
+            port = open_control_port(o.control_port);
+            port_retry = t + PORT_RETRY_MS;
+        }
+
+        if (stop && !kill_at) {
+            forward(child, SIGTERM);
+            forward(child, SIGCONT);
+            kill_at = t + STOP_GRACE_MS;
+        }
+        if (kill_at && t >= kill_at) {
+            debug("workload still running %d ms after SIGTERM: SIGKILL", STOP_GRACE_MS);
+            signal_everyone(child, SIGKILL);
+            kill(child, SIGKILL);
+            kill_at = t + 60 * 1000; /* nothing left to escalate to; just wait for SIGCHLD */
+        }
+    }
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    parse_args(argc, argv);
+    if (o.no_fork)
+        exec_workload();
+    if (o.vm)
+        return supervise_vm();
+    return supervise_container();
+}

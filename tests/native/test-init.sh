@@ -1,0 +1,168 @@
+#!/bin/bash
+# Host-side tests for native/runcvm-init and native/qemu-exit (no VM needed).
+# Compiles both with the package's flags, then checks exit-status hand-off, signal forwarding,
+# SIGTERM -> shutdown program, --no-fork ids/cwd/session, runc-style exec errors and the --vm
+# supervisor (with the test-only --no-poweroff). Cases needing root or unshare(1) are skipped
+# without them. Usage: bash tests/native/test-init.sh
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../../native" && pwd)
+tmp=$(mktemp -d /tmp/runcvm-native-test.XXXXXX)
+chmod 755 "$tmp" # the qemu-exit cases run it as nobody
+trap 'rm -rf "$tmp"' EXIT
+
+CFLAGS=(-static -O2 -Wall -Wextra -Werror -std=gnu11)
+gcc "${CFLAGS[@]}" -o "$tmp/runcvm-init" "$src/runcvm-init.c" || { echo "FAIL: compile runcvm-init"; exit 1; }
+gcc "${CFLAGS[@]}" -o "$tmp/qemu-exit" "$src/qemu-exit.c" || { echo "FAIL: compile qemu-exit"; exit 1; }
+init=$tmp/runcvm-init
+
+pass=0 fail=0 skip=0
+ok()   { pass=$((pass + 1)); echo "ok   - $1"; }
+bad()  { fail=$((fail + 1)); echo "FAIL - $1"; [ -n "${2:-}" ] && printf '       %s\n' "$2"; }
+skip() { skip=$((skip + 1)); echo "skip - $1"; }
+expect() { # name expected actual
+  if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "expected [$2], got [$3]"; fi
+}
+is_root() { [ "$(id -u)" = 0 ]; }
+
+# Wait until FILE exists (tenths of a second, default 50).
+wait_for() { local i; for ((i = 0; i < ${2:-50}; i++)); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
+
+# ---- default (container PID 1) mode ----
+out=$("$init" --on-exit /bin/echo -- sh -c 'exit 3')
+expect "exit program gets the status as argv[1]" "3" "$out"
+
+out=$("$init" --on-exit /bin/echo -- sh -c 'kill -KILL $$')
+expect "killed child reports 128+signal" "137" "$out"
+
+"$init" --on-exit /nonexistent/exit -- sh -c 'exit 4'
+expect "exit program missing: exit with the status" "4" "$?"
+
+out=$("$init" --on-exit /bin/echo -- /nonexistent/cmd 2>"$tmp/err")
+expect "command not found: status 127" "127" "$out"
+grep -q 'exec /nonexistent/cmd failed' "$tmp/err" && ok "command not found: message" || bad "command not found: message" "$(cat "$tmp/err")"
+
+printf 'not a program\n' >"$tmp/noexec"; chmod 644 "$tmp/noexec"
+out=$("$init" --on-exit /bin/echo -- "$tmp/noexec" 2>/dev/null)
+expect "command not executable: status 126" "126" "$out"
+
+# Signal forwarding: USR1 reaches the child (its trap exits 42).
+"$init" --on-exit /bin/echo -- sh -c "trap 'exit 42' USR1; touch $tmp/ready1; while :; do sleep 0.1; done" >"$tmp/out1" &
+pid=$!
+wait_for "$tmp/ready1"; kill -USR1 $pid; wait $pid
+expect "SIGUSR1 is forwarded to the child" "42" "$(cat "$tmp/out1")"
+
+# SIGTERM is NOT forwarded; it runs the shutdown program, which here stops the child with USR2.
+cat >"$tmp/on-term" <<EOT
+#!/bin/sh
+echo ran >$tmp/term-ran
+kill -USR2 \$(cat $tmp/child.pid)
+EOT
+chmod 755 "$tmp/on-term"
+"$init" --on-term "$tmp/on-term" --on-exit /bin/echo -- sh -c "echo \$\$ >$tmp/child.pid; trap 'exit 9' TERM; trap 'exit 43' USR2; touch $tmp/ready2; while :; do sleep 0.1; done" >"$tmp/out2" &
+pid=$!
+wait_for "$tmp/ready2"; kill -TERM $pid; wait $pid
+expect "SIGTERM runs --on-term (not forwarded)" "ran:43" "$(cat "$tmp/term-ran" 2>/dev/null):$(cat "$tmp/out2")"
+
+# The child is a session leader with its own process group (pgid == sid == pid).
+out=$("$init" --on-exit /bin/true -- sh -c 'set -- $(cat /proc/$$/stat); [ "$5" = "$$" ] && [ "$6" = "$$" ] && echo leader' )
+expect "child runs in its own session" "leader" "$out"
+
+# Job control: SIGTSTP stops the child and then runcvm-init itself (not PID 1 here).
+"$init" --on-exit /bin/echo -- sh -c "touch $tmp/ready3; while :; do sleep 0.1; done" >/dev/null &
+pid=$!
+wait_for "$tmp/ready3"; kill -TSTP $pid; sleep 0.3
+st=$(awk '{print $3}' /proc/$pid/stat)
+kill -CONT $pid; kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
+expect "SIGTSTP stops runcvm-init too" "T" "$st"
+
+# ---- --no-fork ----
+out=$("$init" --no-fork --cwd /tmp -- sh -c 'pwd; set -- $(cat /proc/$$/stat); [ "$6" = "$$" ] && echo leader')
+expect "--no-fork: cwd and new session" "/tmp leader" "$(echo $out)"
+
+"$init" --no-fork --cwd /nonexistent -- true 2>"$tmp/err"
+expect "--cwd missing: exit 126" "126" "$?"
+grep -qF 'runcvm-init: chdir to cwd ("/nonexistent") set in config.json failed: No such file or directory' "$tmp/err" \
+  && ok "--cwd missing: runc's message" || bad "--cwd missing: runc's message" "$(cat "$tmp/err")"
+
+if is_root; then
+  out=$("$init" --no-fork --uid 65534 --gid 65533 --groups 65532,65531 -- sh -c 'echo $(id -u) $(id -g) $(id -G)')
+  expect "--no-fork: uid/gid/groups applied" "65534 65533 65533 65531 65532" "$out"
+  out=$("$init" --on-exit /bin/echo --uid 65534 --gid 65534 --groups '' -- sh -c 'exit $(id -u | cut -c1-2)')
+  expect "default mode: ids applied in the child" "65" "$out"
+else
+  skip "--uid/--gid/--groups (needs root)"
+fi
+
+"$init" --uid abc -- true 2>/dev/null
+expect "bad --uid is a usage error" "2" "$?"
+
+# ---- --vm (test-only --no-poweroff) ----
+"$init" --vm --no-poweroff --exit-file "$tmp/exit1" -- sh -c 'exit 5'
+rc=$?
+expect "--vm: exits with the status and writes --exit-file" "5:5" "$rc:$(cat "$tmp/exit1")"
+
+start=$(date +%s%N)
+"$init" --vm --no-poweroff --exit-file "$tmp/exit2" -- sh -c "trap 'exit 7' TERM; touch $tmp/ready4; while :; do sleep 0.1; done" &
+pid=$!
+wait_for "$tmp/ready4"; kill -TERM $pid; wait $pid
+expect "--vm: SIGTERM stops the workload gracefully" "7:7" "$?:$(cat "$tmp/exit2")"
+
+for sig in INT USR1 USR2 PWR; do
+  rm -f "$tmp/ready5"
+  "$init" --vm --no-poweroff --exit-file "$tmp/exit3" -- sh -c "trap 'exit 8' TERM; touch $tmp/ready5; while :; do sleep 0.1; done" &
+  pid=$!
+  wait_for "$tmp/ready5"; kill -$sig $pid; wait $pid
+  expect "--vm: SIG$sig means graceful stop (TERM to workload)" "8" "$?"
+done
+
+"$init" --vm --no-poweroff -- sh -c "trap 'exit 11' HUP; touch $tmp/ready6; while :; do sleep 0.1; done" &
+pid=$!
+wait_for "$tmp/ready6"; kill -HUP $pid; wait $pid
+expect "--vm: other signals are forwarded" "11" "$?"
+
+# A workload ignoring SIGTERM is killed after the 8 s grace period.
+"$init" --vm --no-poweroff --exit-file "$tmp/exit4" -- sh -c "trap '' TERM; touch $tmp/ready7; while :; do sleep 0.1; done" &
+pid=$!
+wait_for "$tmp/ready7"; t0=$(date +%s); kill -TERM $pid; wait $pid; rc=$?; t1=$(date +%s)
+el=$((t1 - t0))
+if [ "$rc" = 137 ] && [ "$el" -ge 7 ] && [ "$el" -le 11 ]; then ok "--vm: SIGKILL after the grace period (${el}s)"; else bad "--vm: SIGKILL after grace" "rc=$rc elapsed=${el}s"; fi
+
+"$init" --vm --no-poweroff -- /nonexistent/cmd 2>/dev/null
+expect "--vm: command not found is 127" "127" "$?"
+
+# Leftover processes are terminated (and reaped: runcvm-init is their subreaper when not PID 1)
+# when the main command ends; one that ignores SIGTERM gets SIGKILL after 2 s.
+"$init" --vm --no-poweroff -- sh -c "sleep 30 & echo \$! >$tmp/bg.pid; sh -c 'trap \"\" TERM; sleep 30' & exit 6"
+rc=$?
+if [ "$rc" = 6 ] && ! [ -e "/proc/$(cat "$tmp/bg.pid")" ]; then ok "--vm: leftovers are terminated"; else bad "--vm: leftovers are terminated" "rc=$rc"; fi
+
+# As a real PID 1 (pid namespace): orphans are reaped and everything is killed at the end.
+if is_root && unshare --pid --fork --mount-proc true 2>/dev/null; then
+  unshare --pid --fork --mount-proc "$init" --vm --no-poweroff --exit-file "$tmp/exit5" -- \
+    sh -c "setsid sh -c 'trap \"\" TERM; sleep 60' & (sleep 0.2 &) ; sleep 0.5; exit 12"
+  rc=$?
+  expect "--vm as PID 1: status after killing an orphan that ignores TERM" "12:12" "$rc:$(cat "$tmp/exit5")"
+  out=$(unshare --pid --fork --mount-proc "$init" --on-exit /bin/echo -- sh -c '(sleep 0.1 &); sleep 0.3; exit 0')
+  expect "default mode as PID 1 with an orphan" "0" "$out"
+else
+  skip "--vm as PID 1 (needs root + unshare)"
+fi
+
+# ---- qemu-exit (never touches I/O ports here: only argument checks and the unprivileged path) ----
+"$tmp/qemu-exit" 129 2>/dev/null; expect "qemu-exit: 129 rejected" "2" "$?"
+"$tmp/qemu-exit" x 2>/dev/null; expect "qemu-exit: non-number rejected" "2" "$?"
+"$tmp/qemu-exit" 1 2 2>/dev/null; expect "qemu-exit: two args rejected" "2" "$?"
+if is_root; then
+  "$init" --no-fork --uid 65534 --gid 65534 -- "$tmp/qemu-exit" 3 2>"$tmp/err"
+  expect "qemu-exit N without ioperm rights: 255" "255" "$?"
+  "$init" --no-fork --uid 65534 --gid 65534 -- "$tmp/qemu-exit" 2>"$tmp/err"
+  rc=$?
+  if [ "$rc" = 255 ] && grep -q 'still running' "$tmp/err"; then ok "qemu-exit power-off unprivileged: error + 255"; else bad "qemu-exit power-off unprivileged" "rc=$rc $(cat "$tmp/err")"; fi
+else
+  skip "qemu-exit unprivileged path (needs root to drop to nobody)"
+fi
+
+echo "native: $pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]
