@@ -1,0 +1,299 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, SpecError } from '../../lib/errors.js'
+import { KVM, TUN, VHOST_NET } from '../../lib/oci/devices.js'
+import {
+  CAP_SETS, CLONE_NEW_MASK, EXTRA_CAPS, INIT_PATHS, parseMemSize, rewriteCreateConfig, SECCOMP_ALLOW, setEnv,
+  type CreateOpts,
+} from '../../lib/oci/rewrite-create.js'
+import type { Mount, Spec } from '../../lib/oci/spec.js'
+import { CTR_ENTRYPOINT } from '../../lib/paths.js'
+import { envOf, parseSettings } from '../../lib/settings.js'
+import { BUNDLED_DEBIAN, CONFIG_FIXTURES, configFixture, envValue, pretty } from './helpers.js'
+
+const optsFor = (spec: Spec, extra: Partial<CreateOpts> = {}): CreateOpts => ({
+  settings: parseSettings(envOf(spec.process.env)),
+  kernel: BUNDLED_DEBIAN,
+  hostRoot: '/opt/runcvm',
+  rootPath: spec.root.path,
+  ...extra,
+})
+const rewrite = (spec: Spec, extra: Partial<CreateOpts> = {}) => rewriteCreateConfig(spec, optsFor(spec, extra))
+const MiB = 1024 * 1024
+const isVmTmpfs = (m: Mount) => m.type === 'tmpfs' && m.destination !== '/dev' && !m.destination.startsWith('/dev/')
+
+describe.each(CONFIG_FIXTURES)('%s', name => {
+  const input = configFixture(name)
+  const inEnv = envOf(input.process.env)
+  const settings = parseSettings(inEnv)
+  const out = rewrite(input)
+  const env = out.process.env
+  const initPath = INIT_PATHS.includes(input.process.args![0]) ? input.process.args![0] : undefined
+
+  it('does not mutate its input', () => {
+    expect(input).toEqual(configFixture(name))
+  })
+
+  it('prepends the entrypoint (or replaces --init)', () => {
+    expect(out.process.args![0]).toBe(CTR_ENTRYPOINT)
+    if (initPath) {
+      expect(out.process.args).toEqual([CTR_ENTRYPOINT, ...input.process.args!.slice(2)])
+      expect(out.mounts!.some(m => m.destination === initPath || m.destination === `/vm${initPath}`)).toBe(false)
+      expect(envValue(env, 'RUNCVM_INIT')).toBe('1')
+    } else {
+      expect(out.process.args).toEqual([CTR_ENTRYPOINT, ...input.process.args!])
+      expect(envValue(env, 'RUNCVM_INIT')).toBe(inEnv.RUNCVM_INIT)
+    }
+  })
+
+  it('records HOME, the requested user, then runs as root', () => {
+    expect(envValue(env, 'RUNCVM_HAS_HOME')).toBe(inEnv.HOME ? '1' : '0')
+    const u = input.process.user
+    expect(envValue(env, 'RUNCVM_UIDGID')).toBe(`${u.uid}:${u.gid}:${(u.additionalGids ?? []).join(',')}`)
+    expect(out.process.user).toEqual({ uid: 0, gid: 0 })
+  })
+
+  it('sets RUNCVM_CPUS from the CPU quota', () => {
+    const q = input.linux?.resources?.cpu?.quota
+    expect(envValue(env, 'RUNCVM_CPUS')).toBe(String(q && q > 0 ? Math.floor(q / 100000) : 0))
+  })
+
+  it('turns non-/dev tmpfs mounts into RUNCVM_TMPFS lines and removes them', () => {
+    const tmpfs = input.mounts!.filter(isVmTmpfs)
+    const lines = envValue(env, 'RUNCVM_TMPFS')!
+    expect(lines === '' ? [] : lines.split('\n')).toHaveLength(tmpfs.length)
+    for (const m of tmpfs) {
+      expect(lines).toContain(` ${m.destination} tmpfs `)
+      expect(out.mounts!.filter(x => x.destination === m.destination)).toEqual(m.destination === '/run' ? [out.mounts!.at(-1)] : [])
+    }
+    expect(lines).not.toMatch(/rprivate|(^|,)private/)
+  })
+
+  it('orders the fixed mounts: /.runcvm, package, /vm rbind first; modules; /run last', () => {
+    const m = out.mounts!
+    expect(m[0]).toEqual({ destination: '/.runcvm', type: 'tmpfs', source: 'runcvm', options: ['nosuid', 'noexec', 'nodev', 'size=1M', 'mode=700'] })
+    expect(m[1]).toEqual({ destination: '/.runcvm/guest', type: 'bind', source: '/opt/runcvm', options: ['bind', 'private', 'ro'] })
+    expect(m[2]).toEqual({ destination: '/vm', type: 'bind', source: input.root.path, options: ['rbind', 'private', 'rw'] })
+    expect(m.at(-2)).toEqual({ destination: BUNDLED_DEBIAN.modules!.destination, type: 'bind', source: BUNDLED_DEBIAN.modules!.source, options: ['bind', 'private', 'ro'] })
+    expect(m.at(-1)).toEqual({ destination: '/run', type: 'tmpfs', source: 'run', options: ['nosuid', 'noexec', 'nodev', 'size=1M', 'mode=700'] })
+  })
+
+  it('moves bind mounts under /vm except at/below /disks, keeps everything else', () => {
+    const kept = input.mounts!.filter(m => m.destination !== initPath && !isVmTmpfs(m))
+    const middle = out.mounts!.slice(3, -2)
+    expect(middle).toHaveLength(kept.length)
+    kept.forEach((m, i) => {
+      const moved = m.type === 'bind' && !/^\/disks(\/|$)/.test(m.destination)
+      const expected = m.destination === '/dev/shm' && !settings.RUNCVM_HUGETLB ? middle[i] : { ...m, destination: moved ? `/vm${m.destination}` : m.destination }
+      expect(middle[i]).toEqual(expected)
+    })
+  })
+
+  it('adds kvm and tun (+vhost-net) as nodes and cgroup rules, once', () => {
+    const defs = settings.RUNCVM_QEMU_NET_VHOST ? [KVM, TUN, VHOST_NET] : [KVM, TUN]
+    for (const d of defs) {
+      expect(out.linux!.devices!.filter(n => n.path === d.path)).toEqual([{ path: d.path, type: 'c', major: d.major, minor: d.minor, fileMode: 8630, uid: 0, gid: 0 }])
+      expect(out.linux!.resources!.devices!.filter(r => r.allow && r.major === d.major && r.minor === d.minor)).toEqual([{ allow: true, type: 'c', major: d.major, minor: d.minor, access: 'rwm' }])
+    }
+    expect(out.linux!.devices!.some(n => n.path === VHOST_NET.path)).toBe(settings.RUNCVM_QEMU_NET_VHOST)
+    // existing rules kept, in order, ahead of ours
+    expect(out.linux!.resources!.devices!.slice(0, input.linux!.resources!.devices!.length)).toEqual(input.linux!.resources!.devices)
+  })
+
+  it('keeps Docker\'s seccomp profile and appends the unshare allow rule', () => {
+    expect(out.linux!.seccomp!.defaultAction).toBe(input.linux!.seccomp!.defaultAction)
+    expect(out.linux!.seccomp!.syscalls).toEqual([...input.linux!.seccomp!.syscalls!, SECCOMP_ALLOW])
+  })
+
+  it('sizes memory: RUNCVM_MEM_SIZE, /dev/shm, container limit = VM + 256M', () => {
+    const limit = input.linux?.resources?.memory?.limit
+    const mem = limit ? Math.floor(limit / MiB) : 512
+    expect(envValue(env, 'RUNCVM_MEM_SIZE')).toBe(`${mem}M`)
+    expect(out.linux!.resources!.memory!.limit).toBe((mem + 256) * MiB)
+    expect(out.mounts!.filter(m => m.destination === '/dev/shm')).toEqual([
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${mem}M`] },
+    ])
+  })
+
+  it('grows bounding, effective and permitted', () => {
+    const extra = settings.RUNCVM_SYS_ADMIN ? [...EXTRA_CAPS, 'CAP_SYS_ADMIN'] : EXTRA_CAPS
+    for (const set of CAP_SETS) {
+      const caps = out.process.capabilities![set]!
+      const before = input.process.capabilities![set] ?? [] // Docker sets only bounding for a non-root --user
+      expect(caps.slice(0, before.length)).toEqual(before)
+      for (const c of extra) expect(caps.filter(x => x === c)).toEqual([c])
+      expect(caps.includes('CAP_SYS_ADMIN')).toBe(settings.RUNCVM_SYS_ADMIN)
+    }
+    expect(out.process.capabilities!.inheritable).toEqual(input.process.capabilities!.inheritable)
+  })
+
+  it('sets guest, mountpoint and kernel variables once each', () => {
+    expect(envValue(env, 'RUNCVM_GUEST')).toBe('/.runcvm/guest')
+    expect(envValue(env, 'RUNCVM_VM_MOUNTPOINT')).toBe('/vm')
+    expect(envValue(env, 'RUNCVM_KERNEL_PATH')).toBe(BUNDLED_DEBIAN.kernelPath)
+    expect(envValue(env, 'RUNCVM_KERNEL_INITRAMFS_PATH')).toBe(BUNDLED_DEBIAN.initramfsPath)
+    expect(envValue(env, 'RUNCVM_KERNEL_ROOT')).toBe(BUNDLED_DEBIAN.root)
+    // original env kept, in order
+    expect(env!.slice(0, input.process.env!.length).filter(kv => !kv.startsWith('RUNCVM_'))).toEqual(input.process.env!.filter(kv => !kv.startsWith('RUNCVM_')))
+  })
+
+  it('leaves everything else alone', () => {
+    const strip = (s: Spec) => { const c = structuredClone(s) as Record<string, unknown>; delete c.process; delete c.mounts; delete c.linux; return c }
+    expect(strip(out)).toEqual(strip(input))
+    const { devices: _a, resources: _b, seccomp: _c, ...restOut } = out.linux!
+    const { devices: _d, resources: _e, seccomp: _f, ...restIn } = input.linux!
+    expect(restOut).toEqual(restIn)
+  })
+
+  it('golden', async () => {
+    await expect(pretty(out)).toMatchFileSnapshot(`../golden/${name.replace(/\.json$/, '')}.create.json`)
+  })
+})
+
+describe('specific fixtures', () => {
+  it('-m 1g --cpus 2 -v /tmp:/hosttmp --tmpfs /scratch', () => {
+    const out = rewrite(configFixture('config-run-mem-cpus-volume-tmpfs.json'))
+    const env = out.process.env
+    expect(envValue(env, 'RUNCVM_MEM_SIZE')).toBe('1024M')
+    expect(out.linux!.resources!.memory!.limit).toBe(1280 * MiB)
+    expect(envValue(env, 'RUNCVM_CPUS')).toBe('2')
+    expect(envValue(env, 'RUNCVM_TMPFS')).toBe('tmpfs /scratch tmpfs noexec,nosuid,nodev 0 0')
+    expect(out.mounts!.find(m => m.source === '/tmp')!.destination).toBe('/vm/hosttmp')
+  })
+
+  it('volume, tmpfs, /disks and --shm-size', () => {
+    const out = rewrite(configFixture('config-run-volume-tmpfs-disks-shm.json'))
+    expect(out.mounts!.map(m => m.destination)).toContain('/disks/host')
+    expect(out.mounts!.map(m => m.destination)).toContain('/vm/data')
+    expect(envValue(out.process.env, 'RUNCVM_TMPFS')).toBe('tmpfs /cache tmpfs noexec,nosuid,nodev,size=64m 0 0')
+    expect(out.mounts!.find(m => m.destination === '/dev/shm')!.options).toContain('size=512M')
+  })
+
+  it('RUNCVM_* options: vhost-net and SYS_ADMIN', () => {
+    const out = rewrite(configFixture('config-run-runcvm-env-options.json'))
+    expect(out.linux!.devices!.map(d => d.path)).toEqual(expect.arrayContaining(['/dev/kvm', '/dev/net/tun', '/dev/vhost-net']))
+    for (const set of CAP_SETS) expect(out.process.capabilities![set]).toContain('CAP_SYS_ADMIN')
+  })
+
+  it('--user 1000:1000 --group-add 10 -e HOME', () => {
+    const env = rewrite(configFixture('config-run-user-workdir-entrypoint-envfile-home.json')).process.env
+    expect(envValue(env, 'RUNCVM_UIDGID')).toBe('1000:1000:1000,10')
+    expect(envValue(env, 'RUNCVM_HAS_HOME')).toBe('1')
+  })
+
+  it('--init with --entrypoint /bin/sh', () => {
+    const out = rewrite(configFixture('config-run-init-entrypoint.json'))
+    expect(out.process.args).toEqual([CTR_ENTRYPOINT, '/bin/sh', '-c', 'echo initentry'])
+  })
+})
+
+describe('mutations', () => {
+  const base = () => configFixture('config-run-plain.json')
+
+  it('Podman /dev/init, and an init without --', () => {
+    const s = base()
+    s.process.args = ['/dev/init', '--', 'sh']
+    s.mounts!.push({ destination: '/dev/init', type: 'bind', source: '/usr/libexec/podman/catatonit', options: ['bind', 'ro'] })
+    const out = rewrite(s)
+    expect(out.process.args).toEqual([CTR_ENTRYPOINT, 'sh'])
+    expect(out.mounts!.some(m => m.source === '/usr/libexec/podman/catatonit')).toBe(false)
+    s.process.args = ['/sbin/docker-init', 'sh']
+    expect(rewrite(s).process.args).toEqual([CTR_ENTRYPOINT, 'sh'])
+  })
+
+  it('every tmpfs becomes a line (upstream kept the first only)', () => {
+    const s = base()
+    s.mounts!.push(
+      { destination: '/a', type: 'tmpfs', source: 'tmpfs', options: ['rprivate', 'size=1m'] },
+      { destination: '/b', type: 'tmpfs', source: 'tmpfs', options: ['private', 'nosuid'] },
+      { destination: '/dev/x', type: 'tmpfs', source: 'tmpfs', options: [] },
+    )
+    const out = rewrite(s)
+    expect(envValue(out.process.env, 'RUNCVM_TMPFS')).toBe('tmpfs /a tmpfs size=1m 0 0\ntmpfs /b tmpfs nosuid 0 0')
+    expect(out.mounts!.map(m => m.destination)).toContain('/dev/x')
+  })
+
+  it('RUNCVM_HUGETLB=1 leaves /dev/shm as --shm-size made it', () => {
+    const s = base()
+    s.process.env!.push('RUNCVM_HUGETLB=1')
+    const out = rewrite(s)
+    expect(out.mounts!.find(m => m.destination === '/dev/shm')).toEqual(s.mounts!.find(m => m.destination === '/dev/shm'))
+  })
+
+  it('user RUNCVM_MEM_SIZE applies without --memory, --memory wins over it', () => {
+    const s = base()
+    s.process.env!.push('RUNCVM_MEM_SIZE=2G')
+    expect(envValue(rewrite(s).process.env, 'RUNCVM_MEM_SIZE')).toBe('2048M')
+    expect(rewrite(s).linux!.resources!.memory!.limit).toBe((2048 + 256) * MiB)
+    s.linux!.resources!.memory = { limit: 768 * MiB }
+    expect(envValue(rewrite(s).process.env, 'RUNCVM_MEM_SIZE')).toBe('768M')
+    s.linux!.resources!.memory = {}
+    s.process.env!.push('RUNCVM_MEM_SIZE=lots')
+    expect(() => rewrite(s)).toThrow(ConfigError)
+    expect(() => rewrite(s)).toThrow("RUNCVM_MEM_SIZE 'lots' invalid")
+  })
+
+  it('parseMemSize', () => {
+    expect([parseMemSize('512'), parseMemSize('512M'), parseMemSize('1g'), parseMemSize('3G')]).toEqual([512, 512, 1024, 3072])
+    for (const bad of ['', '0', '1.5G', '1T', '-1', 'M']) expect(() => parseMemSize(bad)).toThrow(ConfigError)
+  })
+
+  it('replaces user-set internal variables instead of duplicating them', () => {
+    const s = base()
+    s.process.env!.push('RUNCVM_GUEST=/elsewhere', 'RUNCVM_CPUS=7', 'RUNCVM_TMPFS=junk', 'RUNCVM_KERNEL_ROOT=x')
+    const env = rewrite(s).process.env
+    expect(envValue(env, 'RUNCVM_GUEST')).toBe('/.runcvm/guest')
+    expect(envValue(env, 'RUNCVM_CPUS')).toBe('0')
+    expect(envValue(env, 'RUNCVM_TMPFS')).toBe('')
+    expect(envValue(env, 'RUNCVM_KERNEL_ROOT')).toBe(BUNDLED_DEBIAN.root)
+    expect(setEnv(['A=1', 'B=2', 'A=3'], 'A', '4')).toEqual(['B=2', 'A=4'])
+  })
+
+  it('devices are added by set-union (--device /dev/kvm already there)', () => {
+    const s = base()
+    s.linux!.devices = [{ path: '/dev/kvm', type: 'c', major: 10, minor: 232, fileMode: 8630, uid: 0, gid: 0 }]
+    s.linux!.resources!.devices!.push({ allow: true, type: 'c', major: 10, minor: 232, access: 'rwm' })
+    const out = rewrite(s)
+    expect(out.linux!.devices!.filter(d => d.path === '/dev/kvm')).toHaveLength(1)
+    expect(out.linux!.resources!.devices!.filter(d => d.minor === 232)).toHaveLength(1)
+  })
+
+  it('creates linux.resources, capabilities when the spec lacks them', () => {
+    const s = base()
+    delete s.linux!.resources
+    delete s.process.capabilities
+    delete s.linux!.seccomp
+    const out = rewrite(s)
+    expect(out.linux!.resources!.devices).toHaveLength(2)
+    expect(out.linux!.resources!.memory).toEqual({ limit: 768 * MiB })
+    expect(out.process.capabilities!.permitted).toEqual(EXTRA_CAPS)
+    expect(out.linux!.seccomp).toBeUndefined()
+  })
+
+  it('seccomp: the rule only allows unshare without namespace flags; remove mode deletes the profile', () => {
+    expect(SECCOMP_ALLOW.names).toEqual(['unshare'])
+    const arg = SECCOMP_ALLOW.args![0]
+    expect(arg).toEqual({ index: 0, value: CLONE_NEW_MASK, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' })
+    const CLONE_FS = 0x200, CLONE_NEWUSER = 0x10000000, CLONE_NEWNS = 0x20000, CLONE_NEWNET = 0x40000000
+    expect(CLONE_FS & arg.value).toBe(0)
+    for (const f of [CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWNET]) expect(f & arg.value).not.toBe(0)
+    expect(rewrite(base(), { seccomp: 'remove' }).linux!.seccomp).toBeUndefined()
+  })
+
+  it('CPU quota: fractional and missing', () => {
+    const s = base()
+    s.linux!.resources!.cpu = { quota: 150000, period: 100000 }
+    expect(envValue(rewrite(s).process.env, 'RUNCVM_CPUS')).toBe('1')
+    s.linux!.resources!.cpu = { quota: -1 }
+    expect(envValue(rewrite(s).process.env, 'RUNCVM_CPUS')).toBe('0')
+  })
+
+  it('an in-image kernel adds no modules mount', () => {
+    const out = rewrite(base(), { kernel: { dist: 'debian', kernelPath: '/vmlinuz', initramfsPath: '/initrd.img', root: 'r', source: 'image' } })
+    expect(out.mounts!.at(-2)!.destination).toBe('/vm/etc/hosts')
+    expect(envValue(out.process.env, 'RUNCVM_KERNEL_PATH')).toBe('/vmlinuz')
+  })
+
+  it('rejects a spec without process/root', () => {
+    expect(() => rewriteCreateConfig({} as Spec, optsFor(base()))).toThrow(SpecError)
+  })
+})
