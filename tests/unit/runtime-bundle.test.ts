@@ -1,0 +1,171 @@
+// runCreate/runExec: the file edges, through temp dirs. Every failure must give the clear
+// `RunCVM: Error:` text and leave the JSON byte-identical.
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { formatForDocker, RunCvmError } from '../../lib/errors.js'
+import { runCreate, runExec } from '../../lib/oci/bundle.js'
+import { timestamp } from '../../lib/log.js'
+import { envValue, fixtureText, KERNEL_VERSION as V, tempDir } from './helpers.js'
+
+interface Setup { dir: string; bundle: string; file: string; hostRoot: string; root: string; logDir: string }
+
+/** A bundle with the given config (root.path pointed at a temp rootfs), a package root with a debian kernel. */
+function setup(mutate: (spec: any) => void = () => {}, opts: { kernels?: boolean; osRelease?: string } = {}): Setup {
+  const dir = tempDir()
+  const bundle = join(dir, 'bundle'), hostRoot = join(dir, 'opt-runcvm'), root = join(dir, 'rootfs'), logDir = join(dir, 'log')
+  mkdirSync(bundle); mkdirSync(join(root, 'etc'), { recursive: true }); mkdirSync(logDir)
+  if (opts.kernels !== false) {
+    mkdirSync(join(hostRoot, 'kernels', 'debian', V, 'modules', V), { recursive: true })
+    symlinkSync(V, join(hostRoot, 'kernels', 'debian', 'latest'))
+  }
+  if (opts.osRelease !== undefined) writeFileSync(join(root, 'etc', 'os-release'), opts.osRelease)
+  const spec = JSON.parse(fixtureText('config-run-plain.json'))
+  spec.root.path = root
+  mutate(spec)
+  const file = join(bundle, 'config.json')
+  writeFileSync(file, JSON.stringify(spec)) // compact, like Docker writes it
+  return { dir, bundle, file, hostRoot, root, logDir }
+}
+
+const withEnv = (...kv: string[]) => (spec: any) => { spec.process.env.push(...kv) }
+
+function expectFailure(s: Setup, message: string | RegExp, run = () => runCreate(s.bundle, { hostRoot: s.hostRoot, logDir: s.logDir })) {
+  const before = existsSync(s.file) ? readFileSync(s.file) : undefined
+  let err: unknown
+  try { run() } catch (e) { err = e }
+  expect(err).toBeInstanceOf(RunCvmError)
+  const text = formatForDocker(err)
+  expect(text.startsWith('\n\nRunCVM: Error: ')).toBe(true)
+  expect(text).toMatch(message)
+  if (before) expect(readFileSync(s.file).equals(before)).toBe(true)
+  return err as RunCvmError
+}
+
+describe('runCreate', () => {
+  it('rewrites config.json once, keeping its mode', () => {
+    const s = setup()
+    chmodSync(s.file, 0o600)
+    runCreate(s.bundle, { hostRoot: s.hostRoot })
+    const out = JSON.parse(readFileSync(s.file, 'utf8'))
+    expect(statSync(s.file).mode & 0o777).toBe(0o600)
+    expect(out.mounts[1]).toMatchObject({ destination: '/.runcvm/guest', source: s.hostRoot })
+    expect(out.mounts[2]).toMatchObject({ destination: '/vm', source: s.root })
+    expect(envValue(out.process.env, 'RUNCVM_KERNEL_PATH')).toBe(`/.runcvm/guest/kernels/debian/${V}/vmlinuz`)
+    expect(out.mounts.at(-2)).toMatchObject({ source: join(s.hostRoot, 'kernels', 'debian', V, 'modules', V), destination: `/vm/lib/modules/${V}` })
+    expect(readFileSync(s.file, 'utf8').endsWith('\n')).toBe(true)
+  })
+
+  it('uses an in-image kernel (alpine)', () => {
+    const s = setup(() => {}, { osRelease: 'ID="alpine"\n' })
+    mkdirSync(join(s.root, 'boot'))
+    writeFileSync(join(s.root, 'boot', 'vmlinuz-virt'), '')
+    writeFileSync(join(s.root, 'boot', 'initramfs-virt'), '')
+    runCreate(s.bundle, { hostRoot: s.hostRoot })
+    const env = JSON.parse(readFileSync(s.file, 'utf8')).process.env
+    expect(envValue(env, 'RUNCVM_KERNEL_PATH')).toBe('/boot/vmlinuz-virt')
+    expect(envValue(env, 'RUNCVM_KERNEL_ROOT')).toBe('rootfstype=virtiofs root=runcvmfs resume=')
+  })
+
+  it('resolves a relative root.path against the bundle', () => {
+    const s = setup(spec => { spec.root.path = '../rootfs' })
+    runCreate(s.bundle, { hostRoot: s.hostRoot })
+    expect(JSON.parse(readFileSync(s.file, 'utf8')).mounts[2].source).toBe(s.root)
+  })
+
+  it.each([
+    ['RUNCVM_KERNEL=../x', "Kernel '../x' invalid (contains '..')"],
+    ['RUNCVM_KERNEL=Debian', "Kernel 'Debian' invalid (should match ^[a-z]+(/[^/]+)?$)"],
+    ['RUNCVM_KERNEL=debian/a/b', 'invalid (should match'],
+    ['RUNCVM_KERNEL=alpine', "Kernel 'alpine' not found (check "],
+    ['RUNCVM_KERNEL=debian/9.9.9', "Kernel 'debian/9.9.9' not found"],
+    ['RUNCVM_DISPLAY_MODE=bogus', "RUNCVM_DISPLAY_MODE 'bogus' invalid, must be one of: headless, serial, vnc"],
+    ['RUNCVM_CPUS=two', "RUNCVM_CPUS 'two' invalid"],
+    ['RUNCVM_MEM_SIZE=lots', "RUNCVM_MEM_SIZE 'lots' invalid"],
+    ['RUNCVM_BREAK=nope', "RUNCVM_BREAK 'nope' invalid"],
+  ])('%s fails cleanly', (kv, msg) => {
+    expectFailure(setup(withEnv(kv)), msg)
+  })
+
+  it('unknown OS fails cleanly', () => {
+    expectFailure(setup(() => {}, { osRelease: 'ID=arch\n' }),
+      "Unrecognised image O/S 'arch'; specify --env=RUNCVM_KERNEL=<dist> or --env=RUNCVM_KERNEL=<dist>/<version>")
+  })
+
+  it('missing kernels dir fails cleanly', () => {
+    expectFailure(setup(() => {}, { kernels: false }), /Kernel 'debian\/latest' not found \(check .*\/opt-runcvm\/kernels\)/)
+  })
+
+  it('missing bundle fails cleanly', () => {
+    const s = setup()
+    expectFailure({ ...s, file: join(s.dir, 'nope', 'config.json') }, /cannot read .*nope\/config\.json/,
+      () => runCreate(join(s.dir, 'nope'), { hostRoot: s.hostRoot }))
+  })
+
+  it('malformed JSON fails cleanly', () => {
+    const s = setup()
+    writeFileSync(s.file, '{"ociVersion": "1.0.2", "process": {')
+    expectFailure(s, /malformed JSON in .*config\.json/)
+  })
+
+  it('a config without process/root fails cleanly', () => {
+    const s = setup()
+    writeFileSync(s.file, '{"ociVersion":"1.0.2"}')
+    expectFailure(s, /has no process or root\.path/)
+  })
+
+  it('RUNCVM_RUNTIME_DEBUG=1 writes the log and both JSON copies; errors are logged too', () => {
+    const s = setup(withEnv('RUNCVM_RUNTIME_DEBUG=1'))
+    const original = readFileSync(s.file, 'utf8')
+    runCreate(s.bundle, { hostRoot: s.hostRoot, pid: 4242, logDir: s.logDir, argv: ['node', 'runtime', 'create'] })
+    expect(JSON.parse(readFileSync(join(s.logDir, 'config.json-4242-1'), 'utf8'))).toEqual(JSON.parse(original))
+    expect(readFileSync(join(s.logDir, 'config.json-4242-2'), 'utf8')).toBe(readFileSync(s.file, 'utf8'))
+    const log = readFileSync(join(s.logDir, 'runcvm-4242.log'), 'utf8')
+    expect(log).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}: 4242: Command line: /)
+    expect(log).toContain('--- LOG ENDS ---')
+
+    const bad = setup(withEnv('RUNCVM_RUNTIME_DEBUG=1', 'RUNCVM_KERNEL=../x'))
+    expectFailure(bad, 'contains', () => runCreate(bad.bundle, { hostRoot: bad.hostRoot, pid: 4243, logDir: bad.logDir }))
+    expect(readFileSync(join(bad.logDir, 'runcvm-4243.log'), 'utf8')).toContain("RunCVM: Error: Kernel '../x' invalid")
+  })
+
+  it('no debug: no files', () => {
+    const s = setup()
+    runCreate(s.bundle, { hostRoot: s.hostRoot, pid: 4244, logDir: s.logDir })
+    expect(existsSync(join(s.logDir, 'runcvm-4244.log'))).toBe(false)
+  })
+})
+
+describe('runExec', () => {
+  function execSetup(mutate: (p: any) => void = () => {}) {
+    const dir = tempDir()
+    const file = join(dir, 'process.json')
+    const p = JSON.parse(fixtureText('process-exec-user-workdir.json'))
+    mutate(p)
+    writeFileSync(file, JSON.stringify(p))
+    return { dir, file }
+  }
+  it('rewrites process.json', () => {
+    const { file } = execSetup()
+    runExec(file, { hostRoot: '/opt/runcvm' })
+    const out = JSON.parse(readFileSync(file, 'utf8'))
+    expect(out.args.slice(0, 5)).toEqual(['/.runcvm/guest/scripts/runcvm-ctr-exec', '1000:1000:1000', '/tmp', '0', 'false'])
+    expect(out.user).toEqual({ uid: 0, gid: 0 })
+  })
+  it('malformed JSON leaves the file alone', () => {
+    const { dir, file } = execSetup()
+    writeFileSync(file, '{')
+    expectFailure({ dir, bundle: dir, file, hostRoot: '', root: '', logDir: dir }, /malformed JSON/, () => runExec(file, { hostRoot: '' }))
+  })
+  it('debug copies', () => {
+    const { dir, file } = execSetup(p => p.env.push('RUNCVM_RUNTIME_DEBUG=1'))
+    runExec(file, { hostRoot: '', pid: 77, logDir: dir })
+    expect(existsSync(join(dir, 'process.json-77-1'))).toBe(true)
+    expect(readFileSync(join(dir, 'process.json-77-2'), 'utf8')).toBe(readFileSync(file, 'utf8'))
+    expect(readFileSync(join(dir, 'runcvm-77.log'), 'utf8')).toContain('Command: exec process=')
+  })
+})
+
+it('timestamp format', () => {
+  expect(timestamp(new Date(2024, 0, 2, 3, 4, 5, 67))).toBe('2024-01-02 03:04:05.067000')
+})
