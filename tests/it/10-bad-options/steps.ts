@@ -1,0 +1,36 @@
+// 10-bad-options: invalid RUNCVM_* values are refused at create time with a RunCVM error naming the
+// option, and the workload never starts (no half-booted VM). The container is created without
+// --rm so its state can be inspected: it must never have started (StartedAt stays the zero time).
+// Skipped under runc (it ignores RUNCVM_* variables).
+import { type Case, describe } from '../harness'
+
+const BAD: Array<{ env: string; option: string }> = [
+  { env: 'RUNCVM_KERNEL=../x', option: 'RUNCVM_KERNEL' },
+  { env: 'RUNCVM_KERNEL=nosuch', option: 'RUNCVM_KERNEL' },
+  { env: 'RUNCVM_KERNEL=debian/0.0.0-nosuch', option: 'RUNCVM_KERNEL' },
+  { env: 'RUNCVM_DISPLAY_MODE=bogus', option: 'RUNCVM_DISPLAY_MODE' },
+]
+
+export default {
+  description: 'bad RUNCVM_* values: docker run fails, "RunCVM: Error:" names the option, never started',
+  needs: ['runcvm'],
+  async test({ docker, runtime, uniq, labels, note }) {
+    const bad: string[] = []
+    for (const b of BAD) {
+      const name = uniq()
+      const r = await docker(['run', '--pull=never', `--runtime=${runtime}`, '--name', name, ...labels, '-e', b.env,
+        'runcvm-test/bb', 'sh', '-c', 'echo STARTED'])
+      const problems: string[] = []
+      if (r.code === 0) problems.push('docker run succeeded')
+      if (!r.stderr.includes('RunCVM: Error:')) problems.push('stderr lacks "RunCVM: Error:"')
+      if (!r.stderr.includes(b.option)) problems.push(`stderr does not name ${b.option}`)
+      if (r.stdout.includes('STARTED')) problems.push('the workload ran')
+      const st = (await docker(['inspect', '-f', '{{.State.Status}} {{.State.StartedAt}}', name])).stdout.trim()
+      if (st && !st.endsWith('0001-01-01T00:00:00Z')) problems.push(`container was started (${st})`)
+      const msg = r.stderr.split('\n').find(l => l.includes('RunCVM: Error:'))
+      if (msg) note(`${b.env}: ${msg.trim().slice(0, 160)}`)
+      if (problems.length) bad.push(`-e ${b.env}: ${problems.join('; ')}\n    ${describe(r)}`)
+    }
+    if (bad.length) throw new Error(bad.join('\n'))
+  },
+} satisfies Case

@@ -1,0 +1,199 @@
+// tests/it/harness.ts — what every integration case gets: docker wrappers that capture stdout,
+// stderr and the exit code separately (never throw on a non-zero exit), the runtime under test,
+// log waiting, timing and small assertions with readable failure text.
+//
+// Cases are prisma-e2e shaped (STYLE §1): tests/it/<NN-name>/steps.ts default-exports a `Case`
+// = {setup?, test, finish?, keep?, needs?, timeoutMs?}. Everything a case creates carries the
+// label `runcvm-test=1` (plus `runcvm-test.case=<name>`), so the runner can remove it by label
+// even after a crash or timeout.
+import { $ } from 'zx/core'
+
+/** Label on every container/network/volume the integration tests create. */
+export const LABEL = 'runcvm-test=1'
+export const CASE_LABEL = 'runcvm-test.case'
+
+/** Result of one docker CLI call. `code` is the exit status (128+N if docker itself was signalled). */
+export interface Res {
+  stdout: string
+  stderr: string
+  code: number
+  ms: number
+  argv: readonly string[]
+}
+
+/** Capabilities a case may require; the runner skips the case (with the reason) when absent. */
+export type Need =
+  | 'runcvm' // asserts VM-only behaviour (guest CPUs/memory, RunCVM errors): skipped when the runtime under test is runc
+  | 'debian' // needs the runcvm-test/debian image (debootstrap); skipped if it could not be built
+
+export interface Ctx {
+  /** Case directory name, e.g. `04-exit-codes`. */
+  name: string
+  /** Runtime under test: `runcvm` normally, `runc` when RUNCVM_TEST_RUNTIME=runc (harness self-test). */
+  runtime: string
+  /** True when the runtime under test really boots VMs. */
+  isVm: boolean
+  /**
+   * Extra `docker run` flags that make a runc container behave like a VM for signal tests: in a VM
+   * the workload is never PID 1 of its PID namespace (the guest has its own init), so SIGTERM/SIGKILL
+   * sent to it take effect. Under runc a PID-1 workload ignores signals it has no handler for, so
+   * the runc equivalent is `--init`. Empty for runcvm.
+   */
+  pid1Like: string[]
+  /** Labels (as `--label k=v` argv) for anything the case creates itself. */
+  labels: string[]
+  /** Unique name for a container/network this case creates. */
+  uniq(tag?: string): string
+  /** `docker <args>`; never throws on a non-zero exit. */
+  docker(args: readonly string[], opts?: DockerOpts): Promise<Res>
+  /** `docker run --rm --pull=never --runtime=<runtime under test> --label … <args>`. */
+  runcvm(args: readonly string[], opts?: DockerOpts): Promise<Res>
+  /** The same with runc (Docker's default runtime): the reference behaviour. */
+  runc(args: readonly string[], opts?: DockerOpts): Promise<Res>
+  /** Polls `docker logs` until `re` matches stdout+stderr; throws on timeout or container exit. */
+  waitForLog(container: string, re: RegExp, timeoutMs?: number): Promise<Res>
+  /** Adds a line printed under the case's PASS/FAIL line (numbers worth reporting). */
+  note(msg: string): void
+  /** Aborted when the case times out; docker child processes are killed through it. */
+  signal: AbortSignal
+}
+
+export interface DockerOpts {
+  input?: string
+  timeoutMs?: number
+}
+
+export interface Case {
+  /** One line: what the case proves. */
+  description: string
+  needs?: Need[]
+  /** Per-case limit (default 180 s: a few TCG boots). */
+  timeoutMs?: number
+  /** Leave containers up after the case for debugging (also `tests/run --keep`). */
+  keep?: boolean
+  setup?(ctx: Ctx): Promise<void>
+  test(ctx: Ctx): Promise<void>
+  finish?(ctx: Ctx): Promise<void>
+}
+
+export class AssertionError extends Error {}
+
+export function fail(msg: string): never {
+  throw new AssertionError(msg)
+}
+
+/** JSON-ish rendering that shows whitespace and newlines exactly. */
+export const show = (v: unknown): string => JSON.stringify(v)
+
+export function eq<T>(actual: T, expected: T, what: string): void {
+  if (JSON.stringify(actual) !== JSON.stringify(expected)) fail(`${what}: expected ${show(expected)}, got ${show(actual)}`)
+}
+
+export function ok(cond: unknown, what: string): asserts cond {
+  if (!cond) fail(what)
+}
+
+/** Line diff for two multi-line outputs (lines only on one side). */
+export function lineDiff(a: string, b: string, la = 'runcvm', lb = 'runc'): string {
+  const A = a.split('\n'), B = b.split('\n')
+  const onlyA = A.filter(l => !B.includes(l)), onlyB = B.filter(l => !A.includes(l))
+  return [...onlyA.map(l => `  only ${la}: ${show(l)}`), ...onlyB.map(l => `  only ${lb}: ${show(l)}`)].join('\n')
+}
+
+/** One-line summary of a docker call for failure messages. */
+export function describe(r: Res): string {
+  return `\`docker ${r.argv.join(' ')}\` → exit ${r.code} in ${(r.ms / 1000).toFixed(1)}s; stdout=${show(r.stdout)} stderr=${show(r.stderr)}`
+}
+
+/** Asserts stdout, stderr and exit code of `sub` equal those of `ref` (the runc reference). */
+export function sameAs(sub: Res, ref: Res, what: string): void {
+  if (sub.code !== ref.code || sub.stdout !== ref.stdout || sub.stderr !== ref.stderr) {
+    fail(`${what}: differs from runc\n  subject:   ${describe(sub)}\n  reference: ${describe(ref)}` +
+      (sub.stdout !== ref.stdout ? `\n${lineDiff(sub.stdout, ref.stdout)}` : ''))
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms))
+
+export async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now()
+  const v = await fn()
+  return [v, performance.now() - t0]
+}
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+/** Runs `docker <args>` with zx (argv array: every element quoted, no shell string). */
+export async function docker(args: readonly string[], opts: DockerOpts & { signal?: AbortSignal } = {}): Promise<Res> {
+  const t0 = performance.now()
+  const p = $({
+    quiet: true,
+    nothrow: true,
+    input: opts.input,
+    signal: opts.signal,
+    timeout: opts.timeoutMs,
+  })`docker ${args}`
+  const out = await p
+  return {
+    stdout: out.stdout,
+    stderr: out.stderr,
+    code: out.exitCode ?? (out.signal ? 128 + signalNumber(out.signal) : -1),
+    ms: performance.now() - t0,
+    argv: args,
+  }
+}
+
+function signalNumber(sig: string): number {
+  const table: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 }
+  return table[sig] ?? 0
+}
+
+/** Removes every container, network and volume carrying `label` (default: all test objects). */
+export async function removeByLabel(label = LABEL): Promise<string[]> {
+  const removed: string[] = []
+  const ids = (await docker(['ps', '-aq', '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean)
+  if (ids.length) { await docker(['rm', '-f', '-v', ...ids]); removed.push(...ids.map(i => `container ${i}`)) }
+  const nets = (await docker(['network', 'ls', '-q', '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean)
+  if (nets.length) { await docker(['network', 'rm', ...nets]); removed.push(...nets.map(n => `network ${n}`)) }
+  const vols = (await docker(['volume', 'ls', '-q', '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean)
+  if (vols.length) { await docker(['volume', 'rm', '-f', ...vols]); removed.push(...vols.map(v => `volume ${v}`)) }
+  return removed
+}
+
+export function makeCtx(name: string, runtime: string, signal: AbortSignal, notes: string[]): Ctx {
+  const labels = ['--label', LABEL, '--label', `${CASE_LABEL}=${name}`]
+  let n = 0
+  const d = (args: readonly string[], opts: DockerOpts = {}) => docker(args, { ...opts, signal })
+  const run = (rt: string) => (args: readonly string[], opts?: DockerOpts) =>
+    d(['run', '--rm', '--pull=never', `--runtime=${rt}`, ...labels, ...args], opts)
+  const ctx: Ctx = {
+    name,
+    runtime,
+    isVm: runtime !== 'runc',
+    pid1Like: runtime === 'runc' ? ['--init'] : [],
+    labels,
+    uniq: (tag = 'c') => `runcvm-test-${name}-${tag}-${process.pid}-${++n}`,
+    docker: d,
+    runcvm: run(runtime),
+    runc: run('runc'),
+    async waitForLog(container, re, timeoutMs = 60_000) {
+      const t0 = Date.now()
+      for (;;) {
+        const logs = await d(['logs', container])
+        if (re.test(logs.stdout + logs.stderr)) return logs
+        const st = await d(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', container])
+        if (st.code !== 0 || !st.stdout.startsWith('running'))
+          fail(`${container} is not running (${st.stdout.trim() || st.stderr.trim()}) while waiting for ${re}; logs: ${show(logs.stdout + logs.stderr)}`)
+        if (Date.now() - t0 > timeoutMs) fail(`timed out after ${timeoutMs / 1000}s waiting for ${re} in logs of ${container}: ${show(logs.stdout + logs.stderr)}`)
+        if (signal.aborted) fail('aborted')
+        await sleep(200)
+      }
+    },
+    note: msg => { notes.push(msg) },
+    signal,
+  }
+  return ctx
+}

@@ -1,0 +1,126 @@
+// tests/it/run.ts — RunCVM integration runner (upstream tests/run + framework.sh, in TypeScript).
+//
+// Discovers tests/it/<NN-name>/steps.ts (bundled by tests/run into dist/it/<NN-name>/steps.mjs),
+// runs each case with a per-case timeout, removes everything labelled `runcvm-test=1` before the
+// run, after each case and at the end (even on failure or timeout), prints one PASS/FAIL/SKIP line
+// per case with its duration and failure detail, and ends with the plain line
+// `N passed, N failed` (`, N skipped` when something was skipped). Exit 1 when anything failed.
+//
+// Usage (normally through `bash tests/run`, which builds, installs and makes the images first):
+//   node dist/it/run.mjs [filter ...] [--keep] [-j N] [--list]
+//     filter   substring of a case name (`03`, `env`); several filters = union
+//     --keep   leave containers of every case up (per case: `keep: true` in steps.ts)
+//     -j N     run N cases at once (default 1: this machine has 2 cores and TCG boots use them)
+// Env:
+//   RUNCVM_TEST_RUNTIME   runtime under test (default runcvm; `runc` = harness self-test)
+//   RUNCVM_TEST_TIMEOUT   default per-case timeout in seconds (default 180)
+//   RUNCVM_TEST_NO_DEBIAN=1  the debian image is unavailable: skip cases that need it
+import { existsSync, readdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import minimist from 'minimist'
+import { type Case, AssertionError, makeCtx, removeByLabel, CASE_LABEL } from './harness'
+
+const HERE = dirname(fileURLToPath(import.meta.url)) // dist/it (bundled) — cases sit beside us
+const DEFAULT_TIMEOUT_MS = Number(process.env.RUNCVM_TEST_TIMEOUT ?? 180) * 1000
+const RUNTIME = process.env.RUNCVM_TEST_RUNTIME || 'runcvm'
+
+interface Outcome { name: string; status: 'PASS' | 'FAIL' | 'SKIP'; ms: number; detail?: string; notes: string[] }
+
+function discover(): string[] {
+  return readdirSync(HERE, { withFileTypes: true })
+    .filter(d => d.isDirectory() && /^\d\d-/.test(d.name) && existsSync(join(HERE, d.name, 'steps.mjs')))
+    .map(d => d.name)
+    .sort()
+}
+
+function skipReason(c: Case): string | undefined {
+  for (const need of c.needs ?? []) {
+    if (need === 'runcvm' && RUNTIME === 'runc') return 'asserts VM-only behaviour; runtime under test is runc'
+    if (need === 'debian' && process.env.RUNCVM_TEST_NO_DEBIAN === '1') return 'runcvm-test/debian image unavailable'
+  }
+  return undefined
+}
+
+async function runCase(name: string, keepAll: boolean): Promise<Outcome> {
+  const notes: string[] = []
+  const t0 = performance.now()
+  const ms = () => performance.now() - t0
+  let c: Case
+  try {
+    c = (await import(pathToFileURL(join(HERE, name, 'steps.mjs')).href)).default as Case
+  } catch (e) {
+    return { name, status: 'FAIL', ms: ms(), detail: `cannot load steps: ${(e as Error).message}`, notes }
+  }
+  const why = skipReason(c)
+  if (why) return { name, status: 'SKIP', ms: 0, detail: why, notes }
+
+  const ac = new AbortController()
+  const ctx = makeCtx(name, RUNTIME, ac.signal, notes)
+  const limit = c.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, rej) => {
+    timer = setTimeout(() => { ac.abort(); rej(new Error(`timed out after ${limit / 1000}s`)) }, limit)
+  })
+  let detail: string | undefined
+  try {
+    await Promise.race([(async () => { await c.setup?.(ctx); await c.test(ctx) })(), timeout])
+  } catch (e) {
+    detail = e instanceof AssertionError ? e.message : (e as Error)?.stack ?? String(e)
+  } finally {
+    clearTimeout(timer)
+  }
+  // finish runs even after a failure (it may collect diagnostics); its own failure only counts
+  // when the test itself passed.
+  try {
+    await c.finish?.(ctx)
+  } catch (e) {
+    detail ??= `finish: ${(e as Error).message}`
+  }
+  if (c.keep || keepAll) notes.push(`kept: docker ps -a --filter label=${CASE_LABEL}=${name}`)
+  else await removeByLabel(`${CASE_LABEL}=${name}`)
+  return { name, status: detail ? 'FAIL' : 'PASS', ms: ms(), detail, notes }
+}
+
+function report(o: Outcome): void {
+  const secs = `${(o.ms / 1000).toFixed(1)}s`
+  const head = o.status === 'SKIP' ? `SKIP ${o.name} (${o.detail})` : `${o.status} ${o.name} (${secs})`
+  const lines = [head, ...o.notes.map(n => `    ${n}`)]
+  if (o.status === 'FAIL' && o.detail) lines.push(...o.detail.split('\n').map(l => `    ${l}`))
+  console.log(lines.join('\n'))
+}
+
+async function main(): Promise<number> {
+  const args = minimist(process.argv.slice(2), { boolean: ['keep', 'list'], string: ['j'], alias: { j: 'jobs' } })
+  const filters = args._.map(String)
+  const jobs = Math.max(1, Number(args.j ?? 1) || 1)
+  const all = discover()
+  const names = filters.length ? all.filter(n => filters.some(f => n.includes(f))) : all
+  if (args.list) { names.forEach(n => console.log(n)); return 0 }
+  if (!names.length) { console.log(`no case matches ${filters.join(' ')} (have: ${all.join(' ')})`); return 1 }
+
+  const stale = await removeByLabel()
+  if (stale.length) console.log(`removed ${stale.length} leftover test object(s) from an earlier run`)
+  console.log(`runtime under test: ${RUNTIME}; ${names.length} case(s); -j ${jobs}`)
+
+  const outcomes: Outcome[] = []
+  const queue = [...names]
+  const onSignal = () => { void removeByLabel().finally(() => process.exit(130)) }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  await Promise.all(Array.from({ length: Math.min(jobs, names.length) }, async () => {
+    for (let n = queue.shift(); n; n = queue.shift()) {
+      const o = await runCase(n, Boolean(args.keep))
+      report(o)
+      outcomes.push(o)
+    }
+  }))
+  if (!args.keep) await removeByLabel()
+
+  const count = (s: Outcome['status']) => outcomes.filter(o => o.status === s).length
+  const failed = count('FAIL'), skipped = count('SKIP')
+  console.log(`${count('PASS')} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
+  return failed ? 1 : 0
+}
+
+main().then(code => process.exit(code), e => { console.error(`runner error: ${(e as Error).stack ?? e}`); process.exit(2) })
