@@ -60,7 +60,7 @@ async function runCase(name: string, keepAll: boolean): Promise<Outcome> {
   const limit = c.timeoutMs ?? DEFAULT_TIMEOUT_MS
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, rej) => {
-    timer = setTimeout(() => { ac.abort(); rej(new Error(`timed out after ${limit / 1000}s`)) }, limit)
+    timer = setTimeout(() => { ac.abort(); rej(new AssertionError(`timed out after ${limit / 1000}s (case timeout; set timeoutMs in steps.ts or RUNCVM_TEST_TIMEOUT)`)) }, limit)
   })
   let detail: string | undefined
   try {
