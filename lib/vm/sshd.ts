@@ -1,0 +1,105 @@
+// dropbear in the VM, for `docker exec` (port of the dropbear part of runcvm-vm-init).
+//
+// Keys. At boot the VM creates, in /.runcvm/dropbear (the container's 0700 tmpfs, seen by the VM
+// through virtiofs): an ed25519 client key pair (`key`, read by dbclient in the container) and an
+// ed25519 host key. The public half goes to `authorized_keys`, which our patched dropbear reads
+// instead of ~/.ssh (patches/dropbear). Nothing else in the image can log in: password logins are
+// off (-s), forwarding is off (-j -k and the key options). ed25519 because RSA-2048 key generation
+// costs seconds under TCG (upstream generated RSA), and a pre-made host key because `-R` would
+// make the first exec pay for it.
+//
+// Reachability. dropbear listens on the VM's own addresses only. The container reaches them over
+// its bridge (dbclient connects from 169.254.1.1, SNAT'd to 169.254.169.254 by the boot chain's
+// rule). Peers on the Docker network reach the VM's address too, through eth0 → br-<if> →
+// tap-<if>: planSshdGuard() drops bridged (forwarded) TCP to port 22222 in the *container's*
+// netns (nft bridge family via ebtables-nft, which needs neither br_netfilter nor the guest's
+// netfilter), so only traffic the container itself originates gets through.
+//
+// Readiness. dropbear writes its pid file only after its listening sockets are bound
+// (svr-main.c: listensockets() precedes the pidfile), so the pid file IS the readiness marker:
+// ctr-exec waits for it instead of upstream's fixed 2 s sleep. /.runcvm is fresh for every
+// container start, so a stale marker cannot exist.
+import { RUNCVM_GUEST, SSHD_PORT, STATE_DIR } from '../paths.js'
+import type { NetworkState } from '../state.js'
+
+type Cmd = readonly string[]
+
+export const SSHD_DIR = `${STATE_DIR}/dropbear`
+/** Client private key (dbclient -i); only root in the container (and the VM's root) can read it. */
+export const SSHD_KEY = `${SSHD_DIR}/key`
+export const SSHD_AUTHORIZED_KEYS = `${SSHD_DIR}/authorized_keys`
+/** The name the patched dropbear looks for by default; passed explicitly anyway. */
+export const SSHD_HOST_KEY = `${SSHD_DIR}/dropbear_ed25519_host_key`
+/** Readiness marker: dropbear's pid file, written after it listens. */
+export const SSHD_READY = `${SSHD_DIR}/dropbear.pid`
+
+export const DROPBEAR = `${RUNCVM_GUEST}/usr/sbin/dropbear`
+export const DROPBEARKEY = `${RUNCVM_GUEST}/usr/bin/dropbearkey`
+
+/** Options on our one key: a command session and nothing else. */
+export const KEY_OPTIONS = 'no-port-forwarding,no-agent-forwarding,no-X11-forwarding'
+
+export const planKeygen = (): Cmd[] => [
+  [DROPBEARKEY, '-t', 'ed25519', '-f', SSHD_KEY],
+  [DROPBEARKEY, '-t', 'ed25519', '-f', SSHD_HOST_KEY],
+]
+
+/** The public key line out of `dropbearkey` stdout ("Public key portion is:\nssh-ed25519 AAAA… user@host\n…"). */
+export function parsePublicKey(stdout: string): string | undefined {
+  const line = stdout.split('\n').find(l => /^ssh-[a-z0-9-]+ [A-Za-z0-9+/=]+/.test(l))
+  if (!line) return undefined
+  const [type, blob] = line.split(' ')
+  return `${type} ${blob}`
+}
+
+export const authorizedKeysLine = (pub: string): string => `${KEY_OPTIONS} ${pub} runcvm-exec\n`
+
+/** Addresses to listen on: every VM interface address (never 0.0.0.0). */
+export function sshdAddresses(net: NetworkState): string[] {
+  return net.interfaces.map(i => i.ip).filter((ip): ip is string => !!ip)
+}
+
+export function buildDropbearArgs(net: NetworkState): string[] {
+  const addrs = sshdAddresses(net)
+  return [
+    DROPBEAR,
+    '-F', // foreground: vm-init detaches it itself
+    '-E', // log to stderr (which vm-init points at /dev/null)
+    '-s', // no password logins: key only
+    '-j', '-k', // no local/remote port forwarding
+    '-r', SSHD_HOST_KEY,
+    '-P', SSHD_READY,
+    ...(addrs.length ? addrs : ['127.0.0.1']).flatMap(a => ['-p', `${a}:${SSHD_PORT}`]),
+  ]
+}
+
+/**
+ * Container-side rules (run in the container's netns, before QEMU starts) that keep peers on the
+ * Docker network away from the VM's sshd: drop any *bridged* IPv4 TCP to port 22222. The
+ * container's own connection is routed (bridge OUTPUT), not bridged, so it is unaffected.
+ */
+export function planSshdGuard(xtablesNftMulti = `${RUNCVM_GUEST}/usr/sbin/xtables-nft-multi`): Cmd[] {
+  return [[xtablesNftMulti, 'ebtables', '-A', 'FORWARD', '-p', 'IPv4', '--ip-proto', 'tcp', '--ip-dport', String(SSHD_PORT), '-j', 'DROP']]
+}
+
+/**
+ * Edge, called once by runcvm-vm-init after the network is up: make the keys, write
+ * authorized_keys, start dropbear detached. Does not wait for it to listen (ctr-exec waits for
+ * SSHD_READY). Throws only if the keys cannot be made; a dropbear that fails to start shows up
+ * as "RunCVM container not yet started" at exec time.
+ */
+export async function startSshd(net: NetworkState): Promise<void> {
+  const { mkdirSync, writeFileSync, rmSync } = await import('node:fs')
+  const { execFile, spawn } = await import('node:child_process')
+  mkdirSync(SSHD_DIR, { recursive: true, mode: 0o700 })
+  for (const f of [SSHD_KEY, SSHD_HOST_KEY, SSHD_READY]) rmSync(f, { force: true })
+  const run = (cmd: Cmd) => new Promise<string>((resolve, reject) =>
+    execFile(cmd[0], cmd.slice(1), (err, stdout) => (err ? reject(err) : resolve(stdout))))
+  const [clientOut] = await Promise.all(planKeygen().map(run)) // in parallel: ~2x faster under TCG
+  const pub = parsePublicKey(clientOut)
+  if (!pub) throw new Error(`dropbearkey printed no public key: ${clientOut}`)
+  writeFileSync(SSHD_AUTHORIZED_KEYS, authorizedKeysLine(pub), { mode: 0o600 })
+  const args = buildDropbearArgs(net)
+  const child = spawn(args[0], args.slice(1), { detached: true, stdio: 'ignore' })
+  child.unref()
+}
