@@ -1,0 +1,71 @@
+// /etc/docker/daemon.json: register the runcvm runtime without disturbing anything else.
+// Pure: text in, text out. The installer reads the file and writes the result atomically.
+import { ConfigError } from '../errors.js'
+
+export interface MergeResult {
+  /** The text to write (identical to the input when nothing changed). */
+  text: string
+  /** false when `runtimes.runcvm.path` already had the wanted value (file left as it is). */
+  changed: boolean
+}
+
+type JsonObject = Record<string, unknown>
+
+const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/**
+ * Set `runtimes.runcvm.path = runtimePath` in the daemon.json text `jsonText`.
+ *
+ * Every other key (other runtimes, `runtimes.runcvm.runtimeArgs`, unrelated daemon options) is
+ * kept. The check is on parsed values, so whitespace or key order never makes an up-to-date file
+ * "changed". An empty (or whitespace-only) file counts as `{}`; dockerd itself treats an empty
+ * file as no configuration. Throws ConfigError for malformed JSON, a top level that is not an
+ * object, or a `runtimes`/`runtimes.runcvm` that is not an object: the caller must then leave the
+ * file untouched.
+ *
+ * Differs from runcvm-install-runtime.sh: upstream ran `jq` and, on bad JSON, printed jq's error
+ * and exited after possibly having created a temp file; we validate first and write once.
+ */
+export function mergeRuntime(jsonText: string, runtimePath: string, source = 'daemon.json'): MergeResult {
+  let doc: unknown
+  if (jsonText.trim() === '') {
+    doc = {}
+  } else {
+    try {
+      doc = JSON.parse(jsonText)
+    } catch (e) {
+      throw new ConfigError(`${source} is not valid JSON (${(e as Error).message}); fix it by hand, it was left untouched`)
+    }
+  }
+  if (!isObject(doc)) {
+    throw new ConfigError(`${source} must hold a JSON object at the top level, found ${describe(doc)}; it was left untouched`)
+  }
+  const runtimes = doc.runtimes ?? {}
+  if (!isObject(runtimes)) {
+    throw new ConfigError(`${source}: "runtimes" must be an object, found ${describe(runtimes)}; it was left untouched`)
+  }
+  const runcvm = runtimes.runcvm ?? {}
+  if (!isObject(runcvm)) {
+    throw new ConfigError(`${source}: "runtimes.runcvm" must be an object, found ${describe(runcvm)}; it was left untouched`)
+  }
+  if (runcvm.path === runtimePath) return { text: jsonText, changed: false }
+  const out: JsonObject = { ...doc, runtimes: { ...runtimes, runcvm: { ...runcvm, path: runtimePath } } }
+  return { text: JSON.stringify(out, null, 2) + '\n', changed: true }
+}
+
+/** The runcvm runtime path in a daemon.json text, or undefined (never throws). */
+export function runtimePathIn(jsonText: string): string | undefined {
+  try {
+    const doc = JSON.parse(jsonText) as { runtimes?: { runcvm?: { path?: unknown } } }
+    const p = doc?.runtimes?.runcvm?.path
+    return typeof p === 'string' ? p : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  return `a ${typeof v}`
+}
