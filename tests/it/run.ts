@@ -8,7 +8,7 @@
 //
 // Usage (normally through `bash tests/run`, which builds, installs and makes the images first):
 //   node dist/it/run.mjs [filter ...] [--keep] [-j N] [--list]
-//     filter   substring of a case name (`03`, `env`); several filters = union
+//     filter   case number (`3`, `03`) or substring of a case name (`env`); several = union
 //     --keep   leave containers of every case up (per case: `keep: true` in steps.ts)
 //     -j N     run N cases at once (default 1: this machine has 2 cores and TCG boots use them)
 // Env:
@@ -91,11 +91,13 @@ function report(o: Outcome): void {
 }
 
 async function main(): Promise<number> {
-  const args = minimist(process.argv.slice(2), { boolean: ['keep', 'list'], string: ['j'], alias: { j: 'jobs' } })
+  const args = minimist(process.argv.slice(2), { boolean: ['keep', 'list'], string: ['j', '_'], alias: { j: 'jobs' } })
   const filters = args._.map(String)
   const jobs = Math.max(1, Number(args.j ?? 1) || 1)
   const all = discover()
-  const names = filters.length ? all.filter(n => filters.some(f => n.includes(f))) : all
+  // A numeric filter selects by case number (`3` or `03` → 03-env); anything else is a substring.
+  const match = (n: string, f: string) => /^\d+$/.test(f) ? n.startsWith(`${f.padStart(2, '0')}-`) : n.includes(f)
+  const names = filters.length ? all.filter(n => filters.some(f => match(n, f))) : all
   if (args.list) { names.forEach(n => console.log(n)); return 0 }
   if (!names.length) { console.log(`no case matches ${filters.join(' ')} (have: ${all.join(' ')})`); return 1 }
 
