@@ -37,7 +37,9 @@ function parseArgv(): minimist.ParsedArgs {
   try {
     return minimist(process.argv.slice(2), {
       string: ['from'],
-      boolean: ['no-dockerd', 'yes', 'quiet', 'help'],
+      // minimist reads `--no-dockerd` as dockerd=false, so the flag is declared by its positive name.
+      boolean: ['dockerd', 'yes', 'quiet', 'help'],
+      default: { dockerd: true },
       alias: { y: 'yes', q: 'quiet', h: 'help' },
       unknown: a => { throw new ConfigError(`unknown argument '${a}' (see --help)`) },
     })
@@ -48,7 +50,7 @@ function parseArgv(): minimist.ParsedArgs {
 const argv = parseArgv()
 const opts = {
   from: resolve(argv.from ?? dirname(dirname(fileURLToPath(import.meta.url)))),
-  dockerd: !argv['no-dockerd'],
+  dockerd: argv.dockerd as boolean,
   interactive: !argv.yes && process.stdin.isTTY === true,
   quiet: argv.quiet as boolean,
 }
@@ -114,8 +116,9 @@ function installTree(): void {
 
 /** Running containers bind-mount the old tree (by inode); deleting it would pull files from under their VMs. */
 function runcvmContainersRunning(): boolean {
-  if (!opts.dockerd) return true // cannot tell: keep it
-  const ids = run('docker', ['ps', '-q']).out.split('\n').filter(Boolean)
+  const ps = onPath('docker') ? run('docker', ['ps', '-q']) : undefined
+  if (!ps?.ok) return true // cannot tell: keep it
+  const ids = ps.out.split('\n').filter(Boolean)
   if (!ids.length) return false
   return run('docker', ['inspect', '--format', '{{.HostConfig.Runtime}}', ...ids]).out.split('\n').includes('runcvm')
 }
@@ -214,15 +217,17 @@ function checkRpFilter(): void {
     log(`  - Wrote ${SYSCTL_DROPIN} so the setting survives a reboot`)
   }
 }
+/** Regular sysctl files, symlinks resolved (Debian's sysctl.d/99-sysctl.conf -> ../sysctl.conf), each once. */
 function sysctlFiles(): string[] {
-  const out: string[] = []
+  const out = new Set<string>()
+  const add = (f: string) => { try { if (statSync(f).isFile()) out.add(realpathSync(f)) } catch { /* dangling or absent */ } }
   for (const p of SYSCTL_FILES) {
     try {
-      if (statSync(p).isDirectory()) out.push(...readdirSync(p).filter(n => n.endsWith('.conf')).map(n => join(p, n)).filter(f => statSync(f).isFile()))
-      else out.push(p)
+      if (statSync(p).isDirectory()) readdirSync(p).filter(n => n.endsWith('.conf')).forEach(n => add(join(p, n)))
+      else add(p)
     } catch { /* absent */ }
   }
-  return out
+  return [...out]
 }
 
 async function main(): Promise<void> {
