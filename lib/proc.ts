@@ -16,6 +16,11 @@ export function execve(file: string, args: readonly string[], env: NodeJS.Proces
   if (typeof fn !== 'function') {
     throw new RunCvmError(`this Node (${process.version}) lacks process.execve; run RunCVM with its bundled Node (>= 22.15)`)
   }
+  // Node sets SIGPIPE to SIG_IGN at startup, and an ignored signal stays ignored across execve(2):
+  // the new program (runc, QEMU, runcvm-init and through it the workload) would never die of
+  // SIGPIPE (`yes | head` would spin). A JS listener makes libuv install a real handler instead,
+  // and handlers are reset to SIG_DFL by execve.
+  process.on('SIGPIPE', () => {})
   const emit = process.emitWarning
   process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
     const text = typeof warning === 'string' ? warning : warning.message

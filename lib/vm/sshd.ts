@@ -19,7 +19,9 @@
 // (svr-main.c: listensockets() precedes the pidfile), so the pid file IS the readiness marker:
 // ctr-exec waits for it instead of upstream's fixed 2 s sleep. /.runcvm is fresh for every
 // container start, so a stale marker cannot exist.
+import { spawn } from 'node:child_process'
 import { RUNCVM_GUEST, SSHD_PORT, STATE_DIR } from '../paths.js'
+import { BUSYBOX, shQuote } from '../exec/codec.js'
 import type { NetworkState } from '../state.js'
 
 type Cmd = readonly string[]
@@ -83,23 +85,33 @@ export function planSshdGuard(xtablesNftMulti = `${RUNCVM_GUEST}/usr/sbin/xtable
 }
 
 /**
- * Edge, called once by runcvm-vm-init after the network is up: make the keys, write
- * authorized_keys, start dropbear detached. Does not wait for it to listen (ctr-exec waits for
- * SSHD_READY). Throws only if the keys cannot be made; a dropbear that fails to start shows up
- * as "RunCVM container not yet started" at exec time.
+ * The whole start-up as one busybox sh script, run in the background so the workload's boot does
+ * not wait for key generation: both keys in parallel, authorized_keys from the client key's
+ * public half, then exec dropbear (which writes SSHD_READY once it listens). umask 077: the key
+ * files, authorized_keys and the marker are root-only.
  */
-export async function startSshd(net: NetworkState): Promise<void> {
-  const { mkdirSync, writeFileSync, rmSync } = await import('node:fs')
-  const { execFile, spawn } = await import('node:child_process')
-  mkdirSync(SSHD_DIR, { recursive: true, mode: 0o700 })
-  for (const f of [SSHD_KEY, SSHD_HOST_KEY, SSHD_READY]) rmSync(f, { force: true })
-  const run = (cmd: Cmd) => new Promise<string>((resolve, reject) =>
-    execFile(cmd[0], cmd.slice(1), (err, stdout) => (err ? reject(err) : resolve(stdout))))
-  const [clientOut] = await Promise.all(planKeygen().map(run)) // in parallel: ~2x faster under TCG
-  const pub = parsePublicKey(clientOut)
-  if (!pub) throw new Error(`dropbearkey printed no public key: ${clientOut}`)
-  writeFileSync(SSHD_AUTHORIZED_KEYS, authorizedKeysLine(pub), { mode: 0o600 })
-  const args = buildDropbearArgs(net)
-  const child = spawn(args[0], args.slice(1), { detached: true, stdio: 'ignore' })
-  child.unref()
+export function buildSshdScript(net: NetworkState, busybox = BUSYBOX): string {
+  const [client, host] = planKeygen()
+  const q = (c: Cmd) => c.map(shQuote).join(' ')
+  const bb = shQuote(busybox)
+  return [
+    'umask 077',
+    `${bb} mkdir -p ${shQuote(SSHD_DIR)}`,
+    `${bb} rm -f ${[SSHD_KEY, SSHD_HOST_KEY, SSHD_READY, SSHD_AUTHORIZED_KEYS].map(shQuote).join(' ')}`,
+    `${q(host)} >/dev/null 2>&1 &`,
+    `pub=$(${q(client)} 2>/dev/null | ${bb} grep '^ssh-' | ${bb} cut -d' ' -f1,2) || exit 1`,
+    'wait',
+    `[ -n "$pub" ] || exit 1`,
+    `printf '%s %s runcvm-exec\n' ${shQuote(KEY_OPTIONS)} "$pub" >${shQuote(SSHD_AUTHORIZED_KEYS)}`,
+    `exec ${q(buildDropbearArgs(net))} >/dev/null 2>&1 </dev/null`,
+  ].join('\n') + '\n'
+}
+
+/**
+ * Edge, called once by runcvm-vm-init after the network is up: starts buildSshdScript() detached
+ * and returns at once (~one spawn). ctr-exec waits for SSHD_READY; a dropbear that fails to start
+ * shows up as "RunCVM container not yet started" at exec time.
+ */
+export function startSshd(net: NetworkState): void {
+  spawn(BUSYBOX, ['sh', '-c', buildSshdScript(net)], { detached: true, stdio: 'ignore', env: {} }).unref()
 }

@@ -1,0 +1,60 @@
+// RUNCVM_DISKS: block devices for the VM, backed by files in the container (upstream
+// runcvm-ctr-qemu do_disk/do_disks). `<src>,<dst>,<fs>[,<size>]` separated by `;`:
+//   src  backing file in the container (created with `size` if absent, then mke2fs'd with the
+//        contents of dst from the image), dst the mount point in the VM, fs an mke2fs type.
+// parseDisks() checks the syntax; planDisk() checks against the filesystem facts and returns the
+// commands that create a missing backing file. Error texts are upstream's.
+import { dirname } from 'node:path'
+import { ConfigError } from './errors.js'
+import type { Cmd } from './sh.js'
+
+export interface DiskSpec {
+  /** The spec text as given (for error messages). */
+  spec: string
+  src: string
+  dst: string
+  fs: string
+  size?: string
+}
+
+const invalid = (spec: string, why: string) => new ConfigError(`disk spec '${spec}' invalid: ${why}`)
+
+export function parseDisks(raw: string): DiskSpec[] {
+  if (raw.trim() === '') return []
+  return raw.split(';').filter(s => s !== '').map(spec => {
+    const [src = '', dst = '', fs = '', size = ''] = spec.split(',')
+    if (!src || !dst || !fs) throw invalid(spec, 'src, dst and fs must all be specified')
+    if (src === dst) throw invalid(spec, `src '${src}' cannot be same as dst`)
+    return { spec, src, dst, fs, ...(size ? { size } : {}) }
+  })
+}
+
+/** Facts about one disk's paths (gathered by the caller). dst is checked under the VM mount. */
+export interface DiskProbe {
+  srcExists: boolean
+  srcIsFile: boolean
+  dstExists: boolean
+  dstIsDir: boolean
+}
+
+export interface DiskTools { busybox: string; mke2fs: string; vmMount: string }
+
+/** Commands to create the backing file (if needed) and the mount point. Throws ConfigError. */
+export function planDisk(d: DiskSpec, p: DiskProbe, t: DiskTools): Cmd[] {
+  if (p.srcExists && !p.srcIsFile) throw invalid(d.spec, `src '${d.src}' must be a plain file if it exists`)
+  if (p.dstExists && !p.dstIsDir) throw invalid(d.spec, `dst '${d.dst}' must be a directory if it exists`)
+  const dstInVm = `${t.vmMount}${d.dst}`
+  const mkdirDst: Cmd = [t.busybox, 'mkdir', '-p', dstInVm]
+  if (p.srcExists) return [mkdirDst]
+  if (!d.size) throw invalid(d.spec, `size must be specified if src '${d.src}' does not exist`)
+  return [
+    [t.busybox, 'mkdir', '-p', dirname(d.src)],
+    [t.busybox, 'truncate', '-s', d.size, d.src],
+    mkdirDst,
+    // -d: populate the new filesystem with what the image has at dst.
+    [t.mke2fs, '-q', '-F', '-t', d.fs, '-d', dstInVm, d.src],
+  ]
+}
+
+/** The VM's fstab line for a disk whose filesystem has `uuid`. */
+export const diskFstabLine = (d: DiskSpec, uuid: string): string => `UUID=${uuid} ${d.dst} ${d.fs} defaults,noatime 0 0`

@@ -1,0 +1,96 @@
+// Container-side network plan: each container interface becomes a bridge `br-<if>` holding the
+// original interface and a tap `tap-<if>` that QEMU attaches to, so the VM's NIC takes over the
+// container's IP on the same L2 segment (upstream runcvm-ctr-entrypoint, "RECONFIGURE CONTAINER
+// NETWORK"). Pure: returns argv lists; lib/sh.ts applies them.
+import type { Cmd } from '../sh.js'
+import type { NetIfState, NetworkState } from '../state.js'
+import { QEMU_BRIDGE_IP, RUNCVM_DNS_IP, SSHD_PORT } from '../paths.js'
+import { cidrOf } from './cidr.js'
+
+export interface BridgePlanOpts {
+  /** The bundled `ip` binary. */
+  ip: string
+  /** The bundled xtables multi-call binary (run as `<xtables> iptables ...`). */
+  xtables: string
+  /** VNC display number when a VNC server is on (its port is redirected into the VM). */
+  vncDisplay?: number
+  /**
+   * Create the tap here (QEMU then uses script=no) instead of in a QEMU ifup script. Measured
+   * here: a Node role started by QEMU per NIC costs ~60 ms of host time before the VM starts,
+   * the two `ip` commands ~4 ms.
+   */
+  precreateTap: boolean
+}
+
+export const bridgeName = (ifname: string): string => `br-${ifname}`
+export const tapName = (ifname: string): string => `tap-${ifname}`
+
+/** VM MAC: 52:54:00 (QEMU's OUI) + the low 3 bytes of the container MAC, as upstream. */
+export function guestMac(mac: string): string {
+  const parts = mac.toLowerCase().split(':')
+  if (parts.length !== 6) throw new Error(`bad MAC address '${mac}'`)
+  return ['52', '54', '00', ...parts.slice(3)].join(':')
+}
+
+/** Commands that attach the tap for `n` to its bridge (used by precreate and by ctr-qemu-ifup). */
+export function planTapUp(ip: string, n: NetIfState, tapExists: boolean): Cmd[] {
+  const tap = tapName(n.name)
+  return [
+    ...(tapExists ? [] : [[ip, 'tuntap', 'add', 'dev', tap, 'mode', 'tap']]),
+    [ip, 'link', 'set', 'dev', tap, 'up', 'mtu', String(n.mtu), 'master', bridgeName(n.name)],
+  ]
+}
+
+function iptables(o: BridgePlanOpts, ...args: string[]): Cmd {
+  return [o.xtables, 'iptables', '-t', 'nat', ...args]
+}
+
+/** Bridge one interface; the default-route interface also gets the link-local bridge IP and NAT rules. */
+export function planBridge(n: NetIfState, o: BridgePlanOpts): Cmd[] {
+  const br = bridgeName(n.name)
+  const ip = o.ip
+  const cmds: Cmd[] = [
+    [ip, 'addr', 'flush', 'dev', n.name],
+    // forward_delay 0: forward at once (no STP learning delay); ageing 0: the bridge never learns,
+    // it floods, so the VM's frames reach the veth whatever MAC they carry.
+    // See https://bugs.launchpad.net/neutron/+bug/1738659
+    [ip, 'link', 'add', br, 'type', 'bridge', 'forward_delay', '0', 'ageing', '0'],
+    [ip, 'link', 'set', 'dev', n.name, 'master', br],
+    [ip, 'link', 'set', 'dev', n.name, 'up'],
+    ...(o.precreateTap ? planTapUp(ip, n, false) : []),
+    [ip, 'link', 'set', 'dev', br, 'up'],
+  ]
+  // The flush took the connected route with the address; put it back via the bridge so the
+  // container itself (dnsmasq, dbclient) still reaches the network.
+  if (n.ip !== undefined && n.prefix !== undefined) cmds.push([ip, 'route', 'add', cidrOf(n.ip, n.prefix), 'dev', br])
+  if (n.gateway !== undefined) {
+    // A private address so the bridge can receive traffic; it never leaves the container.
+    cmds.push([ip, 'addr', 'add', QEMU_BRIDGE_IP, 'dev', br])
+    cmds.push([ip, 'route', 'add', 'default', 'via', n.gateway, 'dev', br])
+    // DNS requests from the VM to RUNCVM_DNS_IP are answered by dnsmasq in the container.
+    cmds.push(iptables(o, '-A', 'PREROUTING', '-d', `${RUNCVM_DNS_IP}/32`, '-p', 'udp', '-m', 'udp', '--dport', '53', '-j', 'REDIRECT'))
+    if (o.vncDisplay !== undefined) {
+      cmds.push(iptables(o, '-A', 'PREROUTING', '-p', 'tcp', '-m', 'tcp', '--dport', String(5900 + o.vncDisplay), '-j', 'REDIRECT'))
+    }
+    if (n.ip !== undefined) {
+      // dnsmasq's replies and forwarded queries leave from the bridge IP: make them look as if
+      // they came from the container IP so the VM (and Docker's DNS) accept them.
+      for (const port of ['--sport', '--dport']) {
+        cmds.push(iptables(o, '-A', 'POSTROUTING', '-o', br, '-s', `${QEMU_BRIDGE_IP}/32`, '-p', 'udp', '-m', 'udp', port, '53', '-j', 'SNAT', '--to-source', n.ip))
+      }
+    }
+    // `docker exec` connects from the container to the VM's sshd; present it as RUNCVM_DNS_IP.
+    cmds.push(iptables(o, '-A', 'POSTROUTING', '-o', br, '-s', `${QEMU_BRIDGE_IP}/32`, '-p', 'tcp', '-m', 'tcp', '--dport', String(SSHD_PORT), '-j', 'SNAT', '--to-source', RUNCVM_DNS_IP))
+  }
+  return cmds
+}
+
+/** Every interface, in Docker's order. */
+export function planBridges(net: NetworkState, o: BridgePlanOpts): Cmd[] {
+  return net.interfaces.flatMap(n => planBridge(n, o))
+}
+
+/** The VM's copy of resolv.conf: Docker's embedded DNS (127.0.0.11) becomes RUNCVM_DNS_IP. */
+export function rewriteResolvConf(text: string): string {
+  return text.replace(/127\.0\.0\.11/g, RUNCVM_DNS_IP)
+}

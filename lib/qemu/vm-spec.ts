@@ -1,0 +1,50 @@
+// VmSpec: every input buildQemuArgs() needs, typed and already resolved (no defaults hide here:
+// settings.ts owns defaults, ctr-qemu resolves nproc/paths/accelerator before building).
+import type { Accel } from '../accel.js'
+
+export type DisplayMode = 'headless' | 'serial' | 'vnc'
+
+export interface NicSpec {
+  /** Host-side tap name (tap-<if>). */
+  tap: string
+  /** Guest MAC (52:54:00:xx:xx:xx). */
+  mac: string
+  /** vhost-net backend (RUNCVM_QEMU_NET_VHOST=1). */
+  vhost: boolean
+  /** Tap pre-created and enslaved by ctr-entrypoint (script=no); else QEMU runs these scripts. */
+  ifup?: string
+  ifdown?: string
+}
+
+export interface DiskAttach { file: string }
+
+export interface VmSpec {
+  /** Directory for -L (ROMs, firmware). */
+  dataDir: string
+  accel: Accel
+  usb: boolean
+  /** QEMU size string, e.g. 512M. */
+  memSize: string
+  memBackend: 'shm' | 'hugetlb'
+  prealloc: boolean
+  cpus: number
+  /** Container root over virtiofs (tag runcvmfs). */
+  virtiofs: { socket: string; tag: string; queueSize: number }
+  /** The package, read-only with cache=always, mounted over RUNCVM_GUEST in the VM. */
+  pkgfs?: { socket: string; tag: string; queueSize: number }
+  nics: NicSpec[]
+  disks: DiskAttach[]
+  display: {
+    mode: DisplayMode
+    /** -display frontend ('' = leave QEMU's default). */
+    frontend: string
+    /** -vga adaptor ('' = leave QEMU's default). */
+    vga: string
+    vncDisplay?: number
+  }
+  bios: { efi?: string; debug: boolean }
+  sockets: { agent: string; monitor: string; qmp: string; control: string }
+  /** virtio-serial port name carrying "stop" to runcvm-init --vm. */
+  controlPort: string
+  kernel: { path: string; initrd: string; cmdline: string }
+}

@@ -1,0 +1,85 @@
+// The one place that runs planned commands (Cmd[] from the plan* functions).
+//
+// Differs from STYLE §3 ("sh.ts imports zx/core"): applyCmds uses node:child_process directly.
+// Every role on the boot path is startup-sensitive (DESIGN §4: a Node start in the VM costs
+// 0.3-1.1 s under TCG, and zx/core adds 15-35 ms per start even on the host) and the plans are
+// plain argv lists with no pipes or globbing, which is all spawnSync needs.
+import { spawnSync } from 'node:child_process'
+import { ExecError } from './errors.js'
+
+/** One command: argv[0] is the absolute path of the binary. */
+export type Cmd = readonly string[]
+
+export interface ApplyOpts {
+  env?: NodeJS.ProcessEnv
+  /** Keep going after a failing command (upstream `|| true`); failures are returned. */
+  keepGoing?: boolean
+  /**
+   * Run consecutive commands of this `ip` binary as ONE `ip -batch -` process. In the VM each
+   * exec costs 10-200 ms under TCG (DESIGN §4), and vm-init runs a dozen ip commands.
+   */
+  batchIp?: string
+  /**
+   * Run consecutive commands of this busybox binary as ONE `busybox sh -c` script (same reason:
+   * fork+exec of busybox applets from a shell is far cheaper than a spawn from Node each).
+   */
+  batchSh?: string
+  /** Where command output goes: 'inherit' (default) or 'ignore'. */
+  stdio?: 'inherit' | 'ignore'
+}
+
+/** Quote one word for `ip -batch` (its tokenizer understands double quotes and backslashes). */
+const batchWord = (w: string): string => (/^[\w.:/@+=-]+$/.test(w) ? w : `"${w.replace(/(["\\])/g, '\\$1')}"`)
+
+/** Quote one word for a POSIX shell. */
+export const shWord = (w: string): string => (/^[\w.:/@+=,-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)
+
+function runOne(cmd: Cmd, o: ApplyOpts, input?: string): number | null {
+  const r = spawnSync(cmd[0], cmd.slice(1), {
+    env: o.env ?? process.env,
+    input,
+    stdio: [input === undefined ? 'ignore' : 'pipe', o.stdio ?? 'inherit', o.stdio === 'ignore' ? 'ignore' : 'inherit'],
+  })
+  if (r.error) return null
+  return r.status
+}
+
+/** Run commands in order. Throws ExecError on the first failure unless keepGoing. */
+export function applyCmds(cmds: readonly Cmd[], o: ApplyOpts = {}): Cmd[] {
+  const failed: Cmd[] = []
+  let i = 0
+  while (i < cmds.length) {
+    const cmd = cmds[i]
+    if (o.batchIp !== undefined && cmd[0] === o.batchIp) {
+      let j = i
+      while (j < cmds.length && cmds[j][0] === o.batchIp) j++
+      const group = cmds.slice(i, j)
+      const batchArgs = o.keepGoing ? ['-force', '-batch', '-'] : ['-batch', '-']
+      const script = group.map(c => c.slice(1).map(batchWord).join(' ')).join('\n') + '\n'
+      const status = runOne([o.batchIp, ...batchArgs], o, script)
+      if (status !== 0) {
+        if (!o.keepGoing) throw new ExecError([o.batchIp, ...batchArgs], status, `ip batch failed (status ${status}):\n${script}`)
+        failed.push(...group)
+      }
+      i = j
+      continue
+    }
+    if (o.batchSh !== undefined && cmd[0] === o.batchSh) {
+      let j = i
+      while (j < cmds.length && cmds[j][0] === o.batchSh) j++
+      const group = cmds.slice(i, j)
+      const script = group.map(c => c.map(shWord).join(' ') + (o.keepGoing ? '' : ' || exit $?')).join('\n')
+      const status = runOne([o.batchSh, 'sh', '-c', script], o)
+      if (status !== 0 && !o.keepGoing) throw new ExecError([o.batchSh, 'sh', '-c', script], status)
+      i = j
+      continue
+    }
+    const status = runOne(cmd, o)
+    if (status !== 0) {
+      if (!o.keepGoing) throw new ExecError(cmd, status)
+      failed.push(cmd)
+    }
+    i++
+  }
+  return failed
+}

@@ -1,0 +1,139 @@
+// The /.runcvm state files: one path, one type and one reader/writer each (STYLE §4.7).
+// /.runcvm is a 1 MiB tmpfs in the container that the VM sees through virtiofs, so every file here
+// is written by a container role and read by a VM role (or the other way round for exit status).
+// JSON with `v: 1`, written atomically (temp + rename). Store only what later roles need.
+//
+// Differs from upstream: upstream keeps a bash `export` dump (config), newline-split argv
+// (entrypoint), six positional fields per NIC (network/devices/<if>) and more loose files.
+import { appendFileSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { StateError } from './errors.js'
+import { writeFileAtomic, writeJsonAtomic } from './fsx.js'
+import { STATE_DIR } from './paths.js'
+
+/** File names inside the state dir. */
+export const STATE_FILES = {
+  config: 'config.json',
+  network: 'network.json',
+  vm: 'vm.json',
+  /** fstab lines for the VM (tmpfs + disks); plain text because `mount -a --fstab` reads it. */
+  fstab: 'fstab',
+  /** Written by the application (upstream feature): its exit code, any integer, taken & 255. */
+  exitcode: 'exitcode',
+  /** Written by `runcvm-init --vm --exit-file` when the workload ends: "S\n". */
+  exitStatus: 'exit-status',
+  /** RUNCVM_BOOT_TIMING=1: `<phase> <seconds>` lines from every role. */
+  timing: 'timing.log',
+  /** --init mode: runcvm-vm-start runs the workload once only (upstream /.runcvm/once). */
+  once: 'once',
+} as const
+
+/** What ctr-entrypoint saved about the workload (the container process before RunCVM took over). */
+export interface ConfigState {
+  v: 1
+  /** Original entrypoint + cmd, argv-exact (any bytes JSON can carry: newlines, quotes, UTF-8). */
+  args: string[]
+  /** Workload env (`NAME=value`), RUNCVM_* removed, HOME resolved per moby#2968. */
+  env: string[]
+  /** RUNCVM_* variables as given to the container, for roles that parse settings. */
+  settingsEnv: Record<string, string>
+  cwd: string
+  uid: number
+  gid: number
+  groups: number[]
+  /** VM vCPUs, already resolved (RUNCVM_CPUS, or nproc when 0). */
+  cpus: number
+}
+
+export interface NetIfState {
+  name: string
+  /** The container interface's MAC (the VM NIC gets 52:54:00 + its low 3 bytes). */
+  mac: string
+  mtu: number
+  ip?: string
+  prefix?: number
+  /** Set on the default-route interface only. */
+  gateway?: string
+}
+
+export interface RouteState { dst: string; gateway: string; dev: string; prefsrc?: string }
+
+export interface NetworkState {
+  v: 1
+  interfaces: NetIfState[]
+  /** Non-link-scope, non-default routes to restore in the VM. */
+  routes: RouteState[]
+}
+
+/** What ctr-qemu decided that vm-init needs. */
+export interface VmState {
+  v: 1
+  /** Console device in the VM: hvc0 (headless), ttyS0 (serial), tty0 (vnc). */
+  console: 'hvc0' | 'ttyS0' | 'tty0'
+  /** virtio-serial port name for stop requests (runcvm-init --control-port). */
+  controlPort: string
+  /** virtiofs tag serving the package read-only with cache=always, if any (mounted over RUNCVM_GUEST). */
+  pkgTag?: string
+}
+
+const p = (dir: string, f: string) => join(dir, f)
+
+function readState<T extends { v: number }>(dir: string, file: string): T {
+  const path = p(dir, file)
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (e) {
+    throw new StateError(path, `cannot read ${path}: ${(e as Error).message}`, { cause: e })
+  }
+  let v: T
+  try {
+    v = JSON.parse(text) as T
+  } catch (e) {
+    throw new StateError(path, `malformed state file ${path}: ${(e as Error).message}`, { cause: e })
+  }
+  if (v?.v !== 1) throw new StateError(path, `state file ${path} has unsupported version ${String(v?.v)}`)
+  return v
+}
+
+export const writeConfig = (s: ConfigState, dir = STATE_DIR): void => writeJsonAtomic(p(dir, STATE_FILES.config), s)
+export const readConfig = (dir = STATE_DIR): ConfigState => readState<ConfigState>(dir, STATE_FILES.config)
+export const writeNetwork = (s: NetworkState, dir = STATE_DIR): void => writeJsonAtomic(p(dir, STATE_FILES.network), s)
+export const readNetwork = (dir = STATE_DIR): NetworkState => readState<NetworkState>(dir, STATE_FILES.network)
+export const writeVm = (s: VmState, dir = STATE_DIR): void => writeJsonAtomic(p(dir, STATE_FILES.vm), s)
+export const readVm = (dir = STATE_DIR): VmState => readState<VmState>(dir, STATE_FILES.vm)
+
+export function writeFstab(lines: readonly string[], dir = STATE_DIR): void {
+  writeFileAtomic(p(dir, STATE_FILES.fstab), lines.map(l => l + '\n').join(''))
+}
+export function readFstab(dir = STATE_DIR): string[] {
+  try {
+    return readFileSync(p(dir, STATE_FILES.fstab), 'utf8').split('\n').filter(l => l.trim() !== '')
+  } catch {
+    return []
+  }
+}
+
+/** First line of a small text file as an integer, or undefined if absent/unparsable. */
+function readIntFile(path: string): number | undefined {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch {
+    return undefined
+  }
+  const m = /^\s*(-?\d+)/.exec(text)
+  return m ? Number(m[1]) : undefined
+}
+
+export const readAppExitCode = (dir = STATE_DIR): number | undefined => readIntFile(p(dir, STATE_FILES.exitcode))
+export const readExitStatus = (dir = STATE_DIR): number | undefined => readIntFile(p(dir, STATE_FILES.exitStatus))
+
+/** Append `<phase> <seconds>` to timing.log (best effort: timing must never break a boot). */
+export function appendTiming(phase: string, seconds: number, dir = STATE_DIR): void {
+  try {
+    appendFileSync(p(dir, STATE_FILES.timing), `${phase} ${seconds.toFixed(3)}\n`)
+  } catch { /* best effort */ }
+}
+
+export const statePath = (file: keyof typeof STATE_FILES, dir = STATE_DIR): string => p(dir, STATE_FILES[file])

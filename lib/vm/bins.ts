@@ -1,0 +1,34 @@
+// Package binaries as the container and the VM see them (the package is mounted read-only at
+// RUNCVM_GUEST in both). Constants only; see docs/ARCHITECTURE.md for the tree.
+import { RUNCVM_GUEST as G } from '../paths.js'
+
+export const BIN = {
+  node: `${G}/usr/bin/node`,
+  busybox: `${G}/usr/bin/busybox`,
+  ip: `${G}/usr/sbin/ip`,
+  xtables: `${G}/usr/sbin/xtables-nft-multi`,
+  xtablesLibdir: `${G}/usr/lib/xtables`,
+  dnsmasq: `${G}/usr/sbin/dnsmasq`,
+  mke2fs: `${G}/usr/sbin/mke2fs`,
+  blkid: `${G}/usr/sbin/blkid`,
+  mount: `${G}/usr/bin/mount`,
+  qemu: `${G}/usr/bin/qemu-system-x86_64`,
+  qemuModules: `${G}/usr/lib/qemu-modules`,
+  qemuData: `${G}/usr/share/qemu`,
+  ovmf: `${G}/usr/share/OVMF/OVMF.fd`,
+  terminfo: `${G}/usr/share/terminfo`,
+  virtiofsd: `${G}/usr/lib/qemu/virtiofsd`,
+  qemuGa: `${G}/usr/bin/qemu-ga`,
+  runcvmInit: `${G}/sbin/runcvm-init`,
+  poweroff: `${G}/bin/poweroff`,
+  init: `${G}/bin/init`,
+} as const
+
+/** Our virtio-serial port for "stop" requests (runcvm-init --control-port). */
+export const CONTROL_PORT = 'org.runcvm.control'
+/** Container-side socket behind that port (container /run: not visible in the VM). */
+export const CONTROL_SOCKET = '/run/.runcvm-control'
+/** Second virtiofsd: the package, read-only, cache=always (see ctr-entrypoint). */
+export const PKG_VIRTIOFSD_SOCKET = '/run/.virtiofs-pkg.sock'
+export const PKG_VIRTIOFSD_LOG = '/run/.virtiofsd-pkg.log'
+export const PKG_TAG = 'runcvmpkg'

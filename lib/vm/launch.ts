@@ -1,0 +1,81 @@
+// How vm-init hands the VM over to the workload: pure decisions, no I/O.
+//
+// Boot path rule (DESIGN §4: each Node process in the VM costs 0.3-1.1 s under TCG): vm-init is
+// the only Node process; it execve's the native runcvm-init:
+//  - normal entrypoint → `runcvm-init --vm`: VM PID 1 supervisor that runs the workload with the
+//    requested ids/cwd, writes its exit status to /.runcvm/exit-status and powers the VM off;
+//  - an init (systemd, /sbin/init, busybox init) → `runcvm-init --no-fork`: the workload itself
+//    becomes PID 1, as it expects;
+//  - `--init` (RUNCVM_INIT=1) → busybox init with an inittab whose console entry runs
+//    runcvm-vm-start once (upstream behaviour).
+import { SETTING_NAMES } from '../settings.js'
+import type { ConfigState } from '../state.js'
+
+/**
+ * True when the entrypoint is an init system that must itself be PID 1: `resolved` is args[0]
+ * found on PATH with symlinks followed (upstream follows one symlink and tests `/systemd$`),
+ * `arg0` the name it was called by (busybox init is busybox called as init).
+ */
+export function isInitEntrypoint(resolved: string, arg0: string): boolean {
+  if (isSystemd(resolved)) return true
+  if (/^\/(usr\/)?s?bin\/init$/.test(resolved) || resolved === '/init') return true
+  return /(^|\/)busybox$/.test(resolved) && /(^|\/)init$/.test(arg0)
+}
+
+export const isSystemd = (resolved: string): boolean => /(^|\/)systemd$/.test(resolved)
+
+const RUNCVM_NAMES = new Set<string>(SETTING_NAMES)
+
+/** Workload env: no RUNCVM_* (settings or anything else of ours), nor USER set by busybox init. */
+export function cleanEnv(env: readonly string[]): string[] {
+  return env.filter(kv => {
+    const name = kv.slice(0, kv.indexOf('=') >>> 0)
+    return !(RUNCVM_NAMES.has(name) || name.startsWith('RUNCVM_'))
+  })
+}
+
+export interface Launch { file: string; argv: string[]; env: string[] }
+
+export interface LaunchPaths { runcvmInit: string; exitFile: string; controlPort: string; verbose?: boolean }
+
+/** argv for runcvm-init that applies ids/cwd and runs (or, noFork, execs) the workload. */
+export function planLaunch(c: ConfigState, p: LaunchPaths, mode: 'vm' | 'no-fork'): Launch {
+  const ids = ['--uid', String(c.uid), '--gid', String(c.gid), ...(c.groups.length ? ['--groups', c.groups.join(',')] : []), '--cwd', c.cwd]
+  const head = mode === 'vm'
+    ? ['--vm', '--exit-file', p.exitFile, '--control-port', p.controlPort]
+    : ['--no-fork']
+  return {
+    file: p.runcvmInit,
+    argv: [p.runcvmInit, ...(p.verbose ? ['-v'] : []), ...head, ...ids, '--', ...c.args],
+    env: cleanEnv(c.env),
+  }
+}
+
+/** busybox init's inittab for `--init` mode (upstream runcvm-vm-init). */
+export function buildInittab(o: { console: string; vmStart: string; qemuGa?: string; poweroff: string; dropbear?: string }): string {
+  return [
+    `${o.console}::respawn:-${o.vmStart}`,
+    ...(o.qemuGa ? [`null::respawn:${o.qemuGa}`] : []),
+    ...(o.dropbear ? [`null::respawn:${o.dropbear}`] : []),
+    `null::ctrlaltdel:${o.poweroff}`,
+    `null::restart:${o.poweroff}`,
+    `null::shutdown:${o.poweroff}`,
+  ].join('\n') + '\n'
+}
+
+/** args[0] as execvp would find it on PATH (names with a '/' are taken as they are). */
+export function resolveOnPath(arg0: string, path: string | undefined, isFile: (p: string) => boolean): string | undefined {
+  if (arg0.includes('/')) return arg0
+  for (const dir of (path ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    const cand = `${dir || '.'}/${arg0}`
+    if (isFile(cand)) return cand
+  }
+  return undefined
+}
+
+/** `RUNCVM_UIDGID` (`uid:gid:g1,g2`) → numbers. */
+export function parseUidGid(raw: string): { uid: number; gid: number; groups: number[] } {
+  const [u = '0', g = '0', rest = ''] = raw.split(':')
+  const num = (s: string) => (/^\d+$/.test(s) ? Number(s) : 0)
+  return { uid: num(u), gid: num(g), groups: rest.split(',').filter(x => /^\d+$/.test(x)).map(Number) }
+}

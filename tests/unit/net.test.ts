@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { broadcastOf, cidrOf, intToIp, ipToInt, networkOf, prefixToNetmask } from '../../lib/net/cidr.js'
+import { parseIpJson } from '../../lib/net/discover.js'
+import { guestMac, planBridges, rewriteResolvConf } from '../../lib/net/plan.js'
+import { planGratuitousArp, planGuestNet } from '../../lib/vm/net.js'
+
+const fx = (name: string) => readFileSync(join(__dirname, '../fixtures/ip', name), 'utf8')
+const captured = (kind: 'single' | 'multi') => parseIpJson(fx(`${kind}.link.json`), fx(`${kind}.addr.json`), fx(`${kind}.route.json`))
+const OPTS = { ip: '/g/ip', xtables: '/g/xtables-nft-multi', precreateTap: true }
+
+describe('cidr', () => {
+  it.each([
+    ['172.17.0.2', 16, '172.17.0.0', '172.17.255.255', '255.255.0.0'],
+    ['10.1.2.3', 8, '10.0.0.0', '10.255.255.255', '255.0.0.0'],
+    ['192.168.1.130', 25, '192.168.1.128', '192.168.1.255', '255.255.255.128'],
+    ['1.2.3.4', 32, '1.2.3.4', '1.2.3.4', '255.255.255.255'],
+    ['1.2.3.4', 0, '0.0.0.0', '255.255.255.255', '0.0.0.0'],
+  ])('%s/%d', (ip, p, net, bc, mask) => {
+    expect(networkOf(ip, p)).toBe(net)
+    expect(broadcastOf(ip, p)).toBe(bc)
+    expect(prefixToNetmask(p)).toBe(mask)
+  })
+  it('round-trips and rejects junk', () => {
+    expect(intToIp(ipToInt('255.0.128.1'))).toBe('255.0.128.1')
+    expect(cidrOf('172.31.7.2', 24)).toBe('172.31.7.0/24')
+    expect(() => ipToInt('1.2.3')).toThrow()
+    expect(() => ipToInt('1.2.3.256')).toThrow()
+  })
+})
+
+describe('parseIpJson (captured from runc containers, docker 20.10, iproute2 6.1)', () => {
+  it('single default network', () => {
+    expect(captured('single')).toEqual({
+      v: 1,
+      interfaces: [{ name: 'eth0', mac: '02:42:ac:11:00:02', mtu: 1500, ip: '172.17.0.2', prefix: 16, gateway: '172.17.0.1' }],
+      routes: [],
+    })
+  })
+  it('two networks and an extra route', () => {
+    const n = captured('multi')
+    expect(n.interfaces.map(i => i.name)).toEqual(['eth0', 'eth1'])
+    expect(n.interfaces[1]).toEqual({ name: 'eth1', mac: '02:42:ac:1f:07:02', mtu: 1500, ip: '172.31.7.2', prefix: 24 })
+    expect(n.routes).toEqual([{ dst: '10.99.0.0/16', gateway: '172.31.7.1', dev: 'eth1' }])
+  })
+  it('network=none: only lo → no interfaces', () => {
+    const lo = JSON.stringify([{ ifname: 'lo', link_type: 'loopback', address: '00:00:00:00:00:00', mtu: 65536 }])
+    expect(parseIpJson(lo, lo, '[]').interfaces).toEqual([])
+  })
+  it('bad output says which view', () => expect(() => parseIpJson('{', '[]', '[]')).toThrow(/ip -json link/))
+})
+
+describe('container bridge plan', () => {
+  it('golden: single network', async () => {
+    const text = planBridges(captured('single'), OPTS).map(c => c.join(' ')).join('\n') + '\n'
+    await expect(text).toMatchFileSnapshot('../golden/net-single.cmds')
+  })
+  it('golden: multi network with VNC redirect', async () => {
+    const text = planBridges(captured('multi'), { ...OPTS, vncDisplay: 1 }).map(c => c.join(' ')).join('\n') + '\n'
+    await expect(text).toMatchFileSnapshot('../golden/net-multi-vnc.cmds')
+  })
+  it('only the default interface gets the bridge IP and NAT', () => {
+    const cmds = planBridges(captured('multi'), OPTS)
+    expect(cmds.filter(c => c.includes('169.254.1.1') && c.includes('addr')).map(c => c.at(-1))).toEqual(['br-eth0'])
+  })
+  it('without precreated taps there is no tuntap', () => {
+    expect(planBridges(captured('single'), { ...OPTS, precreateTap: false }).some(c => c.includes('tuntap'))).toBe(false)
+  })
+  it('guest MAC and resolv.conf', () => {
+    expect(guestMac('02:42:AC:11:00:02')).toBe('52:54:00:11:00:02')
+    expect(() => guestMac('02:42')).toThrow()
+    expect(rewriteResolvConf('nameserver 127.0.0.11\noptions ndots:0\n')).toBe('nameserver 169.254.169.254\noptions ndots:0\n')
+  })
+})
+
+describe('VM network plan', () => {
+  it('renames by MAC via temporary names, even when the kernel order is swapped', async () => {
+    const n = captured('multi')
+    const { cmds, missing } = planGuestNet(n, [
+      { name: 'lo', mac: '00:00:00:00:00:00' }, { name: 'eth0', mac: '52:54:00:1f:07:02' }, { name: 'eth1', mac: '52:54:00:11:00:02' },
+    ], '/g/ip')
+    expect(missing).toEqual([])
+    await expect(cmds.map(c => c.join(' ')).join('\n') + '\n').toMatchFileSnapshot('../golden/vm-net-multi.cmds')
+  })
+  it('reports NICs it cannot find', () => {
+    expect(planGuestNet(captured('single'), [], '/g/ip').missing).toEqual(['eth0'])
+  })
+  it('gratuitous ARP per addressed interface', () => {
+    expect(planGratuitousArp(captured('single'), '/g/bb')).toEqual([['/g/bb', 'arping', '-U', '-c', '1', '-w', '1', '-I', 'eth0', '172.17.0.2']])
+  })
+})

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest'
+import { buildQemuArgs, qopts } from '../../lib/qemu/args.js'
+import { buildCmdline, kernelParams } from '../../lib/qemu/cmdline.js'
+import { consoleDevice, displayOf } from '../../lib/qemu/display.js'
+import { buildVirtiofsdArgs } from '../../lib/qemu/virtiofsd.js'
+import type { VmSpec } from '../../lib/qemu/vm-spec.js'
+import { parseSettings } from '../../lib/settings.js'
+
+const G = '/.runcvm/guest'
+const cmdline = buildCmdline({ root: 'rootfstype=virtiofs root=runcvmfs noresume net.ifnames=1', init: `${G}/scripts/runcvm-vm-init`, consoleDev: 'hvc0', nomodeset: true, debug: false, append: '' })
+
+/** One base spec (headless, 1 CPU, one NIC, TCG); each golden mutates a copy (crun base_config style). */
+function base(): VmSpec {
+  return {
+    dataDir: `${G}/usr/share/qemu`, accel: 'tcg', usb: false, memSize: '512M', memBackend: 'shm', prealloc: false, cpus: 1,
+    virtiofs: { socket: '/run/.virtiofs.sock', tag: 'runcvmfs', queueSize: 1024 },
+    pkgfs: { socket: '/run/.virtiofs-pkg.sock', tag: 'runcvmpkg', queueSize: 1024 },
+    nics: [{ tap: 'tap-eth0', mac: '52:54:00:11:00:02', vhost: false }],
+    disks: [],
+    display: displayOf(parseSettings({})),
+    bios: { debug: false },
+    sockets: { agent: '/run/.qemu-guest-agent', monitor: '/run/.qemu-monitor-socket', qmp: '/run/.qemu-qmp-socket', control: '/run/.runcvm-control' },
+    controlPort: 'org.runcvm.control',
+    kernel: { path: `${G}/kernels/debian/latest/vmlinuz`, initrd: `${G}/kernels/debian/latest/initrd`, cmdline },
+  }
+}
+
+const golden = (name: string, vm: VmSpec) =>
+  expect(buildQemuArgs(vm).join('\n') + '\n').toMatchFileSnapshot(`../golden/${name}.argv`)
+
+describe('buildQemuArgs goldens', () => {
+  it('headless tcg', () => golden('headless-tcg', base()))
+  it('headless kvm', () => golden('headless-kvm', { ...base(), accel: 'kvm' }))
+  it('serial, 2 cpus', () => golden('serial-2cpu', { ...base(), cpus: 2, display: displayOf(parseSettings({ RUNCVM_DISPLAY_MODE: 'serial' })) }))
+  it('vnc display 1', () => golden('vnc', { ...base(), display: displayOf(parseSettings({ RUNCVM_DISPLAY_MODE: 'vnc', RUNCVM_QEMU_VNC_DISPLAY: '1' })) }))
+  it('disks, 12 cpus (queues capped at 8), two NICs with vhost', () => golden('disks-12cpu', {
+    ...base(), cpus: 12, disks: [{ file: '/disks/a' }, { file: '/disks/b,c' }],
+    nics: [{ tap: 'tap-eth0', mac: '52:54:00:11:00:02', vhost: true }, { tap: 'tap-eth1', mac: '52:54:00:1f:07:02', vhost: true }],
+  }))
+  it('hugetlb + prealloc + usb', () => golden('hugetlb', { ...base(), memBackend: 'hugetlb', prealloc: true, usb: true, memSize: '1024M' }))
+  it('EFI, bios debug, no pkgfs, ifup scripts', () => golden('efi', {
+    ...base(), bios: { efi: `${G}/usr/share/OVMF/OVMF.fd`, debug: true }, pkgfs: undefined,
+    nics: [{ tap: 'tap-eth0', mac: '52:54:00:11:00:02', vhost: false, ifup: `${G}/scripts/runcvm-ctr-qemu-ifup`, ifdown: `${G}/scripts/runcvm-ctr-qemu-ifdown` }],
+  }))
+  it('never passes plain -cpu host (aborts on kvm-pvm) and no kvm flags under tcg', () => {
+    const kvm = buildQemuArgs({ ...base(), accel: 'kvm' })
+    expect(kvm[kvm.indexOf('-cpu') + 1]).toBe('host,pmu=off')
+    const tcg = buildQemuArgs(base()).join(' ')
+    expect(tcg).not.toMatch(/kvm|kernel_irqchip/)
+    expect(tcg).toContain('-accel tcg,thread=multi -cpu max')
+  })
+})
+
+describe('qopts', () => {
+  it('escapes commas, drops undefined, on/off booleans', () => {
+    expect(qopts('drive', { file: '/a,b', x: undefined, share: true, prealloc: false, n: 3 })).toBe('drive,file=/a,,b,share=on,prealloc=off,n=3')
+  })
+})
+
+describe('kernel cmdline', () => {
+  it('quiet by default, console= in debug, append last', () => {
+    expect(cmdline).toMatchInlineSnapshot(`"rootfstype=virtiofs root=runcvmfs noresume net.ifnames=1 init=/.runcvm/guest/scripts/runcvm-vm-init rw nomodeset ipv6.disable=1 panic=-1 scsi_mod.scan=none tsc=reliable no_timer_check rcupdate.rcu_expedited=1 i8042.direct=1 i8042.dumbkbd=1 i8042.nopnp=1 i8042.noaux=1 noreplace-smp reboot=k cryptomgr.notests pci=lastbus=0 selinux=0 systemd.show_status=1 quiet"`)
+    const dbg = kernelParams({ root: '', init: '/i', consoleDev: 'ttyS0', nomodeset: false, debug: true, append: 'foo=1 bar' })
+    expect(dbg.slice(-3)).toEqual([{ key: 'console', value: 'ttyS0' }, { key: 'foo', value: '1' }, { key: 'bar' }])
+    expect(dbg.some(p => p.key === 'quiet' || p.key === 'nomodeset')).toBe(false)
+  })
+  it('console device per display mode', () => {
+    expect(['headless', 'serial', 'vnc'].map(m => consoleDevice(m as 'vnc'))).toEqual(['hvc0', 'ttyS0', 'tty0'])
+  })
+})
+
+describe('virtiofsd args', () => {
+  it('upstream options; modcaps only with RUNCVM_SYS_ADMIN', () => {
+    expect(buildVirtiofsdArgs({ socket: '/run/.virtiofs.sock', source: '/vm', cache: 'auto', sysAdmin: false }).join(' '))
+      .toBe('-o cache=auto -o announce_submounts -o xattr --socket-path=/run/.virtiofs.sock -o source=/vm -o sandbox=chroot')
+    expect(buildVirtiofsdArgs({ socket: 's', source: '/vm', cache: 'always', sysAdmin: true }).slice(0, 2)).toEqual(['-o', 'modcaps=+sys_admin'])
+  })
+})

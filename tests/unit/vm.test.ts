@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest'
+import { cpuinfoHasVirt, decideAccel } from '../../lib/accel.js'
+import { diskFstabLine, parseDisks, planDisk } from '../../lib/disks.js'
+import { deriveExitCode } from '../../lib/vm/exit-code.js'
+import { homeOf, parsePasswd, resolveHome } from '../../lib/vm/passwd.js'
+import { cgroupMode, enabledControllers, mountPoints, planCgroupfs } from '../../lib/vm/cgroupfs.js'
+import { buildInittab, cleanEnv, isInitEntrypoint, parseUidGid, planLaunch, resolveOnPath } from '../../lib/vm/launch.js'
+import { groupId, parseMounts, planDevFixes } from '../../lib/vm/mounts.js'
+import { shWord } from '../../lib/sh.js'
+import type { ConfigState } from '../../lib/state.js'
+
+describe('accelerator decision table', () => {
+  const real = { kvmRw: true, cpuVirt: true, pvm: false }
+  it.each([
+    ['auto', real, 'kvm', false],
+    ['auto', { ...real, pvm: true }, 'tcg', true],
+    ['auto', { ...real, cpuVirt: false }, 'tcg', true],
+    ['auto', { ...real, kvmRw: false }, 'tcg', true],
+    ['kvm', { kvmRw: false, cpuVirt: false, pvm: true }, 'kvm', false],
+    ['tcg', real, 'tcg', false],
+  ] as const)('%s %o → %s', (setting, probe, accel, warns) => {
+    const c = decideAccel(setting, probe)
+    expect(c.accel).toBe(accel)
+    expect(c.warning !== undefined).toBe(warns)
+    if (warns) expect(c.warning).toMatch(/^RunCVM: Warning: .*TCG/)
+  })
+  it('reads vmx/svm from cpuinfo flags only', () => {
+    expect(cpuinfoHasVirt('processor\t: 0\nflags\t\t: fpu vme vmx sse\n')).toBe(true)
+    expect(cpuinfoHasVirt('flags\t\t: fpu svm\n')).toBe(true)
+    expect(cpuinfoHasVirt('model name: vmx-ish\nflags\t\t: fpu sse\n')).toBe(false)
+  })
+})
+
+describe('RUNCVM_DISKS', () => {
+  it('parses specs', () => {
+    expect(parseDisks('/d1,/data,ext4,1G;/d2,/var,ext4')).toEqual([
+      { spec: '/d1,/data,ext4,1G', src: '/d1', dst: '/data', fs: 'ext4', size: '1G' },
+      { spec: '/d2,/var,ext4', src: '/d2', dst: '/var', fs: 'ext4' },
+    ])
+    expect(parseDisks('')).toEqual([])
+  })
+  it.each([
+    ['/d1,/data', "disk spec '/d1,/data' invalid: src, dst and fs must all be specified"],
+    ['/x,/x,ext4', "disk spec '/x,/x,ext4' invalid: src '/x' cannot be same as dst"],
+  ])('%s', (spec, msg) => expect(() => parseDisks(spec)).toThrow(msg))
+  const tools = { busybox: '/bb', mke2fs: '/mke2fs', vmMount: '/vm' }
+  const none = { srcExists: false, srcIsFile: false, dstExists: false, dstIsDir: false }
+  it('filesystem checks use upstream texts', () => {
+    const [d] = parseDisks('/d/1,/data,ext4')
+    expect(() => planDisk(d, { ...none, srcExists: true }, tools)).toThrow("src '/d/1' must be a plain file if it exists")
+    expect(() => planDisk(d, { ...none, dstExists: true }, tools)).toThrow("dst '/data' must be a directory if it exists")
+    expect(() => planDisk(d, none, tools)).toThrow("size must be specified if src '/d/1' does not exist")
+  })
+  it('creates and formats a missing backing file from dst', () => {
+    const [d] = parseDisks('/d/1,/data,ext4,1G')
+    expect(planDisk(d, none, tools)).toEqual([
+      ['/bb', 'mkdir', '-p', '/d'], ['/bb', 'truncate', '-s', '1G', '/d/1'], ['/bb', 'mkdir', '-p', '/vm/data'],
+      ['/mke2fs', '-q', '-F', '-t', 'ext4', '-d', '/vm/data', '/d/1'],
+    ])
+    expect(planDisk(d, { ...none, srcExists: true, srcIsFile: true }, tools)).toEqual([['/bb', 'mkdir', '-p', '/vm/data']])
+    expect(diskFstabLine(d, 'abcd')).toBe('UUID=abcd /data ext4 defaults,noatime 0 0')
+  })
+})
+
+describe('exit code derivation', () => {
+  it.each([
+    [{ appCode: -1, exitStatus: 3, qemuStatus: 0 }, 255],
+    [{ appCode: 300 }, 44],
+    [{ exitStatus: 3, qemuStatus: 0 }, 3],
+    [{ exitStatus: 137 }, 137],
+    [{ qemuStatus: 5 }, 3], // qemu-exit 3 → 2*3-1
+    [{ qemuStatus: 255 }, 128],
+    [{ qemuStatus: 0 }, 0],
+    [{}, 0],
+  ])('%o → %d', (facts, code) => expect(deriveExitCode(facts)).toBe(code))
+})
+
+describe('passwd / HOME (moby#2968)', () => {
+  const pw = 'root:x:0:0:root:/root:/bin/sh\n# c\nbad line\nuser:x:1000:1000::/home/user:/bin/sh\nnobody:x:65534:65534:n:/nonexistent:/bin/false\n'
+  it('parses and looks up by uid or name', () => {
+    expect(parsePasswd(pw)).toHaveLength(3)
+    expect(homeOf(parsePasswd(pw), 1000)).toBe('/home/user')
+    expect(homeOf(parsePasswd(pw), 'root')).toBe('/root')
+  })
+  it('keeps an explicit HOME, else the user\'s home, else /', () => {
+    expect(resolveHome(true, '/custom', pw, 1000)).toBe('/custom')
+    expect(resolveHome(false, '/root', pw, 1000)).toBe('/home/user')
+    expect(resolveHome(false, '/root', pw, 4242)).toBe('/')
+    expect(resolveHome(false, '/root', undefined, 0)).toBe('/')
+  })
+})
+
+describe('cgroupfs', () => {
+  const procCgroups = '#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpuset\t0\t1\t1\ncpu\t0\t1\t1\nmemory\t0\t1\t0\n'
+  const facts = { fstab: '', procCgroups, sysFsCgroupExists: true, mounted: new Set<string>() }
+  it('mode defaults: none for systemd, else hybrid', () => {
+    expect(cgroupMode('', true)).toBe('none')
+    expect(cgroupMode('', false)).toBe('hybrid')
+    expect(cgroupMode('mixed', true)).toBe('hybrid')
+    expect(cgroupMode('2', false)).toBe('cgroup2')
+    expect(cgroupMode('systemd', false)).toBe('none')
+  })
+  it('hybrid mounts enabled v1 controllers and unified', () => {
+    expect(enabledControllers(procCgroups)).toEqual(['cpuset', 'cpu'])
+    expect(planCgroupfs('hybrid', facts, '/bb').map(c => c.slice(1).join(' '))).toEqual([
+      'mount -t tmpfs -o uid=0,gid=0,mode=0755 cgroup /sys/fs/cgroup',
+      'mkdir -p /sys/fs/cgroup/cpuset', 'mount -n -t cgroup -o cpuset cgroup /sys/fs/cgroup/cpuset',
+      'mkdir -p /sys/fs/cgroup/cpu', 'mount -n -t cgroup -o cpu cgroup /sys/fs/cgroup/cpu',
+      'mkdir -p /sys/fs/cgroup/unified', 'mount -t cgroup2 -o rw,nosuid,nodev,noexec,relatime cgroup2 /sys/fs/cgroup/unified',
+    ])
+  })
+  it('skips when fstab manages cgroups, no kernel support, or already mounted', () => {
+    expect(planCgroupfs('hybrid', { ...facts, fstab: 'cgroup /sys/fs/cgroup cgroup defaults 0 0' }, '/bb')).toEqual([])
+    expect(planCgroupfs('hybrid', { ...facts, procCgroups: undefined }, '/bb')).toEqual([])
+    expect(planCgroupfs('cgroup2', { ...facts, mounted: mountPoints('cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n') }, '/bb')).toEqual([])
+    expect(planCgroupfs('none', facts, '/bb')).toEqual([])
+  })
+})
+
+describe('launch', () => {
+  const cfg: ConfigState = { v: 1, args: ['sh', '-c', 'echo hi'], env: ['PATH=/bin', 'RUNCVM_CPUS=2', 'RUNCVM_FOO=1', 'A=b'], settingsEnv: {}, cwd: '/tmp', uid: 1000, gid: 100, groups: [10, 11], cpus: 1 }
+  const paths = { runcvmInit: '/g/sbin/runcvm-init', exitFile: '/.runcvm/exit-status', controlPort: 'org.runcvm.control' }
+  it('vm mode', () => {
+    expect(planLaunch(cfg, paths, 'vm')).toEqual({
+      file: '/g/sbin/runcvm-init',
+      argv: ['/g/sbin/runcvm-init', '--vm', '--exit-file', '/.runcvm/exit-status', '--control-port', 'org.runcvm.control',
+        '--uid', '1000', '--gid', '100', '--groups', '10,11', '--cwd', '/tmp', '--', 'sh', '-c', 'echo hi'],
+      env: ['PATH=/bin', 'A=b'],
+    })
+  })
+  it('no-fork mode, no groups', () => {
+    expect(planLaunch({ ...cfg, groups: [] }, paths, 'no-fork').argv.slice(1, 9)).toEqual(['--no-fork', '--uid', '1000', '--gid', '100', '--cwd', '/tmp', '--'])
+  })
+  it.each([
+    ['/lib/systemd/systemd', '/sbin/init', true],
+    ['/usr/lib/systemd/systemd', 'systemd', true],
+    ['/sbin/init', '/sbin/init', true],
+    ['/bin/busybox', '/sbin/init', true],
+    ['/bin/busybox', 'sh', false],
+    ['/usr/bin/sleep', 'sleep', false],
+  ])('isInitEntrypoint(%s, %s) = %s', (resolved, arg0, want) => expect(isInitEntrypoint(resolved, arg0)).toBe(want))
+  it('PATH lookup and uid:gid parsing', () => {
+    const files = new Set(['/usr/bin/env', '/bin/sh'])
+    expect(resolveOnPath('sh', '/usr/bin:/bin', p => files.has(p))).toBe('/bin/sh')
+    expect(resolveOnPath('./x', '/bin', () => false)).toBe('./x')
+    expect(resolveOnPath('nope', '/bin', () => false)).toBeUndefined()
+    expect(parseUidGid('1000:1000:')).toEqual({ uid: 1000, gid: 1000, groups: [] })
+    expect(parseUidGid('0:0:4,24')).toEqual({ uid: 0, gid: 0, groups: [4, 24] })
+  })
+  it('cleanEnv drops every RUNCVM_* name', () => expect(cleanEnv(['RUNCVM_X=1', 'X=RUNCVM_Y', 'E='])).toEqual(['X=RUNCVM_Y', 'E=']))
+  it('inittab', () => {
+    expect(buildInittab({ console: 'hvc0', vmStart: '/g/scripts/runcvm-vm-start', poweroff: '/g/bin/poweroff' })).toBe(
+      'hvc0::respawn:-/g/scripts/runcvm-vm-start\nnull::ctrlaltdel:/g/bin/poweroff\nnull::restart:/g/bin/poweroff\nnull::shutdown:/g/bin/poweroff\n')
+  })
+})
+
+describe('mounts and /dev fixes', () => {
+  it('parses /proc/mounts with escapes', () => {
+    expect(parseMounts('runcvmfs / virtiofs rw 0 0\ntmpfs /a\\040b tmpfs rw 0 0\n')).toEqual([
+      { source: 'runcvmfs', dir: '/', type: 'virtiofs', options: 'rw' }, { source: 'tmpfs', dir: '/a b', type: 'tmpfs', options: 'rw' },
+    ])
+  })
+  it('dev fixes use the tty group', () => {
+    expect(groupId('root:x:0:\ntty:x:7:\n', 'tty', 5)).toBe(7)
+    expect(groupId(undefined, 'tty', 5)).toBe(5)
+    const ops = planDevFixes('tty:x:7:', ['tty', 'tty1', 'ttyS0', 'null'], true)
+    expect(ops).toContainEqual({ op: 'chmod', path: '/dev/tty1', mode: 0o620 })
+    expect(ops).toContainEqual({ op: 'chgrp', path: '/dev/ttyS0', gid: 7 })
+    expect(ops).not.toContainEqual({ op: 'chmod', path: '/dev/ttyS0', mode: 0o620 })
+    expect(ops).toContainEqual({ op: 'symlink', path: '/dev/core', target: '/proc/kcore', force: true })
+  })
+})
+
+describe('shell quoting for batches', () => {
+  it('quotes only what needs it', () => {
+    expect(shWord('/sys/fs/cgroup')).toBe('/sys/fs/cgroup')
+    expect(shWord("it's a b")).toBe(`'it'\\''s a b'`)
+    expect(shWord('')).toBe("''")
+  })
+})
