@@ -31,7 +31,7 @@ export interface ExecRequest {
 }
 
 /** The guest tools the VM-side script uses (static busybox, native runcvm-init). */
-export const BUSYBOX = `${RUNCVM_GUEST}/bin/busybox`
+export const BUSYBOX = `${RUNCVM_GUEST}/usr/bin/busybox`
 export const RUNCVM_INIT = `${RUNCVM_GUEST}/sbin/runcvm-init`
 
 /** dropbear's MAX_CMD_LEN (sysoptions.h) is 9000; stay well below it. */
@@ -97,12 +97,17 @@ export function chdirFailedMessage(cwd: string): string {
 export function buildVmScript(r: ExecRequest): string {
   const lines: string[] = []
   if (r.tty) lines.push('set -m')
-  lines.push(`cd ${shQuote(r.cwd)} 2>/dev/null || { printf '%s\\n' ${shQuote(chdirFailedMessage(r.cwd))} >&2; exit 126; }`)
-  lines.push([
-    BUSYBOX, 'env', '-i', ...r.env.map(shQuote), '--',
+  // sh's own diagnostics ("Killed" after a signal death) must not reach the user: sh's stderr
+  // goes to /dev/null and the command gets the real one back from fd 3.
+  lines.push('exec 3>&2 2>/dev/null')
+  lines.push(`cd ${shQuote(r.cwd)} || { printf '%s\\n' ${shQuote(chdirFailedMessage(r.cwd))} >&3; exit 126; }`)
+  // In a subshell: ash reports a signal death while the command's redirections are still in
+  // place, so only a parent outside them keeps quiet.
+  lines.push('(' + [
+    BUSYBOX, 'env', '-i', ...r.env.map(shQuote),
     RUNCVM_INIT, '--no-fork', '--uid', String(r.uid), '--gid', String(r.gid),
-    '--groups', shQuote(r.groups.join(',')), '--cwd', shQuote(r.cwd), '--', ...r.args.map(shQuote),
-  ].join(' '))
+    '--groups', shQuote(r.groups.join(',')), '--cwd', shQuote(r.cwd), '--', ...r.args.map(shQuote), '2>&3', '3>&-',
+  ].join(' ') + ')')
   lines.push('exit $?')
   return lines.join('\n') + '\n'
 }

@@ -102,7 +102,7 @@ export function buildSshdScript(net: NetworkState, busybox = BUSYBOX): string {
     `pub=$(${q(client)} 2>/dev/null | ${bb} grep '^ssh-' | ${bb} cut -d' ' -f1,2) || exit 1`,
     'wait',
     `[ -n "$pub" ] || exit 1`,
-    `printf '%s %s runcvm-exec\n' ${shQuote(KEY_OPTIONS)} "$pub" >${shQuote(SSHD_AUTHORIZED_KEYS)}`,
+    `printf '%s %s runcvm-exec\\n' ${shQuote(KEY_OPTIONS)} "$pub" >${shQuote(SSHD_AUTHORIZED_KEYS)}`,
     `exec ${q(buildDropbearArgs(net))} >/dev/null 2>&1 </dev/null`,
   ].join('\n') + '\n'
 }

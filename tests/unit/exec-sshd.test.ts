@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { authorizedKeysLine, buildDropbearArgs, parsePublicKey, planSshdGuard } from '../../lib/vm/sshd.js'
+import { authorizedKeysLine, buildDropbearArgs, buildSshdScript, parsePublicKey, planSshdGuard } from '../../lib/vm/sshd.js'
 import type { NetworkState } from '../../lib/state.js'
 
 const OUT = 'Public key portion is:\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIF+x/y= root@vm\nFingerprint: sha1!! 00:11\n'
@@ -19,4 +19,14 @@ describe('sshd plan', () => {
     expect(a.join(' ')).not.toContain('0.0.0.0')
   })
   it('guards the bridge', () => expect(planSshdGuard('x')).toEqual([['x', 'ebtables', '-A', 'FORWARD', '-p', 'IPv4', '--ip-proto', 'tcp', '--ip-dport', '22222', '-j', 'DROP']]))
+})
+
+describe('sshd start script', () => {
+  const script = buildSshdScript(NET, 'bb')
+  it('is root-only and starts dropbear last', () => {
+    expect(script.startsWith('umask 077\n')).toBe(true)
+    expect(script.trimEnd().split('\n').at(-1)).toMatch(/^exec '\/\.runcvm\/guest\/usr\/sbin\/dropbear' '-F'/)
+  })
+  it('removes any old marker before starting', () => expect(script).toContain("'/.runcvm/dropbear/dropbear.pid'"))
+  it('makes ed25519 keys', () => expect(script.match(/'ed25519'/g)).toHaveLength(2))
 })
