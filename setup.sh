@@ -140,7 +140,7 @@ demo_vm() {
   local guest rc=0
   guest=$(docker run --rm --pull=never --runtime=runcvm "$BB_IMAGE" uname -r) || rc=$?
   info "host kernel:  $(uname -r)"
-  info "guest kernel: ${guest:-<none>}"
+  info "guest kernel: ${guest:-<none: the VM printed nothing on stdout>}"
   info "exit code:    $rc"
   return "$rc"
 }
@@ -159,4 +159,5 @@ main() {
   step "done: RunCVM is installed; try: docker run --rm --runtime=runcvm $BB_IMAGE uname -a"
 }
 
-main "$@"
+# Sourcing (`source setup.sh`) defines the steps without running them, for trying one at a time.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then main "$@"; fi
