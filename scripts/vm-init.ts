@@ -17,6 +17,7 @@ import { BIN } from '../lib/vm/bins.js'
 import { guestTimer } from '../lib/vm/timing.js'
 import { RUNCVM_GUEST, guestScript } from '../lib/paths.js'
 import { execve } from '../lib/proc.js'
+import { startSshd } from '../lib/vm/sshd.js'
 
 const text = (f: string) => { try { return readFileSync(f, 'utf8') } catch { return undefined } }
 const quiet = { keepGoing: true, stdio: 'ignore' as const, batchSh: BIN.busybox, batchIp: BIN.ip }
@@ -103,6 +104,7 @@ function main(): never {
 
   const consoleDev = `/dev/${vm.console}`
   if (s.RUNCVM_INIT) {
+  startSshd(net) // dropbear for `docker exec` (lib/vm/sshd.ts): keys + listen in the background
     // --init: busybox init as PID 1; its console entry runs runcvm-vm-start once (upstream).
     writeFileSync('/etc/inittab', buildInittab({ console: vm.console, vmStart: guestScript('vm-start'), poweroff: BIN.poweroff }))
     rmSync(statePath('once'), { force: true })
