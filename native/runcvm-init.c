@@ -228,7 +228,9 @@ static void become_session_leader(void)
 {
     if (setsid() < 0)
         debug("setsid: %s", strerror(errno));
-    if (isatty(STDIN_FILENO) && ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)
+    /* If another session still holds the tty, take it over (arg 1: allowed with CAP_SYS_ADMIN,
+     * i.e. root in the VM); the tty is the workload's console either way. */
+    if (isatty(STDIN_FILENO) && ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0 && ioctl(STDIN_FILENO, TIOCSCTTY, 1) < 0)
         debug("TIOCSCTTY on stdin: %s", strerror(errno));
 }
 
@@ -292,6 +294,31 @@ static void forward(pid_t child, int sig)
 
 /* ---- default mode: container PID 1 ---- */
 
+/* Let go of our controlling tty so the workload's new session can take it. If we were the
+ * tty's session leader the kernel now sends SIGHUP+SIGCONT to our (blocked) group: drop those
+ * pending signals here, they are not meant for the workload. Call with all signals blocked. */
+static void detach_tty(void)
+{
+    if (!isatty(STDIN_FILENO))
+        return;
+    int leader = getsid(0) == getpid();
+    if (ioctl(STDIN_FILENO, TIOCNOTTY) < 0) {
+        debug("TIOCNOTTY: %s", strerror(errno));
+        return;
+    }
+    if (leader) {
+        sigset_t junk;
+        struct timespec zero = { 0, 0 };
+        sigemptyset(&junk);
+        sigaddset(&junk, SIGHUP);
+        sigaddset(&junk, SIGCONT);
+        while (sigtimedwait(&junk, NULL, &zero) > 0)
+            ;
+    }
+    debug("detached from the controlling tty");
+}
+
+
 static void spawn_shutdown(const sigset_t *restore)
 {
     pid_t pid = fork();
@@ -327,24 +354,7 @@ static int supervise_container(void)
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, &orig);
 
-    /* Let go of our controlling tty so the workload's new session can take it. If we were the
-     * tty's session leader the kernel now sends SIGHUP+SIGCONT to our (blocked) group: drop those
-     * pending signals here, they are not meant for the workload. */
-    if (isatty(STDIN_FILENO)) {
-        int leader = getsid(0) == getpid();
-        if (ioctl(STDIN_FILENO, TIOCNOTTY) < 0) {
-            debug("TIOCNOTTY: %s", strerror(errno));
-        } else if (leader) {
-            sigset_t junk;
-            struct timespec zero = { 0, 0 };
-            sigemptyset(&junk);
-            sigaddset(&junk, SIGHUP);
-            sigaddset(&junk, SIGCONT);
-            while (sigtimedwait(&junk, NULL, &zero) > 0)
-                ;
-            debug("detached from the controlling tty");
-        }
-    }
+    detach_tty();
 
     pid_t child = fork_workload(&orig);
 
@@ -505,6 +515,8 @@ static int supervise_vm(void)
     sigset_t all, orig;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, &orig);
+    /* e.g. under busybox init (--init mode) we hold the console; the workload should. */
+    detach_tty();
     int sfd = signalfd(-1, &all, SFD_NONBLOCK | SFD_CLOEXEC);
     /* Not PID 1 (tests, or nested under another init): still adopt the workload's orphans, so
      * that they are reaped and waited for here as they would be in the VM. */

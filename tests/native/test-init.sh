@@ -150,6 +150,20 @@ else
   skip "--vm as PID 1 (needs root + unshare)"
 fi
 
+# ---- controlling tty (under script(1), which gives runcvm-init a pty as its own ctty) ----
+# The workload must end up owning the tty: tty_nr set and its group in the foreground (tpgid).
+if command -v script >/dev/null 2>&1; then
+  probe='set -- $(cat /proc/$$/stat); [ "$7" != 0 ] && [ "$8" = "$$" ] && echo fg-ctty || echo "no ctty: $*"'
+  out=$(script -qec "$init --on-exit /bin/true -- sh -c '$probe'" /dev/null | tr -d '\r')
+  expect "default mode: workload owns the tty" "fg-ctty" "$out"
+  out=$(script -qec "$init --vm --no-poweroff -- sh -c '$probe'" /dev/null | tr -d '\r')
+  expect "--vm: workload owns the tty" "fg-ctty" "$out"
+  out=$(script -qec "$init --no-fork -- sh -c '$probe'" /dev/null | tr -d '\r')
+  expect "--no-fork: workload owns the tty" "fg-ctty" "$out"
+else
+  skip "controlling tty (needs script(1))"
+fi
+
 # ---- qemu-exit (never touches I/O ports here: only argument checks and the unprivileged path) ----
 "$tmp/qemu-exit" 129 2>/dev/null; expect "qemu-exit: 129 rejected" "2" "$?"
 "$tmp/qemu-exit" x 2>/dev/null; expect "qemu-exit: non-number rejected" "2" "$?"
