@@ -68,7 +68,7 @@ function main(): never {
     try { copyFileSync(vmResolv, '/etc/resolv.conf') } catch { /* image without /etc */ }
     writeFileSync(vmResolv, rewriteResolvConf(resolv))
   }
-  const dns = spawnSync(BIN.dnsmasq, ['-u', 'root', '--no-hosts'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' })
+  const dns = spawnSync(BIN.dnsmasq, ['-u', 'root', '--no-hosts', '--pid-file=/run/.dnsmasq.pid'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' })
   if (dns.status !== 0) process.stderr.write(`RunCVM: Warning: dnsmasq did not start; DNS in the VM may not work: ${(dns.stderr ?? '').trim()}\n`)
 
   const vfs = { sysAdmin: s.RUNCVM_SYS_ADMIN }

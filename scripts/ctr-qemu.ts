@@ -16,7 +16,7 @@ import { guestMac, tapName } from '../lib/net/plan.js'
 import { BIN, CONTROL_PORT, CONTROL_SOCKET, PKG_TAG, PKG_VIRTIOFSD_SOCKET } from '../lib/vm/bins.js'
 import { hostTimer } from '../lib/vm/timing.js'
 import { runWatchdog } from '../lib/qemu/qmp.js'
-import { QEMU_GUEST_AGENT_SOCKET, QEMU_MONITOR_SOCKET, QMP_SOCKET, VIRTIOFSD_SOCKET, guestScript } from '../lib/paths.js'
+import { RUNCVM_GUEST, QEMU_GUEST_AGENT_SOCKET, QEMU_MONITOR_SOCKET, QMP_SOCKET, VIRTIOFSD_SOCKET, guestScript } from '../lib/paths.js'
 import { ConfigError, ExecError } from '../lib/errors.js'
 import { execve, reportAndExit } from '../lib/proc.js'
 
@@ -66,7 +66,7 @@ function main(): void {
     kernel: {
       path: s.RUNCVM_KERNEL_PATH, initrd: s.RUNCVM_KERNEL_INITRAMFS_PATH,
       cmdline: buildCmdline({
-        root: s.RUNCVM_KERNEL_ROOT, init: guestScript('vm-init'), consoleDev: consoleDevice(display.mode),
+        root: s.RUNCVM_KERNEL_ROOT, init: guestScript('vm-init'), originPath: `${RUNCVM_GUEST}/usr/bin`, consoleDev: consoleDevice(display.mode),
         nomodeset: display.mode !== 'vnc' && (display.vga === '' || display.vga === 'none'), debug: s.RUNCVM_KERNEL_DEBUG, append: s.RUNCVM_KERNEL_APPEND,
       }),
     },

@@ -30,7 +30,10 @@ function reopenStdio(dev: string, fds: number[] = [0, 1, 2]): void {
 
 function main(): never {
   // The initramfs may leave /proc and /sys unmounted (ours moves only /dev).
-  if (!existsSync('/proc/self')) applyCmds([[BIN.busybox, 'mount', '-t', 'proc', 'proc', '/proc'], [BIN.busybox, 'mount', '-t', 'sysfs', 'sysfs', '/sys']], quiet)
+  applyCmds([
+    ...(existsSync('/proc/self') ? [] : [[BIN.busybox, 'mount', '-t', 'proc', 'proc', '/proc']]),
+    ...(existsSync('/sys/class') ? [] : [[BIN.busybox, 'mount', '-t', 'sysfs', 'sysfs', '/sys']]),
+  ], quiet)
   const cfg = readConfig(), s = parseSettings(cfg.settingsEnv), vm = readVm(), net = readNetwork()
   const mark = guestTimer(s.RUNCVM_BOOT_TIMING)
   mark('vm-init')
@@ -101,10 +104,10 @@ function main(): never {
   if (existsSync(BIN.qemuGa) && existsSync('/dev/virtio-ports/org.qemu.guest_agent.0')) {
     spawn(BIN.qemuGa, ['--retry-path', '--statedir', '/.runcvm'], { detached: true, stdio: 'ignore', env: {} }).unref()
   }
+  startSshd(net) // dropbear for `docker exec` (lib/vm/sshd.ts): keys + listen in the background
 
   const consoleDev = `/dev/${vm.console}`
   if (s.RUNCVM_INIT) {
-  startSshd(net) // dropbear for `docker exec` (lib/vm/sshd.ts): keys + listen in the background
     // --init: busybox init as PID 1; its console entry runs runcvm-vm-start once (upstream).
     writeFileSync('/etc/inittab', buildInittab({ console: vm.console, vmStart: guestScript('vm-start'), poweroff: BIN.poweroff }))
     rmSync(statePath('once'), { force: true })
@@ -112,7 +115,11 @@ function main(): never {
     reopenStdio('/dev/null', [1, 2])
     return execve(BIN.init, [BIN.init], {})
   }
-  try { if (readlinkSync('/proc/self/fd/1') !== consoleDev && existsSync(consoleDev)) reopenStdio(consoleDev) } catch { /* keep stdio */ }
+  // The initramfs switches stdio to hvc0 only with console=hvc0 (debug); otherwise Node started
+  // us with /dev/null or /dev/console: put the workload on the console device.
+  let cur = ''
+  try { cur = readlinkSync('/proc/self/fd/1') } catch { /* closed */ }
+  if (cur !== consoleDev && existsSync(consoleDev)) reopenStdio(consoleDev)
   const launch = planLaunch(cfg, { runcvmInit: BIN.runcvmInit, exitFile: statePath('exitStatus'), controlPort: vm.controlPort },
     isInitEntrypoint(resolved, arg0) ? 'no-fork' : 'vm')
   mark('vm-exec')

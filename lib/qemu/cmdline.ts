@@ -8,6 +8,8 @@ export interface CmdlineOpts {
   root: string
   /** The VM's init (runcvm-vm-init in the package). */
   init: string
+  /** Directory of the package's node binary (LD_ORIGIN_PATH for the init, see below). */
+  originPath: string
   /** Console device (hvc0/ttyS0/tty0): only named on the command line in debug mode. */
   consoleDev: string
   /** Text console (headless/serial): nomodeset, no framebuffer driver work. */
@@ -34,6 +36,11 @@ export function kernelParams(o: CmdlineOpts): KernelParam[] {
   return [
     ...words(o.root),
     { key: 'init', value: o.init },
+    // Unknown key=value params become init's environment. Our init is the package's Node, whose
+    // DT_RPATH is $ORIGIN-relative, and glibc finds $ORIGIN through /proc/self/exe: an initramfs
+    // that unmounts /proc before switch_root (ours does) leaves Node unable to load libdl. This
+    // gives ld.so the origin directly; vm-init mounts /proc before anything else runs.
+    { key: 'LD_ORIGIN_PATH', value: o.originPath },
     { key: 'rw' },
     ...(o.nomodeset ? [{ key: 'nomodeset' }] : []),
     // IPv6 is not supported in the VM (as upstream); panic=-1: reboot at once on panic, which

@@ -7,7 +7,7 @@ import type { VmSpec } from '../../lib/qemu/vm-spec.js'
 import { parseSettings } from '../../lib/settings.js'
 
 const G = '/.runcvm/guest'
-const cmdline = buildCmdline({ root: 'rootfstype=virtiofs root=runcvmfs noresume net.ifnames=1', init: `${G}/scripts/runcvm-vm-init`, consoleDev: 'hvc0', nomodeset: true, debug: false, append: '' })
+const cmdline = buildCmdline({ root: 'rootfstype=virtiofs root=runcvmfs noresume net.ifnames=1', init: `${G}/scripts/runcvm-vm-init`, originPath: `${G}/usr/bin`, consoleDev: 'hvc0', nomodeset: true, debug: false, append: '' })
 
 /** One base spec (headless, 1 CPU, one NIC, TCG); each golden mutates a copy (crun base_config style). */
 function base(): VmSpec {
@@ -59,8 +59,8 @@ describe('qopts', () => {
 
 describe('kernel cmdline', () => {
   it('quiet by default, console= in debug, append last', () => {
-    expect(cmdline).toMatchInlineSnapshot(`"rootfstype=virtiofs root=runcvmfs noresume net.ifnames=1 init=/.runcvm/guest/scripts/runcvm-vm-init rw nomodeset ipv6.disable=1 panic=-1 scsi_mod.scan=none tsc=reliable no_timer_check rcupdate.rcu_expedited=1 i8042.direct=1 i8042.dumbkbd=1 i8042.nopnp=1 i8042.noaux=1 noreplace-smp reboot=k cryptomgr.notests pci=lastbus=0 selinux=0 systemd.show_status=1 quiet"`)
-    const dbg = kernelParams({ root: '', init: '/i', consoleDev: 'ttyS0', nomodeset: false, debug: true, append: 'foo=1 bar' })
+    expect(cmdline).toMatchInlineSnapshot(`"rootfstype=virtiofs root=runcvmfs noresume net.ifnames=1 init=/.runcvm/guest/scripts/runcvm-vm-init LD_ORIGIN_PATH=/.runcvm/guest/usr/bin rw nomodeset ipv6.disable=1 panic=-1 scsi_mod.scan=none tsc=reliable no_timer_check rcupdate.rcu_expedited=1 i8042.direct=1 i8042.dumbkbd=1 i8042.nopnp=1 i8042.noaux=1 noreplace-smp reboot=k cryptomgr.notests pci=lastbus=0 selinux=0 systemd.show_status=1 quiet"`)
+    const dbg = kernelParams({ root: '', init: '/i', originPath: '/o', consoleDev: 'ttyS0', nomodeset: false, debug: true, append: 'foo=1 bar' })
     expect(dbg.slice(-3)).toEqual([{ key: 'console', value: 'ttyS0' }, { key: 'foo', value: '1' }, { key: 'bar' }])
     expect(dbg.some(p => p.key === 'quiet' || p.key === 'nomodeset')).toBe(false)
   })
