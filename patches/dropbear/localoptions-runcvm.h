@@ -1,0 +1,17 @@
+/* RunCVM overrides, appended to Debian's localoptions.h by build/patched.ts.
+ * Options defined here win over default_options.h (see dropbear's INSTALL). */
+
+/* Host keys live in the container's private /.runcvm, not the image's /etc */
+#define DSS_PRIV_FILENAME "/.runcvm/dropbear/dss_host_key"
+#define RSA_PRIV_FILENAME "/.runcvm/dropbear/rsa_host_key"
+#define ECDSA_PRIV_FILENAME "/.runcvm/dropbear/ecdsa_host_key"
+#define ED25519_PRIV_FILENAME "/.runcvm/dropbear/ed25519_host_key"
+
+/* docker exec sessions print nothing of their own */
+#define DO_MOTD 0
+
+/* Used by runcvm-no-passwd.patch: one key file, and the shell of the root
+ * account synthesized when the image has no passwd entry for root. */
+#define RUNCVM_AUTHORIZED_KEYS "/.runcvm/dropbear/authorized_keys"
+#define RUNCVM_AUTHORIZED_KEYS_DIR "/.runcvm/dropbear"
+#define RUNCVM_ROOT_SHELL "/.runcvm/guest/bin/sh"
