@@ -88,6 +88,7 @@ function installTree(): void {
   const diff = diffTrees(src, readTree(target), p => hashFile(join(opts.from, p)) === hashFile(join(target, p)))
   if (isIdentical(diff)) {
     log(`  - ${target} already up to date (${src.length} entries compared); nothing changed`)
+    removeLeftovers(target)
     return
   }
   log(`  - ${existsSync(target) ? describeDiff(diff) : 'fresh install'}`)
@@ -112,6 +113,23 @@ function installTree(): void {
   }
   changes.push('package tree')
   log(`  - Installed ${src.length} entries to ${target}`)
+  removeLeftovers(target, retired)
+}
+
+/** Earlier runs' retired trees (once no RunCVM container may use them) and dead runs' staging dirs. */
+function removeLeftovers(target: string, keep?: string): void {
+  const parent = dirname(target)
+  const name = target.slice(parent.length + 1)
+  const alive = (pid: string) => existsSync(`/proc/${pid}`)
+  let inUse: boolean | undefined
+  for (const entry of readdirSync(parent)) {
+    const m = /^(.*)\.(old|new)-(\d+)$/.exec(entry)
+    if (!m || m[1] !== name || join(parent, entry) === keep) continue
+    if (m[2] === 'new' && alive(m[3])) continue // another installer is copying right now
+    if (m[2] === 'old' && (inUse ??= runcvmContainersRunning())) continue
+    rmSync(join(parent, entry), { recursive: true, force: true })
+    log(`  - Removed leftover ${join(parent, entry)}`)
+  }
 }
 
 /** Running containers bind-mount the old tree (by inode); deleting it would pull files from under their VMs. */
