@@ -146,6 +146,13 @@ demo_vm() {
 }
 
 main() {
+  local demo=1
+  for arg in "$@"; do
+    case $arg in
+      --no-demo) demo=0 ;;  # the README's test command: set everything up, boot nothing yet
+      *) die "unknown argument '$arg' (accepted: --no-demo)" ;;
+    esac
+  done
   require_root
   install_apt_packages
   npm_install
@@ -155,7 +162,7 @@ main() {
   show_runtime
   ensure_bb_image
   smoke_test
-  demo_vm
+  if [ "$demo" = 1 ]; then demo_vm; fi
   step "done: RunCVM is installed; try: docker run --rm --runtime=runcvm $BB_IMAGE uname -a"
 }
 
