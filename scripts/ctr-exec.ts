@@ -16,8 +16,9 @@ import { parsePasswd } from '../lib/exec/passwd.js'
 import { parseCtrExecArgs, planCtrExec } from '../lib/exec/plan.js'
 import { SSHD_KEY, SSHD_READY } from '../lib/vm/sshd.js'
 
-/** Upstream waited 15 s and then slept 2 s; we poll the readiness marker for up to 30 s. */
-const READY_TIMEOUT_MS = 30_000
+/** Upstream waited 15 s, then slept 2 s. We poll the readiness marker for up to 60 s: TCG boots on
+ * a loaded host took 25-31 s here (a 30 s bound failed an exec issued right after `docker run -d`). */
+const READY_TIMEOUT_MS = 60_000
 const POLL_MS = 20
 
 const nonEmpty = (f: string): boolean => { try { return statSync(f).size > 0 } catch { return false } }

@@ -81,7 +81,9 @@ export function buildDropbearArgs(net: NetworkState): string[] {
  * container's own connection is routed (bridge OUTPUT), not bridged, so it is unaffected.
  */
 export function planSshdGuard(xtablesNftMulti = `${RUNCVM_GUEST}/usr/sbin/xtables-nft-multi`): Cmd[] {
-  return [[xtablesNftMulti, 'ebtables', '-A', 'FORWARD', '-p', 'IPv4', '--ip-proto', 'tcp', '--ip-dport', String(SSHD_PORT), '-j', 'DROP']]
+  // 0x0800, not "IPv4": the name needs /etc/ethertypes, which images may lack. Needs
+  // XTABLES_LIBDIR=<guest>/usr/lib/xtables (libebt_ip.so), as the boot chain's iptables calls do.
+  return [[xtablesNftMulti, 'ebtables', '-A', 'FORWARD', '-p', '0x0800', '--ip-proto', 'tcp', '--ip-dport', String(SSHD_PORT), '-j', 'DROP']]
 }
 
 /**

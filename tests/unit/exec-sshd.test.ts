@@ -18,7 +18,7 @@ describe('sshd plan', () => {
     expect(a.join(' ')).toContain('-P /.runcvm/dropbear/dropbear.pid')
     expect(a.join(' ')).not.toContain('0.0.0.0')
   })
-  it('guards the bridge', () => expect(planSshdGuard('x')).toEqual([['x', 'ebtables', '-A', 'FORWARD', '-p', 'IPv4', '--ip-proto', 'tcp', '--ip-dport', '22222', '-j', 'DROP']]))
+  it('guards the bridge', () => expect(planSshdGuard('x')).toEqual([['x', 'ebtables', '-A', 'FORWARD', '-p', '0x0800', '--ip-proto', 'tcp', '--ip-dport', '22222', '-j', 'DROP']]))
 })
 
 describe('sshd start script', () => {
