@@ -11,6 +11,7 @@ import { writeConfig, writeNetwork } from '../lib/state.js'
 import { readNetwork } from '../lib/net/discover.js'
 import { planBridges, rewriteResolvConf } from '../lib/net/plan.js'
 import { applyCmds } from '../lib/sh.js'
+import { planSshdGuard } from '../lib/vm/sshd.js'
 import { cleanEnv, parseUidGid } from '../lib/vm/launch.js'
 import { resolveHome } from '../lib/vm/passwd.js'
 import { buildVirtiofsdArgs } from '../lib/qemu/virtiofsd.js'
@@ -57,7 +58,7 @@ function main(): never {
   const net = readNetwork(BIN.ip)
   writeNetwork(net)
   const vncDisplay = s.RUNCVM_DISPLAY_MODE === 'vnc' ? (s.RUNCVM_QEMU_VNC_DISPLAY ?? 0) : s.RUNCVM_QEMU_VNC_DISPLAY
-  applyCmds(planBridges(net, { ip: BIN.ip, xtables: BIN.xtables, vncDisplay, precreateTap: true }),
+  applyCmds([...planBridges(net, { ip: BIN.ip, xtables: BIN.xtables, vncDisplay, precreateTap: true }), ...planSshdGuard(BIN.xtables)],
     { batchIp: BIN.ip, env: { ...process.env, XTABLES_LIBDIR: BIN.xtablesLibdir } })
   mark('ctr-network')
 
