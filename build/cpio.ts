@@ -46,7 +46,7 @@ export function buildCpio(entries: readonly CpioEntry[]): Buffer {
   for (const e of entries) {
     const name = e.path.replace(/^\/+/, '')
     let mode: number
-    let data = Buffer.alloc(0)
+    let data: Buffer = Buffer.alloc(0)
     let rmaj = 0
     let rmin = 0
     switch (e.kind) {

@@ -4,13 +4,13 @@
 //   2. patched dnsmasq/dropbear rebuilt from Debian sources (patched.ts)
 //   3. relocate every ELF into the tree (bundelf.ts), busybox applet links, data files
 //   4. native/*.c static helpers (native.ts)
-//   5. kernels + initramfs (kernels.ts)
-//   6. verification: every ELF resolves its libraries inside the tree, or the build fails (verify.ts)
+//   5. verification: every ELF resolves its libraries inside the tree, or the build fails (verify.ts)
+//   6. kernels + initramfs (kernels.ts)
 //
 // Flags (after `node build.mjs`): --relock  re-resolve the package set and rewrite packages.lock
 //                                  --no-kernels  skip step 5 (quick userland iterations)
 // Env: RUNCVM_BUILD_CACHE (default <repo>/.cache) holds everything downloaded or rebuilt.
-import { chmodSync, cpSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { Bundler } from './bundelf'
 import { checkAptLists, downloadDebs, lockedPackages, stageDebs } from './debs'
@@ -61,8 +61,12 @@ export async function buildPackage({ repo, out, args }: BuildPackageOptions): Pr
   const patched = buildPatched(repo, cache)
   for (const f of patched.failures) console.warn(`WARNING: patched build failed, shipping the stock binary: ${f}`)
 
-  // 3. relocate ELFs
-  for (const d of USERLAND_DIRS) rmSync(join(out, d), { recursive: true, force: true })
+  // 3. relocate ELFs. The userland is assembled in a scratch dir inside `out` and swapped in at the
+  // end, so a concurrent reader (a test run, a second build) never sees a half-built tree for long.
+  const final = out
+  out = join(final, `.new-${process.pid}`)
+  rmSync(out, { recursive: true, force: true })
+  mkdirSync(out, { recursive: true })
   const b = new Bundler(staging, out)
   step('relocating ELF binaries and libraries (patchelf)')
   for (const [src, dst] of FILES) {
@@ -113,16 +117,25 @@ export async function buildPackage({ repo, out, args }: BuildPackageOptions): Pr
   run('chmod', ['-R', 'u-s,g-s,go-w', join(out, 'bin'), join(out, 'sbin'), join(out, 'lib'), join(out, 'usr')])
   chmodSync(out, 0o755)
 
-  // 5. kernels
-  let kernels: ReturnType<typeof buildKernels> = []
-  if (!flags.has('--no-kernels')) kernels = buildKernels(repo, cache, staging, out)
-
-  // 6. verification (fails the build)
+  // 5. verification of the new userland (fails the build, leaving the previous tree in place)
   const v = verifyTree(out)
   if (v.problems.length) {
     for (const p of v.problems) console.error(`  ${p}`)
+    rmSync(out, { recursive: true, force: true })
     throw new Error(`verification failed: ${v.problems.length} library resolution problem(s)`)
   }
+  for (const d of USERLAND_DIRS) {
+    const old = join(final, `.old-${d}-${process.pid}`)
+    if (existsSync(join(final, d))) renameSync(join(final, d), old)
+    renameSync(join(out, d), join(final, d))
+    rmSync(old, { recursive: true, force: true })
+  }
+  rmSync(out, { recursive: true, force: true })
+  out = final
+
+  // 6. kernels (their modules are not ELF programs; the initrd is checked by booting, see tests/)
+  let kernels: ReturnType<typeof buildKernels> = []
+  if (!flags.has('--no-kernels')) kernels = buildKernels(repo, cache, staging, out)
 
   // summary
   const total = duBytes(out)
