@@ -20,7 +20,13 @@ function send(path: string, text: string): Promise<void> {
   })
 }
 
-await Promise.all([send(CONTROL_SOCKET, 'stop\n'), send(QEMU_MONITOR_SOCKET, 'system_powerdown\n')])
+// The control connection stays open: the guest side of a virtio-serial port sees the host
+// disconnected (POLLHUP) whenever no client is connected, and runcvm-init --vm reopens it about
+// once a second; QEMU delivers the buffered line once it does. Closing right after writing
+// could drop the line.
+const ctl = connect(CONTROL_SOCKET, () => ctl.write('stop\n'))
+ctl.on('error', () => {})
+await send(QEMU_MONITOR_SOCKET, 'system_powerdown\n')
 // Parent (runcvm-init) ends us with the container; if QEMU is still there, stop it hard.
 setTimeout(() => { void send(QEMU_MONITOR_SOCKET, 'quit\n').then(() => process.exit(0)) }, STOP_GRACE_MS).unref()
 await new Promise(r => setTimeout(r, STOP_GRACE_MS + 1500))
