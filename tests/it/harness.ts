@@ -4,13 +4,19 @@
 //
 // Cases are prisma-e2e shaped (STYLE §1): tests/it/<NN-name>/steps.ts default-exports a `Case`
 // = {setup?, test, finish?, keep?, needs?, timeoutMs?}. Everything a case creates carries the
-// label `runcvm-test=1` (plus `runcvm-test.case=<name>`), so the runner can remove it by label
-// even after a crash or timeout.
+// labels `runcvm-test=1`, `runcvm-test.run=<runner pid>` and `runcvm-test.case=<name>` (use
+// `ctx.labels`), so the runner can remove it by label even after a crash or timeout.
 import { $ } from 'zx/core'
 
 /** Label on every container/network/volume the integration tests create. */
 export const LABEL = 'runcvm-test=1'
 export const CASE_LABEL = 'runcvm-test.case'
+/**
+ * Several runners may share one dockerd (engineers, CI): each run labels its objects with its own
+ * id (the runner's pid) and only ever removes its own, plus leftovers of runners that are gone.
+ */
+export const RUN_LABEL = 'runcvm-test.run'
+export const RUN_ID = String(process.pid)
 
 /** Result of one docker CLI call. `code` is the exit status (128+N if docker itself was signalled). */
 export interface Res {
@@ -162,14 +168,34 @@ function signalNumber(sig: string): number {
   return table[sig] ?? 0
 }
 
-/** Removes every container, network and volume carrying `label` (default: all test objects). */
-export async function removeByLabel(label = LABEL): Promise<string[]> {
+/** Removes every container, network and volume carrying `label` (default: everything of this run). */
+export async function removeByLabel(label = `${RUN_LABEL}=${RUN_ID}`): Promise<string[]> {
+  return removeWhere(label, () => true)
+}
+
+/**
+ * Removes test objects (label runcvm-test=1) left by runners that no longer exist: no run label,
+ * or a run label naming a pid that is not alive. Objects of live concurrent runners are kept.
+ */
+export async function removeStale(): Promise<string[]> {
+  return removeWhere(LABEL, run => !run || !alive(Number(run)))
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  try { process.kill(pid, 0); return true } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM' }
+}
+
+async function removeWhere(label: string, pick: (run: string) => boolean): Promise<string[]> {
+  const list = async (kind: string[], id: string) =>
+    (await docker([...kind, '--filter', `label=${label}`, '--format', `${id} {{.Label "${RUN_LABEL}"}}`])).stdout
+      .split('\n').filter(Boolean).map(l => l.split(' ')).filter(([, run]) => pick(run ?? '')).map(([x]) => x)
   const removed: string[] = []
-  const ids = (await docker(['ps', '-aq', '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean)
+  const ids = await list(['ps', '-a'], '{{.ID}}')
   if (ids.length) { await docker(['rm', '-f', '-v', ...ids]); removed.push(...ids.map(i => `container ${i}`)) }
-  const nets = (await docker(['network', 'ls', '-q', '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean)
+  const nets = await list(['network', 'ls'], '{{.ID}}')
   if (nets.length) { await docker(['network', 'rm', ...nets]); removed.push(...nets.map(n => `network ${n}`)) }
-  const vols = (await docker(['volume', 'ls', '-q', '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean)
+  const vols = await list(['volume', 'ls'], '{{.Name}}')
   if (vols.length) { await docker(['volume', 'rm', '-f', ...vols]); removed.push(...vols.map(v => `volume ${v}`)) }
   return removed
 }
@@ -180,7 +206,7 @@ export function stripAccelWarning(r: Res): Res {
 }
 
 export function makeCtx(name: string, runtime: string, signal: AbortSignal, notes: string[]): Ctx {
-  const labels = ['--label', LABEL, '--label', `${CASE_LABEL}=${name}`]
+  const labels = ['--label', LABEL, '--label', `${RUN_LABEL}=${RUN_ID}`, '--label', `${CASE_LABEL}=${name}`]
   let n = 0
   const d = (args: readonly string[], opts: DockerOpts = {}) => docker(args, { ...opts, signal })
   const run = (rt: string) => async (args: readonly string[], opts?: DockerOpts) =>

@@ -1,8 +1,9 @@
 // tests/it/run.ts — RunCVM integration runner (upstream tests/run + framework.sh, in TypeScript).
 //
 // Discovers tests/it/<NN-name>/steps.ts (bundled by tests/run into dist/it/<NN-name>/steps.mjs),
-// runs each case with a per-case timeout, removes everything labelled `runcvm-test=1` before the
-// run, after each case and at the end (even on failure or timeout), prints one PASS/FAIL/SKIP line
+// runs each case with a per-case timeout, removes what each case created (by its labels) after the
+// case and at the end, even on failure or timeout, and at start the leftovers of runners that are
+// gone (never the objects of a concurrent live runner), prints one PASS/FAIL/SKIP line
 // per case with its duration and failure detail, and ends with the plain line
 // `N passed, N failed` (`, N skipped` when something was skipped). Exit 1 when anything failed.
 //
@@ -19,7 +20,7 @@ import { existsSync, readdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import minimist from 'minimist'
-import { type Case, AssertionError, makeCtx, removeByLabel, CASE_LABEL } from './harness'
+import { type Case, AssertionError, docker, makeCtx, removeByLabel, removeStale, CASE_LABEL, RUN_LABEL, RUN_ID } from './harness'
 
 const HERE = dirname(fileURLToPath(import.meta.url)) // dist/it (bundled) — cases sit beside us
 const DEFAULT_TIMEOUT_MS = Number(process.env.RUNCVM_TEST_TIMEOUT ?? 180) * 1000
@@ -40,6 +41,18 @@ function skipReason(c: Case): string | undefined {
     if (need === 'debian' && process.env.RUNCVM_TEST_NO_DEBIAN === '1') return 'runcvm-test/debian image unavailable'
   }
   return undefined
+}
+
+/** Removes this run's objects of one case (several label filters AND together). */
+async function removeCase(name: string): Promise<void> {
+  const filters = ['--filter', `label=${RUN_LABEL}=${RUN_ID}`, '--filter', `label=${CASE_LABEL}=${name}`]
+  const ids = async (kind: string[]) => (await docker([...kind, '-q', ...filters])).stdout.split('\n').filter(Boolean)
+  const cs = await ids(['ps', '-a'])
+  if (cs.length) await docker(['rm', '-f', '-v', ...cs])
+  const nets = await ids(['network', 'ls'])
+  if (nets.length) await docker(['network', 'rm', ...nets])
+  const vols = await ids(['volume', 'ls'])
+  if (vols.length) await docker(['volume', 'rm', '-f', ...vols])
 }
 
 async function runCase(name: string, keepAll: boolean): Promise<Outcome> {
@@ -77,8 +90,8 @@ async function runCase(name: string, keepAll: boolean): Promise<Outcome> {
   } catch (e) {
     detail ??= `finish: ${(e as Error).message}`
   }
-  if (c.keep || keepAll) notes.push(`kept: docker ps -a --filter label=${CASE_LABEL}=${name}`)
-  else await removeByLabel(`${CASE_LABEL}=${name}`)
+  if (c.keep || keepAll) notes.push(`kept: docker ps -a --filter label=${CASE_LABEL}=${name} --filter label=${RUN_LABEL}=${RUN_ID}`)
+  else await removeCase(name)
   return { name, status: detail ? 'FAIL' : 'PASS', ms: ms(), detail, notes }
 }
 
@@ -101,8 +114,8 @@ async function main(): Promise<number> {
   if (args.list) { names.forEach(n => console.log(n)); return 0 }
   if (!names.length) { console.log(`no case matches ${filters.join(' ')} (have: ${all.join(' ')})`); return 1 }
 
-  const stale = await removeByLabel()
-  if (stale.length) console.log(`removed ${stale.length} leftover test object(s) from an earlier run`)
+  const stale = await removeStale()
+  if (stale.length) console.log(`removed ${stale.length} leftover test object(s) of runners that are gone`)
   console.log(`runtime under test: ${RUNTIME}; ${names.length} case(s); -j ${jobs}`)
 
   const outcomes: Outcome[] = []

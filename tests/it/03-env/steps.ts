@@ -39,6 +39,7 @@ function normalize(r: Res): string {
 
 export default {
   description: 'env inside equals runc env (only a Docker-generated HOSTNAME normalised), no RUNCVM_* leaks',
+  timeoutMs: 900_000, // 12 VM boots + 12 runc runs; TCG boots took up to 35 s each on a loaded 2-core box
   async test({ runcvm, runc }) {
     const bad: string[] = []
     for (const v of VARIANTS) {

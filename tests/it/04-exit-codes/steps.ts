@@ -8,6 +8,7 @@ import { type Case, describe, fail } from '../harness'
 
 export default {
   description: 'exit 0/1/3/255 and a SIGKILL death (137) come back from docker run as under runc',
+  timeoutMs: 400_000, // 5 VM boots
   async test({ runcvm, runc, pid1Like }) {
     const bad: string[] = []
     for (const n of [0, 1, 3, 255]) {

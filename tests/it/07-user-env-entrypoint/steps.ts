@@ -35,7 +35,7 @@ function cases(envFile: string): Array<{ what: string; args: string[] }> {
 
 export default {
   description: '--user/--workdir/--env/--entrypoint combos: stdout, stderr, exit code equal runc',
-  timeoutMs: 600_000, // 32 runs, half of them VM boots (~5 s each under TCG)
+  timeoutMs: 900_000, // 32 runs, 16 of them VM boots (5-35 s each under TCG, depending on load)
   async test({ runcvm, runc }) {
     const envFile = join(mkdtempSync(join(tmpdir(), 'runcvm-it-')), 'env')
     writeFileSync(envFile, 'B=from file with spaces\nC=c=d\n')
