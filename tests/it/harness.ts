@@ -178,7 +178,9 @@ export async function removeByLabel(label = `${RUN_LABEL}=${RUN_ID}`): Promise<s
  * or a run label naming a pid that is not alive. Objects of live concurrent runners are kept.
  */
 export async function removeStale(): Promise<string[]> {
-  return removeWhere(LABEL, run => !run || !alive(Number(run)))
+  // No run label = made by an older runner version: remove only if not running (a live old-style
+  // runner may still be using it; in-use networks/volumes refuse removal anyway).
+  return removeWhere(LABEL, (run, running) => run ? !alive(Number(run)) : !running)
 }
 
 function alive(pid: number): boolean {
@@ -186,12 +188,14 @@ function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM' }
 }
 
-async function removeWhere(label: string, pick: (run: string) => boolean): Promise<string[]> {
-  const list = async (kind: string[], id: string) =>
-    (await docker([...kind, '--filter', `label=${label}`, '--format', `${id} {{.Label "${RUN_LABEL}"}}`])).stdout
-      .split('\n').filter(Boolean).map(l => l.split(' ')).filter(([, run]) => pick(run ?? '')).map(([x]) => x)
+async function removeWhere(label: string, pick: (run: string, running: boolean) => boolean): Promise<string[]> {
+  // `{{.State}}` exists for containers only; networks/volumes print an empty field (= not running).
+  const list = async (kind: string[], id: string, state = '') =>
+    (await docker([...kind, '--filter', `label=${label}`, '--format', `${id} ${state}|{{.Label "${RUN_LABEL}"}}`])).stdout
+      .split('\n').filter(Boolean).map(l => /^(\S+) (\S*)\|(.*)$/.exec(l)).filter(m => m !== null)
+      .filter(m => pick(m[3], m[2] === 'running')).map(m => m[1])
   const removed: string[] = []
-  const ids = await list(['ps', '-a'], '{{.ID}}')
+  const ids = await list(['ps', '-a'], '{{.ID}}', '{{.State}}')
   if (ids.length) { await docker(['rm', '-f', '-v', ...ids]); removed.push(...ids.map(i => `container ${i}`)) }
   const nets = await list(['network', 'ls'], '{{.ID}}')
   if (nets.length) { await docker(['network', 'rm', ...nets]); removed.push(...nets.map(n => `network ${n}`)) }
