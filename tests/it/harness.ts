@@ -92,7 +92,10 @@ export interface Case {
   finish?(ctx: Ctx): Promise<void>
 }
 
-export class AssertionError extends Error {}
+export class AssertionError extends Error {
+  // Checked by name, not instanceof: a case bundle may carry its own copy of this class.
+  override name = 'AssertionError'
+}
 
 export function fail(msg: string): never {
   throw new AssertionError(msg)
@@ -118,7 +121,9 @@ export function lineDiff(a: string, b: string, la = 'runcvm', lb = 'runc'): stri
 
 /** One-line summary of a docker call for failure messages. */
 export function describe(r: Res): string {
-  return `\`docker ${r.argv.join(' ')}\` → exit ${r.code} in ${(r.ms / 1000).toFixed(1)}s; stdout=${show(r.stdout)} stderr=${show(r.stderr)}`
+  // Drop the harness's own boilerplate (labels, --rm, --pull=never) so the interesting flags show.
+  const argv = r.argv.filter((a, i) => a !== '--label' && r.argv[i - 1] !== '--label' && a !== '--rm' && a !== '--pull=never')
+  return `\`docker ${argv.map(a => /^[\w@%+=:,./-]+$/.test(a) ? a : show(a)).join(' ')}\` → exit ${r.code} in ${(r.ms / 1000).toFixed(1)}s; stdout=${show(r.stdout)} stderr=${show(r.stderr)}`
 }
 
 /** Asserts stdout, stderr and exit code of `sub` equal those of `ref` (the runc reference). */

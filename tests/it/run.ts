@@ -79,7 +79,7 @@ async function runCase(name: string, keepAll: boolean): Promise<Outcome> {
   try {
     await Promise.race([(async () => { await c.setup?.(ctx); await c.test(ctx) })(), timeout])
   } catch (e) {
-    detail = e instanceof AssertionError ? e.message : (e as Error)?.stack ?? String(e)
+    detail = (e as Error)?.name === 'AssertionError' ? (e as Error).message : (e as Error)?.stack ?? String(e)
   } finally {
     clearTimeout(timer)
   }

@@ -2,7 +2,7 @@
 // option, and the workload never starts (no half-booted VM). The container is created without
 // --rm so its state can be inspected: it must never have started (StartedAt stays the zero time).
 // Skipped under runc (it ignores RUNCVM_* variables).
-import { type Case, describe } from '../harness'
+import { type Case, describe, fail } from '../harness'
 
 const BAD: Array<{ env: string; option: string }> = [
   { env: 'RUNCVM_KERNEL=../x', option: 'RUNCVM_KERNEL' },
@@ -31,6 +31,6 @@ export default {
       if (msg) note(`${b.env}: ${msg.trim().slice(0, 160)}`)
       if (problems.length) bad.push(`-e ${b.env}: ${problems.join('; ')}\n    ${describe(r)}`)
     }
-    if (bad.length) throw new Error(bad.join('\n'))
+    if (bad.length) fail(bad.join('\n'))
   },
 } satisfies Case

@@ -1,0 +1,74 @@
+// 20-exec-basics: `docker exec` into a running VM behaves like runc's exec into the same image:
+// exit codes (0/1/126/127/137), -u (uid and name), -w, -w missing (runc's message, 126), -e and
+// --env-file over the container env, HOME rules, stdin piped, stdout/stderr apart, a byte-torture
+// argv/env, and the exec half of upstream's 02-user-workdir/03-env. The first exec is issued right
+// after `docker run -d`, so it also proves the readiness wait (no race, no failure while booting).
+import { writeFileSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Case, type Res, describe, fail, ok } from '../harness'
+
+const TORTURE = ['', ' ', 'a b', "it's", '"q"', '\\', '$HOME', '`id`', 'new\nline', 'trail\n', 'ünï€😀', '*', "'", '--', 'tab\there']
+const ENVS = ['-e', 'E1=a b', '-e', `E2=it's "q" \\ $x`, '-e', 'E3=l1\nl2', '-e', 'E4=', '-e', 'E5=ünï€😀']
+/** Docker-generated HOSTNAME differs per container; nothing else may. */
+const normHost = (s: string) => s.replace(/^HOSTNAME=[0-9a-f]{12}$/m, 'HOSTNAME=<id>')
+
+export default {
+  description: 'docker exec: exit codes, -u/-w/-e/--env-file/-i, stdout/stderr, byte torture, equal to runc exec',
+  timeoutMs: 240_000,
+  async test({ docker, uniq, labels, runtime, note }) {
+    const vm = uniq('vm'), ref = uniq('ref')
+    const start = (name: string, rt: string) => docker(['run', '-d', '--pull=never', `--runtime=${rt}`, '--name', name, ...labels, 'runcvm-test/bb', 'sleep', '1000'])
+    for (const [n, rt] of [[ref, 'runc'], [vm, runtime]]) { const r = await start(n, rt); ok(r.code === 0, `docker run -d: ${describe(r)}`) }
+    const first = await docker(['exec', vm, 'echo', 'first'])
+    ok(first.code === 0 && first.stdout === 'first\n', `exec right after docker run -d (readiness wait): ${describe(first)}`)
+    note(`first exec after docker run -d returned after ${(first.ms / 1000).toFixed(1)} s (boot wait)`)
+
+    const dir = mkdtempSync(join(tmpdir(), 'runcvm-it-'))
+    const envFile = join(dir, 'env'); writeFileSync(envFile, 'F1=from file\nF2=x=y\n')
+    const cases: [string, string[], string?][] = [
+      ['echo', ['echo', 'hello']],
+      ['exit 1', ['sh', '-c', 'exit 1']],
+      ['exit 127 (sh: not found)', ['sh', '-c', 'nonexistent-cmd-xyz 2>/dev/null']],
+      ['kill -9 → 137', ['sh', '-c', 'kill -9 $$']],
+      ['-w missing → 126', ['-w', '/nonexistent', 'true']],
+      ['-u 1000 -w /tmp (upstream 02)', ['-u', '1000', '-w', '/tmp', 'sh', '-c', 'echo $(id -u) $(pwd) $HOME']],
+      ['-u user', ['-u', 'user', 'id']],
+      ['-u 1000:2000', ['-u', '1000:2000', 'id']],
+      ['-e HOME wins', ['-e', 'HOME=/x', '-u', '1000', 'sh', '-c', 'echo $HOME']],
+      ['env (upstream 03)', ['env']],
+      ['env -e --env-file', [...ENVS, '--env-file', envFile, 'sh', '-c', 'env | sort']],
+      ['stdout/stderr apart', ['sh', '-c', 'echo out; echo err >&2; exit 3']],
+      ['byte torture', [...ENVS, 'sh', '-c', 'for a; do printf "<%s>\\n" "$a"; done; env | sort', 'argv0', ...TORTURE]],
+      ['stdin piped', ['-i', 'sh', '-c', 'cat; echo rc=$?'], 'line 1\nline 2 ü\n'],
+    ]
+    const bad: string[] = []
+    for (const [what, args, input] of cases) {
+      const a: Res = await docker(['exec', ...argsOf(args, vm)], { input })
+      const b: Res = await docker(['exec', ...argsOf(args, ref)], { input })
+      if (a.code !== b.code || normHost(a.stdout) !== normHost(b.stdout) || a.stderr !== b.stderr) {
+        bad.push(`${what}:\n    runcvm: ${describe(a)}\n    runc:   ${describe(b)}`)
+      }
+    }
+    // The command's own "not found" and "permission denied": same exit codes as runc (126 with
+    // Docker 20.10's exec), messages may differ (runcvm-init vs runc wording).
+    for (const cmd of ['nonexistent-cmd-xyz', '/etc']) {
+      const [a, b] = [await docker(['exec', vm, cmd]), await docker(['exec', ref, cmd])]
+      note(`exec ${cmd}: runcvm exit ${a.code} ${JSON.stringify(a.stderr.trim())}; runc exit ${b.code}`)
+      if (!(a.code === 126 || a.code === 127) || a.stdout !== '') bad.push(`exec ${cmd}: ${describe(a)}`)
+    }
+    if (bad.length) fail(bad.join('\n'))
+  },
+} satisfies Case
+
+/** Flags stay before the container name, the command after it. */
+function argsOf(args: string[], name: string): string[] {
+  const flags: string[] = []
+  let i = 0
+  while (i < args.length && args[i].startsWith('-')) {
+    flags.push(args[i])
+    if (['-u', '-w', '-e', '--env-file'].includes(args[i])) flags.push(args[++i])
+    i++
+  }
+  return [...flags, name, ...args.slice(i)]
+}
