@@ -15,7 +15,7 @@ function main(): never {
   let isDir = false
   try { isDir = statSync(r.cwd).isDirectory() } catch { /* missing */ }
   if (!isDir) {
-    process.stderr.write(chdirFailedMessage(r.cwd) + '\n')
+    process.stdout.write(chdirFailedMessage(r.cwd) + '\r\n') // as runc under Docker: stdout, CRLF
     process.exit(126)
   }
   return execve(RUNCVM_INIT, [

@@ -100,7 +100,9 @@ export function buildVmScript(r: ExecRequest): string {
   // sh's own diagnostics ("Killed" after a signal death) must not reach the user: sh's stderr
   // goes to /dev/null and the command gets the real one back from fd 3.
   lines.push('exec 3>&2 2>/dev/null')
-  lines.push(`cd ${shQuote(r.cwd)} || { printf '%s\\n' ${shQuote(chdirFailedMessage(r.cwd))} >&3; exit 126; }`)
+  // Byte-exact with what `docker exec -w /missing` prints under runc (Docker 20.10): the error
+  // arrives on stdout, CRLF-terminated (upstream runcvm-vm-exec also printed it on stdout).
+  lines.push(`cd ${shQuote(r.cwd)} || { printf '%s\\r\\n' ${shQuote(chdirFailedMessage(r.cwd))}; exit 126; }`)
   // In a subshell: ash reports a signal death while the command's redirections are still in
   // place, so only a parent outside them keeps quiet.
   lines.push('(' + [

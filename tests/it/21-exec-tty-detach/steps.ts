@@ -31,8 +31,9 @@ export default {
       note(`-t ${what}: runcvm exit ${a.code} ${JSON.stringify(a.out)}; runc exit ${b.code}`)
       if (a.code !== b.code) bad.push(`-t ${what}: exit ${a.code}, runc ${b.code}`)
     }
+    // `script` may echo Docker's NUL bytes as "^@" before the output: match the lines themselves.
     const a = await tty(vm, 'tty; stty size; echo TERM=$TERM')
-    if (!/^\/dev\/pts\/\d+\n45 123\nTERM=xterm\n$/.test(a.out)) bad.push(`-t output: ${JSON.stringify(a.out)}`)
+    if (a.code !== 0 || !/\/dev\/pts\/\d+\n45 123\nTERM=xterm\n$/.test(a.out)) bad.push(`-t output: exit ${a.code} ${JSON.stringify(a.out)}`)
     if (bad.length) fail(bad.join('\n'))
   },
 } satisfies Case
