@@ -24,6 +24,8 @@ export const STATE_FILES = {
   exitStatus: 'exit-status',
   /** RUNCVM_BOOT_TIMING=1: `<phase> <seconds>` lines from every role. */
   timing: 'timing.log',
+  /** vm-init is running (the KVM watchdog waits for it). */
+  booted: 'booted',
   /** --init mode: runcvm-vm-start runs the workload once only (upstream /.runcvm/once). */
   once: 'once',
 } as const

@@ -2,7 +2,7 @@
 // the accelerator, builds the QEMU argv (lib/qemu/args.ts) and execve's QEMU.
 //   runcvm-ctr-qemu --watchdog <pid>   (internal) KVM-stuck watchdog, see lib/qemu/qmp.ts
 // Env: RUNCVM_* via /.runcvm/config.json; RUNCVM_BREAK=preqemu prints the command and opens a shell.
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, rmSync, statSync } from 'node:fs'
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { parseSettings } from '../lib/settings.js'
 import { readConfig, readNetwork, writeFstab, writeVm, statePath } from '../lib/state.js'
@@ -19,6 +19,9 @@ import { runWatchdog } from '../lib/qemu/qmp.js'
 import { RUNCVM_GUEST, QEMU_GUEST_AGENT_SOCKET, QEMU_MONITOR_SOCKET, QMP_SOCKET, VIRTIOFSD_SOCKET, guestScript } from '../lib/paths.js'
 import { ConfigError, ExecError } from '../lib/errors.js'
 import { execve, reportAndExit } from '../lib/proc.js'
+
+/** A KVM boot reaches vm-init in ~1 s; 30 s leaves room for a loaded host. */
+const KVM_BOOT_TIMEOUT_MS = 30_000
 
 function prepareDisk(d: DiskSpec, vmMount: string): string {
   const st = (p: string) => { try { return statSync(p) } catch { return undefined } }
@@ -77,6 +80,7 @@ function main(): void {
     spawnSync(BIN.busybox, ['sh'], { stdio: 'inherit', env })
   }
   // QEMU keeps this PID after execve: the watchdog watches it over QMP.
+  if (accel.accel === 'kvm') rmSync(statePath('booted'), { force: true })
   if (accel.accel === 'kvm') spawn(guestScript('ctr-qemu'), ['--watchdog', String(process.pid)], { detached: true, stdio: ['ignore', 'ignore', 'inherit'] }).unref()
   mark('ctr-qemu-exec')
   if (s.RUNCVM_QEMU_DEBUG) {
@@ -89,7 +93,7 @@ function main(): void {
 }
 
 if (process.argv[2] === '--watchdog') {
-  runWatchdog({ pid: Number(process.argv[3]), qmp: QMP_SOCKET, exitStatusFile: statePath('exitStatus') })
+  runWatchdog({ pid: Number(process.argv[3]), qmp: QMP_SOCKET, exitStatusFile: statePath('exitStatus'), bootedFile: statePath('booted'), bootTimeoutMs: KVM_BOOT_TIMEOUT_MS })
 } else {
   try { main() } catch (e) { reportAndExit(e) }
 }

@@ -38,6 +38,7 @@ function main(): never {
   const mark = guestTimer(s.RUNCVM_BOOT_TIMING)
   mark('vm-init')
 
+
   const mounts: MountInfo[] = parseMounts(text('/proc/mounts') ?? '')
   const fsOf = (p: string) => mounts.filter(m => m.dir === p).at(-1)?.type
   const early: Cmd[] = [
@@ -52,6 +53,7 @@ function main(): never {
     ...(fsOf('/dev/shm') ? [] : [[BIN.busybox, 'mkdir', '-p', '/dev/shm'], [BIN.busybox, 'mount', '-t', 'tmpfs', '-o', 'mode=1777,nosuid,nodev', 'shm', '/dev/shm']]),
   ]
   applyCmds(early, quiet)
+  try { writeFileSync(statePath('booted'), '') } catch { /* only the KVM watchdog reads it */ }
   mark('vm-mounts')
   if (fsOf('/dev') === 'devtmpfs') planDevFixes(text('/etc/group'), readdirSync('/dev'), existsSync('/proc/kcore')).forEach(op => {
     try {

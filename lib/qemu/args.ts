@@ -21,11 +21,12 @@ export function qopts(head: string, kv: Record<string, Opt> = {}): string {
 export function machineArgs(vm: VmSpec): string[] {
   const kvm = vm.accel === 'kvm'
   return [
-    // q35: PCIe chipset. sata/vmport/hpet off: devices a virtio guest never uses; smm: needed by
-    // EFI secure boot (KVM only here: under TCG it slows SeaBIOS and nothing needs it);
+    // q35: PCIe chipset. sata/vmport/hpet off: devices a virtio guest never uses; smm: only with
+    // EFI firmware (secure boot). Differs from runcvm-ctr-qemu (always smm=on): kvm-pvm has no
+    // SMM ("System Management Mode not supported by this hypervisor") and SeaBIOS needs none;
     // dump-guest-core=off keeps VM RAM out of QEMU core dumps; kernel_irqchip is KVM-only.
     '-machine', qopts('q35', {
-      accel: kvm ? 'kvm' : undefined, sata: false, vmport: false, smm: kvm, 'dump-guest-core': false,
+      accel: kvm ? 'kvm' : undefined, sata: false, vmport: false, smm: vm.bios.efi !== undefined, 'dump-guest-core': false,
       hpet: false, usb: vm.usb, kernel_irqchip: kvm ? 'on' : undefined,
     }),
     ...(kvm
