@@ -1,0 +1,31 @@
+// 23-exec-nopasswd: `docker exec` into an image with no /etc at all (busybox only: no passwd, no
+// group, no shells): dropbear must still accept our key for root, exec must not print dbclient or
+// dropbear noise, HOME falls back to "/" as runc's does, and `-t` works too (pty login records
+// must not need a passwd entry). Compared with runc's exec on the same image.
+import { $ } from 'zx/core'
+import { existsSync } from 'node:fs'
+import { type Case, type Res, describe, fail, ok } from '../harness'
+
+export default {
+  description: 'docker exec (plain and -t) in an image without /etc/passwd, as runc',
+  timeoutMs: 240_000,
+  async test({ docker, uniq, labels, runtime, note }) {
+    const vm = uniq('vm'), ref = uniq('ref')
+    for (const [n, rt] of [[ref, 'runc'], [vm, runtime]]) {
+      const r = await docker(['run', '-d', '--pull=never', `--runtime=${rt}`, '--name', n, ...labels, 'runcvm-test/bb-nopasswd', 'sleep', '1000'])
+      ok(r.code === 0, `docker run -d: ${describe(r)}`)
+    }
+    const bad: string[] = []
+    for (const args of [['sh', '-c', 'echo $HOME $(id -u); echo err >&2; exit 4'], ['-u', '1000:1000', 'sh', '-c', 'echo $HOME $(id -u)']]) {
+      const flags = args[0] === '-u' ? args.slice(0, 2) : [], cmd = args.slice(flags.length)
+      const a: Res = await docker(['exec', ...flags, vm, ...cmd]), b: Res = await docker(['exec', ...flags, ref, ...cmd])
+      if (a.code !== b.code || a.stdout !== b.stdout || a.stderr !== b.stderr) bad.push(`${args.join(' ')}:\n    runcvm: ${describe(a)}\n    runc:   ${describe(b)}`)
+    }
+    if (existsSync('/usr/bin/script')) {
+      const p = await $({ nothrow: true, quiet: true })`script -eqc ${`docker exec -it ${vm} sh -c 'echo tty-ok; exit 6'`} /dev/null`
+      note(`-t: exit ${p.exitCode} ${JSON.stringify(p.stdout.replace(/\r/g, ''))}`)
+      if (p.exitCode !== 6 || !p.stdout.includes('tty-ok')) bad.push(`-t without /etc/passwd: exit ${p.exitCode}, stdout ${JSON.stringify(p.stdout)}`)
+    }
+    if (bad.length) fail(bad.join('\n'))
+  },
+} satisfies Case
