@@ -8,9 +8,9 @@ import { chmodSync, chownSync, closeSync, existsSync, lstatSync, openSync, readd
 import { spawn } from 'node:child_process'
 import { parseSettings } from '../lib/settings.js'
 import { readConfig, readFstab, readNetwork, readVm, statePath } from '../lib/state.js'
-import { applyCmds, shWord, type Cmd } from '../lib/sh.js'
+import { applyCmds, buildShScript, type Cmd } from '../lib/sh.js'
 import { planGratuitousArp, planGuestNet } from '../lib/vm/net.js'
-import { cgroupMode, mountPoints, planCgroupfs } from '../lib/vm/cgroupfs.js'
+import { cgroupMode, planCgroupfs } from '../lib/vm/cgroupfs.js'
 import { buildInittab, cleanEnv, isInitEntrypoint, isSystemd, planLaunch, resolveOnPath } from '../lib/vm/launch.js'
 import { planDevFixes, type MountInfo, parseMounts } from '../lib/vm/mounts.js'
 import { BIN } from '../lib/vm/bins.js'
@@ -29,12 +29,14 @@ function reopenStdio(dev: string, fds: number[] = [0, 1, 2]): void {
 }
 
 function main(): never {
-  // The initramfs may leave /proc and /sys unmounted (ours moves only /dev).
+  const cfg = readConfig(), s = parseSettings(cfg.settingsEnv), vm = readVm(), net = readNetwork()
+  // First shell: /proc and /sys (the initramfs may leave them unmounted; ours moves only /dev),
+  // and the package again, read-only with cache=always, so every later exec here is cheap.
   applyCmds([
     ...(existsSync('/proc/self') ? [] : [[BIN.busybox, 'mount', '-t', 'proc', 'proc', '/proc']]),
     ...(existsSync('/sys/class') ? [] : [[BIN.busybox, 'mount', '-t', 'sysfs', 'sysfs', '/sys']]),
+    ...(vm.pkgTag ? [[BIN.busybox, 'mount', '-t', 'virtiofs', '-o', 'ro', vm.pkgTag, RUNCVM_GUEST]] : []),
   ], quiet)
-  const cfg = readConfig(), s = parseSettings(cfg.settingsEnv), vm = readVm(), net = readNetwork()
   const mark = guestTimer(s.RUNCVM_BOOT_TIMING)
   mark('vm-init')
 
@@ -45,16 +47,11 @@ function main(): never {
     // Alpine's initramfs ignores `rw`; /.runcvm must be writable for exit status and fstab.
     [BIN.busybox, 'mount', '-o', 'remount,rw', '/'],
     [BIN.busybox, 'mount', '-o', 'remount,rw', '/.runcvm'],
-    // The package again, read-only with cache=always: every later exec here is cheap.
-    ...(vm.pkgTag ? [[BIN.busybox, 'mount', '-t', 'virtiofs', '-o', 'ro', vm.pkgTag, RUNCVM_GUEST]] : []),
     // /run as the image (or a volume) has it, not an initramfs tmpfs.
     ...(fsOf('/run') === 'tmpfs' ? [[BIN.busybox, 'umount', '-fl', '/run']] : []),
     ...(fsOf('/dev/pts') ? [] : [[BIN.busybox, 'mkdir', '-p', '/dev/pts'], [BIN.busybox, 'mount', '-t', 'devpts', '-o', 'gid=5,mode=620,ptmxmode=666', 'devpts', '/dev/pts']]),
     ...(fsOf('/dev/shm') ? [] : [[BIN.busybox, 'mkdir', '-p', '/dev/shm'], [BIN.busybox, 'mount', '-t', 'tmpfs', '-o', 'mode=1777,nosuid,nodev', 'shm', '/dev/shm']]),
   ]
-  applyCmds(early, quiet)
-  try { writeFileSync(statePath('booted'), '') } catch { /* only the KVM watchdog reads it */ }
-  mark('vm-mounts')
   if (fsOf('/dev') === 'devtmpfs') planDevFixes(text('/etc/group'), readdirSync('/dev'), existsSync('/proc/kcore')).forEach(op => {
     try {
       if (op.op === 'symlink') {
@@ -67,24 +64,20 @@ function main(): never {
     } catch { /* a device the kernel does not have */ }
   })
   try { lstatSync('/dev/fd') } catch { try { symlinkSync('/proc/self/fd', '/dev/fd') } catch { /* read-only /dev */ } }
+  const hostname = text('/etc/hostname')?.trim()
+  if (hostname) try { writeFileSync('/proc/sys/kernel/hostname', hostname) } catch { /* keep the kernel default */ }
 
   // Network: NICs found by MAC, renamed, configured; then routes. IPv6 is off on the cmdline.
   const links = existsSync('/sys/class/net') ? readdirSync('/sys/class/net').map(name => ({ name, mac: (text(`/sys/class/net/${name}/address`) ?? '').trim() })) : []
   const { cmds: netCmds, missing } = planGuestNet(net, links, BIN.ip)
-  applyCmds(netCmds, quiet)
   if (missing.length) process.stderr.write(`RunCVM: Warning: no VM NIC for ${missing.join(', ')}\n`)
-  const hostname = text('/etc/hostname')?.trim()
-  if (hostname) try { writeFileSync('/proc/sys/kernel/hostname', hostname) } catch { /* keep the kernel default */ }
-  mark('vm-network')
 
   const fstab = readFstab()
-  if (fstab.length) {
-    applyCmds([
-      ...(fstab.some(l => /\sext[234]\s/.test(l)) ? [[BIN.busybox, 'modprobe', 'ext4']] : []),
-      [BIN.mount, '-a', '--fstab', statePath('fstab'), '-o', 'X-mount.mkdir'],
-      ...(existsSync('/etc/fstab') ? [[BIN.mount, '--bind', statePath('fstab'), '/etc/fstab']] : []),
-    ], quiet)
-  }
+  const fstabCmds: Cmd[] = fstab.length === 0 ? [] : [
+    ...(fstab.some(l => /\sext[234]\s/.test(l)) ? [[BIN.busybox, 'modprobe', 'ext4']] : []),
+    [BIN.mount, '-a', '--fstab', statePath('fstab'), '-o', 'X-mount.mkdir'],
+    ...(existsSync('/etc/fstab') ? [[BIN.mount, '--bind', statePath('fstab'), '/etc/fstab']] : []),
+  ]
 
   const env = cleanEnv(cfg.env)
   const arg0 = cfg.args[0] ?? ''
@@ -92,17 +85,20 @@ function main(): never {
   const found = resolveOnPath(arg0, path, p => { try { return statSync(p).isFile() } catch { return false } })
   let resolved = found ?? arg0
   try { resolved = realpathSync(resolved) } catch { /* runcvm-init reports a missing command */ }
-  applyCmds(planCgroupfs(cgroupMode(s.RUNCVM_CGROUPFS, isSystemd(resolved)), {
+  const cgroupCmds = planCgroupfs(cgroupMode(s.RUNCVM_CGROUPFS, isSystemd(resolved)), {
     fstab: text('/etc/fstab') ?? '', procCgroups: text('/proc/cgroups'), sysFsCgroupExists: existsSync('/sys/fs/cgroup'),
-    mounted: mountPoints(text('/proc/mounts') ?? ''),
-  }, BIN.busybox), quiet)
+    mounted: new Set(mounts.map(m => m.dir)),
+  }, BIN.busybox)
+
+  // ONE shell for all of it; gratuitous ARP (peers learn the VM's MAC for the container IP) in
+  // the background.
+  applyCmds([...early, ...netCmds, ...fstabCmds, ...cgroupCmds], quiet)
+  const arp = planGratuitousArp(net, BIN.busybox)
+  if (arp.length) spawn(BIN.busybox, ['sh', '-c', buildShScript([], { background: arp })], { detached: true, stdio: 'ignore' }).unref()
+  try { writeFileSync(statePath('booted'), '') } catch { /* only the KVM watchdog reads it */ }
   // systemd-detect-virt would see a container and skip units with ConditionVirtualization=!container.
   try { renameSync('/.dockerenv', '/.dockerenv.runcvm') } catch { /* not a Docker image */ }
-  mark('vm-fs')
-
-  // Background: gratuitous ARP (peers learn the VM's MAC for the container IP), guest agent.
-  const arp = planGratuitousArp(net, BIN.busybox)
-  if (arp.length) spawn(BIN.busybox, ['sh', '-c', arp.map(c => c.map(shWord).join(' ')).join('; ')], { detached: true, stdio: 'ignore' }).unref()
+  mark('vm-setup')
   if (existsSync(BIN.qemuGa) && existsSync('/dev/virtio-ports/org.qemu.guest_agent.0')) {
     spawn(BIN.qemuGa, ['--retry-path', '--statedir', '/.runcvm'], { detached: true, stdio: 'ignore', env: {} }).unref()
   }
