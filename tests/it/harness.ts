@@ -126,10 +126,26 @@ export function describe(r: Res): string {
   return `\`docker ${argv.map(a => /^[\w@%+=:,./-]+$/.test(a) ? a : show(a)).join(' ')}\` → exit ${r.code} in ${(r.ms / 1000).toFixed(1)}s; stdout=${show(r.stdout)} stderr=${show(r.stderr)}`
 }
 
+/**
+ * When outputs differ, says whether they are equal apart from CRLF line endings (a VM console in
+ * tty mode turning "\n" into "\r\n") or apart from stderr having been merged into stdout, so a
+ * report separates stdio plumbing (issue 5) from real behaviour differences.
+ */
+export function stdioHint(sub: Res, ref: Res): string {
+  const nocr = (x: string) => x.replace(/\r\n/g, '\n')
+  const hints: string[] = []
+  if (sub.stdout.includes('\r\n') && !ref.stdout.includes('\r\n')) hints.push('subject stdout has CRLF line endings')
+  const [so, se] = [nocr(sub.stdout), nocr(sub.stderr)]
+  if (so === ref.stdout && se === ref.stderr) hints.push('equal apart from CRLF')
+  else if (se === '' && ref.stderr !== '' && so.split('\n').sort().join('\n') === (ref.stdout + ref.stderr).split('\n').sort().join('\n'))
+    hints.push("equal apart from CRLF and stderr merged into stdout")
+  return hints.length ? ` [${hints.join('; ')}]` : ''
+}
+
 /** Asserts stdout, stderr and exit code of `sub` equal those of `ref` (the runc reference). */
 export function sameAs(sub: Res, ref: Res, what: string): void {
   if (sub.code !== ref.code || sub.stdout !== ref.stdout || sub.stderr !== ref.stderr) {
-    fail(`${what}: differs from runc\n  subject:   ${describe(sub)}\n  reference: ${describe(ref)}` +
+    fail(`${what}: differs from runc${stdioHint(sub, ref)}\n  subject:   ${describe(sub)}\n  reference: ${describe(ref)}` +
       (sub.stdout !== ref.stdout ? `\n${lineDiff(sub.stdout, ref.stdout)}` : ''))
   }
 }

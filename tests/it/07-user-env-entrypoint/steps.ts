@@ -6,7 +6,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Case, fail, describe } from '../harness'
+import { type Case, fail, describe, stdioHint } from '../harness'
 
 const SHOW = 'echo "uid=$(id -u) gid=$(id -g) groups=$(id -G) pwd=$(pwd) home=$HOME"'
 const PRINTARGS = ['sh', '-c', 'for a in "$@"; do printf "[%s]\\n" "$a"; done', 'argv0']
@@ -43,7 +43,7 @@ export default {
     for (const c of cases(envFile)) {
       const [sub, ref] = [await runcvm(c.args), await runc(c.args)]
       if (sub.code !== ref.code || sub.stdout !== ref.stdout || sub.stderr !== ref.stderr)
-        bad.push(`${c.what}:\n    subject:   ${describe(sub)}\n    reference: ${describe(ref)}`)
+        bad.push(`${c.what}:${stdioHint(sub, ref)}\n    subject:   ${describe(sub)}\n    reference: ${describe(ref)}`)
     }
     if (bad.length) fail(`${bad.length} combination(s) differ from runc:\n  ${bad.join('\n  ')}`)
   },
