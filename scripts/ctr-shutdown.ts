@@ -5,6 +5,8 @@
 // 3. If QEMU still runs after STOP_GRACE_MS, `quit` on the monitor, inside Docker's 10 s.
 // Differs from upstream: no poweroff/kill over `docker exec` (exec is not needed here).
 import { connect } from 'node:net'
+import { writeFileSync } from 'node:fs'
+import { readExitStatus, statePath } from '../lib/state.js'
 import { CONTROL_SOCKET } from '../lib/vm/bins.js'
 import { QEMU_MONITOR_SOCKET } from '../lib/paths.js'
 
@@ -27,6 +29,10 @@ function send(path: string, text: string): Promise<void> {
 const ctl = connect(CONTROL_SOCKET, () => ctl.write('stop\n'))
 ctl.on('error', () => {})
 await send(QEMU_MONITOR_SOCKET, 'system_powerdown\n')
-// Parent (runcvm-init) ends us with the container; if QEMU is still there, stop it hard.
-setTimeout(() => { void send(QEMU_MONITOR_SOCKET, 'quit\n').then(() => process.exit(0)) }, STOP_GRACE_MS).unref()
+// Parent (runcvm-init) ends us with the container; if QEMU is still there, stop it hard. The
+// workload did not finish: report it as killed (137), as runc does when docker stop times out.
+setTimeout(() => {
+  if (readExitStatus() === undefined) try { writeFileSync(statePath('exitStatus'), '137\n') } catch { /* best effort */ }
+  void send(QEMU_MONITOR_SOCKET, 'quit\n').then(() => process.exit(0))
+}, STOP_GRACE_MS).unref()
 await new Promise(r => setTimeout(r, STOP_GRACE_MS + 1500))
