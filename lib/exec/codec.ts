@@ -85,7 +85,7 @@ export function chdirFailedMessage(cwd: string): string {
 
 /**
  * The script busybox sh evals in the VM. Why each line:
- * - `set -m` (tty only): job control puts the command in its own process group and makes it the
+ * - `set -m` + `trap : INT QUIT` (tty only): job control puts the command in its own process group and makes it the
  *   pty's foreground group, so ^C and SIGWINCH reach it, and runcvm-init's setsid() is refused
  *   (it is already a group leader), so it keeps the pty as controlling tty.
  * - the `cd` test runs as root before anything else so a missing directory gives runc's message
@@ -96,7 +96,11 @@ export function chdirFailedMessage(cwd: string): string {
  */
 export function buildVmScript(r: ExecRequest): string {
   const lines: string[] = []
-  if (r.tty) lines.push('set -m')
+  // ^C/^\ on the pty kill the command, and ash then re-raises SIGINT on itself ("interrupt
+  // ourselves"): without a handler sh would die of it and dbclient, which ignores exit-signal,
+  // would report 0 instead of 130. A *caught* signal (unlike an ignored one) is reset to the
+  // default in the command at exec, so the command still gets ^C.
+  if (r.tty) lines.push('set -m', 'trap : INT QUIT')
   // sh's own diagnostics ("Killed" after a signal death) must not reach the user: sh's stderr
   // goes to /dev/null and the command gets the real one back from fd 3.
   lines.push('exec 3>&2 2>/dev/null')

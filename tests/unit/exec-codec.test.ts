@@ -48,7 +48,7 @@ describe('VM script', () => {
   it('waits for the command so signal deaths become 128+N', () => expect(script.trimEnd().split('\n').at(-1)).toBe('exit $?'))
   it('uses job control only with a tty', () => {
     expect(script).not.toContain('set -m')
-    expect(buildVmScript({ ...REQ, tty: true }).startsWith('set -m\n')).toBe(true)
+    expect(buildVmScript({ ...REQ, tty: true }).startsWith('set -m\ntrap : INT QUIT\n')).toBe(true)
   })
   it('gives runc\'s chdir message', () => {
     expect(chdirFailedMessage('/nonexistent')).toBe('OCI runtime exec failed: exec failed: unable to start container process: chdir to cwd ("/nonexistent") set in config.json failed: no such file or directory: unknown')

@@ -31,6 +31,11 @@ export default {
       note(`-t ${what}: runcvm exit ${a.code} ${JSON.stringify(a.out)}; runc exit ${b.code}`)
       if (a.code !== b.code) bad.push(`-t ${what}: exit ${a.code}, runc ${b.code}`)
     }
+    // ^C typed on the client's terminal interrupts the command: 130, as runc.
+    const ctrlC = async (name: string) => (await $({ nothrow: true, quiet: true })`sh -c ${`(sleep 8; printf '\\003'; sleep 4) | script -eqc 'docker exec -it ${name} sleep 100' /dev/null`}`).exitCode
+    const [ca, cb] = [await ctrlC(vm), await ctrlC(ref)]
+    note(`-t ^C: runcvm exit ${ca}, runc exit ${cb}`)
+    if (ca !== cb) bad.push(`-t ^C: exit ${ca}, runc ${cb}`)
     // `script` may echo Docker's NUL bytes as "^@" before the output: match the lines themselves.
     const a = await tty(vm, 'tty; stty size; echo TERM=$TERM')
     if (a.code !== 0 || !/\/dev\/pts\/\d+\n45 123\nTERM=xterm\n$/.test(a.out)) bad.push(`-t output: exit ${a.code} ${JSON.stringify(a.out)}`)
