@@ -16,8 +16,9 @@ export interface BridgePlanOpts {
   vncDisplay?: number
   /**
    * Create the tap here (QEMU then uses script=no) instead of in a QEMU ifup script. Measured
-   * here: a Node role started by QEMU per NIC costs ~60 ms of host time before the VM starts,
-   * the two `ip` commands ~4 ms.
+   * here (median of 5, 2-core host at load ~6): a Node role such as runcvm-ctr-qemu-ifup costs
+   * ~90 ms per NIC before QEMU can start, an `ip` command < 10 ms, and these run in the one
+   * `ip -batch` that builds the bridge anyway.
    */
   precreateTap: boolean
 }
