@@ -74,7 +74,8 @@ function main(): void {
       }),
     },
   })
-  const env = { ...process.env, TERMINFO: BIN.terminfo, ...(accel.accel === 'tcg' ? { QEMU_MODULE_DIR: BIN.qemuModules } : {}) }
+  // QEMU_MODULE_DIR: the TCG accelerator and display devices (virtio-vga...) are loadable modules.
+  const env = { ...process.env, TERMINFO: BIN.terminfo, QEMU_MODULE_DIR: BIN.qemuModules }
   if (s.RUNCVM_BREAK.includes('preqemu')) {
     process.stdout.write(`Preparing to run: ${[BIN.qemu, ...args].map(shWord).join(' ')}\n`)
     spawnSync(BIN.busybox, ['sh'], { stdio: 'inherit', env })
