@@ -2,7 +2,7 @@
 // the accelerator, builds the QEMU argv (lib/qemu/args.ts) and execve's QEMU.
 //   runcvm-ctr-qemu --watchdog <pid>   (internal) KVM-stuck watchdog, see lib/qemu/qmp.ts
 // Env: RUNCVM_* via /.runcvm/config.json; RUNCVM_BREAK=preqemu prints the command and opens a shell.
-import { existsSync, rmSync, statSync } from 'node:fs'
+import { copyFileSync, existsSync, rmSync, statSync } from 'node:fs'
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { parseSettings } from '../lib/settings.js'
 import { readConfig, readNetwork, writeFstab, writeVm, statePath } from '../lib/state.js'
@@ -13,7 +13,7 @@ import { buildQemuArgs } from '../lib/qemu/args.js'
 import { buildCmdline } from '../lib/qemu/cmdline.js'
 import { consoleDevice, displayOf } from '../lib/qemu/display.js'
 import { guestMac, tapName } from '../lib/net/plan.js'
-import { BIN, CONTROL_PORT, CONTROL_SOCKET, PKG_TAG, PKG_VIRTIOFSD_SOCKET } from '../lib/vm/bins.js'
+import { BIN, OVMF_VARS_COPY, CONTROL_PORT, CONTROL_SOCKET, PKG_TAG, PKG_VIRTIOFSD_SOCKET } from '../lib/vm/bins.js'
 import { hostTimer } from '../lib/vm/timing.js'
 import { runWatchdog } from '../lib/qemu/qmp.js'
 import { RUNCVM_GUEST, QEMU_GUEST_AGENT_SOCKET, QEMU_MONITOR_SOCKET, QMP_SOCKET, VIRTIOFSD_SOCKET, guestScript } from '../lib/paths.js'
@@ -50,6 +50,7 @@ function main(): void {
   const fstab = [...s.RUNCVM_TMPFS.split('\n').filter(l => l.trim()), ...disks.map(d => prepareDisk(d, s.RUNCVM_VM_MOUNTPOINT))]
   if (fstab.length) writeFstab(fstab)
 
+  if (s.RUNCVM_BIOS === 'EFI') copyFileSync(BIN.ovmfVars, OVMF_VARS_COPY)
   const display = displayOf(s)
   const pkgfs = existsSync(PKG_VIRTIOFSD_SOCKET)
   writeVm({ v: 1, console: consoleDevice(display.mode), controlPort: CONTROL_PORT, ...(pkgfs ? { pkgTag: PKG_TAG } : {}) })
@@ -63,7 +64,7 @@ function main(): void {
     nics: net.interfaces.map(n => ({ tap: tapName(n.name), mac: guestMac(n.mac), vhost: s.RUNCVM_QEMU_NET_VHOST })),
     disks: disks.map(d => ({ file: d.src })),
     display,
-    bios: { debug: s.RUNCVM_BIOS_DEBUG, ...(s.RUNCVM_BIOS === 'EFI' ? { efi: BIN.ovmf } : {}) },
+    bios: { debug: s.RUNCVM_BIOS_DEBUG, ...(s.RUNCVM_BIOS === 'EFI' ? { efi: { code: BIN.ovmfCode, vars: OVMF_VARS_COPY } } : {}) },
     sockets: { agent: QEMU_GUEST_AGENT_SOCKET, monitor: QEMU_MONITOR_SOCKET, qmp: QMP_SOCKET, control: CONTROL_SOCKET },
     controlPort: CONTROL_PORT,
     kernel: {

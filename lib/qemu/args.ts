@@ -61,7 +61,12 @@ export function firmwareArgs(vm: VmSpec): string[] {
   // Silence SeaBIOS on the serial port (the patched bios.bin reads this opt/ name; unpatched
   // ones ignore it harmlessly).
   if (!vm.bios.debug) out.push('-fw_cfg', 'opt/org.seabios/etc/sercon-port,string=0')
-  if (vm.bios.efi) out.push('-bios', vm.bios.efi)
+  // Differs from runcvm-ctr-qemu (-bios OVMF.fd, Alpine's combined image): Debian ships OVMF
+  // split into code and variables, which QEMU maps as two pflash devices.
+  if (vm.bios.efi) {
+    out.push('-drive', qopts('if=pflash', { format: 'raw', unit: 0, readonly: true, file: vm.bios.efi.code }))
+    out.push('-drive', qopts('if=pflash', { format: 'raw', unit: 1, file: vm.bios.efi.vars }))
+  }
   return out
 }
 

@@ -42,7 +42,8 @@ export interface VmSpec {
     vga: string
     vncDisplay?: number
   }
-  bios: { efi?: string; debug: boolean }
+  /** efi: OVMF code (read-only) and a writable per-container copy of its variable store. */
+  bios: { efi?: { code: string; vars: string }; debug: boolean }
   sockets: { agent: string; monitor: string; qmp: string; control: string }
   /** virtio-serial port name carrying "stop" to runcvm-init --vm. */
   controlPort: string

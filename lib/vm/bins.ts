@@ -15,7 +15,8 @@ export const BIN = {
   qemu: `${G}/usr/bin/qemu-system-x86_64`,
   qemuModules: `${G}/usr/lib/qemu-modules`,
   qemuData: `${G}/usr/share/qemu`,
-  ovmf: `${G}/usr/share/OVMF/OVMF.fd`,
+  ovmfCode: `${G}/usr/share/OVMF/OVMF_CODE.fd`,
+  ovmfVars: `${G}/usr/share/OVMF/OVMF_VARS.fd`,
   terminfo: `${G}/usr/share/terminfo`,
   virtiofsd: `${G}/usr/lib/qemu/virtiofsd`,
   qemuGa: `${G}/usr/bin/qemu-ga`,
@@ -32,3 +33,5 @@ export const CONTROL_SOCKET = '/run/.runcvm-control'
 export const PKG_VIRTIOFSD_SOCKET = '/run/.virtiofs-pkg.sock'
 export const PKG_VIRTIOFSD_LOG = '/run/.virtiofsd-pkg.log'
 export const PKG_TAG = 'runcvmpkg'
+/** Writable copy of the OVMF variable store (container /run). */
+export const OVMF_VARS_COPY = '/run/.ovmf-vars.fd'

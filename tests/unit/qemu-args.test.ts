@@ -39,7 +39,7 @@ describe('buildQemuArgs goldens', () => {
   }))
   it('hugetlb + prealloc + usb', () => golden('hugetlb', { ...base(), memBackend: 'hugetlb', prealloc: true, usb: true, memSize: '1024M' }))
   it('EFI, bios debug, no pkgfs, ifup scripts', () => golden('efi', {
-    ...base(), bios: { efi: `${G}/usr/share/OVMF/OVMF.fd`, debug: true }, pkgfs: undefined,
+    ...base(), bios: { efi: { code: `${G}/usr/share/OVMF/OVMF_CODE.fd`, vars: '/run/.ovmf-vars.fd' }, debug: true }, pkgfs: undefined,
     nics: [{ tap: 'tap-eth0', mac: '52:54:00:11:00:02', vhost: false, ifup: `${G}/scripts/runcvm-ctr-qemu-ifup`, ifdown: `${G}/scripts/runcvm-ctr-qemu-ifdown` }],
   }))
   it('never passes plain -cpu host (aborts on kvm-pvm) and no kvm flags under tcg', () => {
