@@ -65,6 +65,11 @@ function findDeb(dir: string, name: string, version: string): string | undefined
   return undefined
 }
 
+/** Package names from apt's "Version 'V' for 'NAME' was not found" lines. */
+export function staleVersions(aptError: string): string[] {
+  return [...aptError.matchAll(/Version '[^']*' for '([^']+)' was not found/g)].map(m => m[1])
+}
+
 /** Download what the cache lacks (one apt-get call), return the .deb paths. */
 export function downloadDebs(cache: string, pkgs: Map<string, string>): string[] {
   const dir = join(cache, 'debs')
@@ -72,7 +77,23 @@ export function downloadDebs(cache: string, pkgs: Map<string, string>): string[]
   const want = [...pkgs].filter(([n, v]) => !findDeb(dir, n, v))
   if (want.length) {
     step(`apt-get download: ${want.length} package(s)`)
-    run('apt-get', ['download', '-q', ...want.map(([n, v]) => `${n}=${v}`)], { cwd: dir })
+    try {
+      run('apt-get', ['download', '-q', ...want.map(([n, v]) => `${n}=${v}`)], { cwd: dir })
+    } catch (e) {
+      // Debian's mirrors keep only the newest version of a package in bookworm-security and
+      // bookworm-updates, so a pin goes stale as soon as a fix is published. Rather than fail
+      // the build, take the candidate version of exactly the packages whose pin vanished, say so
+      // loudly, and keep the lock file as it is (`--relock` rewrites it on purpose).
+      const gone = staleVersions(String((e as Error).message))
+      if (gone.length === 0) throw e
+      const now = candidateVersions(gone)
+      for (const name of gone) {
+        step(`warning: ${name}=${pkgs.get(name)} is no longer on the mirror; using ${now.get(name)} (run build with --relock to update build/packages.lock)`)
+        pkgs.set(name, now.get(name)!)
+      }
+      const retry = [...pkgs].filter(([n, v]) => !findDeb(dir, n, v))
+      run('apt-get', ['download', '-q', ...retry.map(([n, v]) => `${n}=${v}`)], { cwd: dir })
+    }
   }
   return [...pkgs].map(([n, v]) => {
     const f = findDeb(dir, n, v)
