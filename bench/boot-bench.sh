@@ -25,17 +25,20 @@ done
 [ "$RUNS" -ge 5 ] || { echo "use at least 5 runs" >&2; exit 2; }
 docker image inspect "$IMAGE" >/dev/null 2>&1 || bash "$(dirname "$0")/../tests/it/images/build.sh" bb
 
+# docker run's stderr (RunCVM's one-line TCG-fallback warning, on hosts without usable KVM) goes
+# to a file and is shown once, not once per run.
+ERRLOG=$(mktemp)
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) exit 1; m=int((NR+1)/2); if (NR%2) print a[m]; else printf "%.3f\n", (a[m]+a[m+1])/2}'; }
 now() { date +%s.%N; }
 
 # time_runs <runtime>: prints one wall time (s) per run; fails loudly if a run fails.
 time_runs() {
   local rt=$1 i t0 t1
-  docker run --rm --pull=never --runtime="$rt" --label runcvm-test=1 "$IMAGE" true >/dev/null # warm-up
+  docker run --rm --pull=never --runtime="$rt" --label runcvm-test=1 "$IMAGE" true >/dev/null 2>>"$ERRLOG" # warm-up
   for i in $(seq 1 "$RUNS"); do
     t0=$(now)
-    docker run --rm --pull=never --runtime="$rt" --label runcvm-test=1 "$IMAGE" true >/dev/null \
-      || { echo "run $i with --runtime=$rt failed" >&2; return 1; }
+    docker run --rm --pull=never --runtime="$rt" --label runcvm-test=1 "$IMAGE" true >/dev/null 2>>"$ERRLOG" \
+      || { echo "run $i with --runtime=$rt failed:" >&2; tail -5 "$ERRLOG" >&2; return 1; }
     t1=$(now)
     echo "$t1 - $t0" | bc -l
   done
@@ -48,6 +51,7 @@ mv=$(echo "$vm" | median); mr=$(echo "$ref" | median)
 printf '%-10s median %7.3f s   runs: %s\n' "$RUNTIME" "$mv" "$(echo $vm | xargs printf '%.2f ')"
 printf '%-10s median %7.3f s   runs: %s\n' runc "$mr" "$(echo $ref | xargs printf '%.2f ')"
 printf 'ratio      %.1fx\n' "$(echo "$mv / $mr" | bc -l)"
+[ -s "$ERRLOG" ] && echo "docker run stderr (once): $(sort -u "$ERRLOG" | head -3)"
 
 # Per-phase times (RUNCVM_BOOT_TIMING=1; format owned by the boot chain, lib/vm/timing.ts):
 # /.runcvm/timing.log holds `<phase> <seconds>` lines. Container-side phases are host epoch seconds,
@@ -55,7 +59,7 @@ printf 'ratio      %.1fx\n' "$(echo "$mv / $mr" | bc -l)"
 # since the guest kernel started). The workload itself cats the log, so phases after it (ctr-exit)
 # are not included; the run's total wall time is. Medians per phase over the runs.
 if [ -n "$PHASES" ] && grep -qs RUNCVM_BOOT_TIMING /opt/runcvm/scripts/runcvm-* 2>/dev/null; then
-  tmp=$(mktemp); trap 'rm -f "$tmp" "$tmp.kv"' EXIT
+  tmp=$(mktemp); trap 'rm -f "$tmp" "$tmp.kv" "$ERRLOG"' EXIT
   for i in $(seq 1 "$RUNS"); do
     t0=$(now)
     log=$(docker run --rm --pull=never --runtime="$RUNTIME" --label runcvm-test=1 -e RUNCVM_BOOT_TIMING=1 \
@@ -74,6 +78,9 @@ if [ -n "$PHASES" ] && grep -qs RUNCVM_BOOT_TIMING /opt/runcvm/scripts/runcvm-* 
   else
     echo "per-phase: RUNCVM_BOOT_TIMING produced no /.runcvm/timing.log lines visible to the workload"
   fi
+elif [ -z "$PHASES" ]; then
+  echo "per-phase: skipped (--no-phases)"
 else
-  echo "per-phase: skipped (installed RunCVM has no RUNCVM_BOOT_TIMING support${PHASES:+ yet})"
+  echo "per-phase: skipped (installed RunCVM has no RUNCVM_BOOT_TIMING support)"
 fi
+rm -f "$ERRLOG"
