@@ -8,10 +8,13 @@ export function hostTimer(enabled: boolean): (phase: string) => void {
   return enabled ? phase => appendTiming(phase, Date.now() / 1000) : () => {}
 }
 
-export function guestTimer(enabled: boolean): (phase: string) => void {
-  return enabled ? phase => {
-    let up = NaN
-    try { up = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) } catch { /* no /proc yet */ }
-    appendTiming(`vm:${phase}`, up)
-  } : () => {}
+/**
+ * Guest uptime marks. `started` (process.hrtime at the very top of vm-init, before /proc is
+ * mounted) is logged as `vm:<firstPhase>` back-dated from the first real reading.
+ */
+export function guestTimer(enabled: boolean, started?: bigint, firstPhase = 'node-ready'): (phase: string) => void {
+  if (!enabled) return () => {}
+  const uptime = () => { try { return Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) } catch { return NaN } }
+  if (started !== undefined) appendTiming(`vm:${firstPhase}`, uptime() - Number(process.hrtime.bigint() - started) / 1e9)
+  return phase => appendTiming(`vm:${phase}`, uptime())
 }
