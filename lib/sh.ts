@@ -24,6 +24,8 @@ export interface ApplyOpts {
    * keepGoing, the returned failures are all commands if the script's status was non-zero.
    */
   batchSh?: string
+  /** With batchSh: commands the script starts in the background at its end. */
+  background?: readonly Cmd[]
   /** Where command output goes: 'inherit' (default) or 'ignore'. */
   stdio?: 'inherit' | 'ignore'
 }
@@ -106,7 +108,7 @@ export function applyCmds(cmds: readonly Cmd[], o: ApplyOpts = {}): Cmd[] {
     }
     if (o.batchSh !== undefined) {
       // Everything in one shell (see buildShScript).
-      const script = buildShScript(cmds, { batchIp: o.batchIp, keepGoing: o.keepGoing, applets: o.batchSh })
+      const script = buildShScript(cmds, { batchIp: o.batchIp, keepGoing: o.keepGoing, applets: o.batchSh, background: o.background })
       const status = runOne([o.batchSh, 'sh', '-c', script], o)
       if (status !== 0 && !o.keepGoing) throw new ExecError([o.batchSh, 'sh', '-c', script], status)
       return status === 0 ? [] : [...cmds]

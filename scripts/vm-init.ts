@@ -8,7 +8,7 @@ import { chmodSync, chownSync, closeSync, existsSync, lstatSync, openSync, readd
 import { spawn } from 'node:child_process'
 import { parseSettings } from '../lib/settings.js'
 import { readConfig, readFstab, readNetwork, readVm, statePath } from '../lib/state.js'
-import { applyCmds, buildShScript, type Cmd } from '../lib/sh.js'
+import { applyCmds, type Cmd } from '../lib/sh.js'
 import { planGratuitousArp, planGuestNet } from '../lib/vm/net.js'
 import { cgroupMode, planCgroupfs } from '../lib/vm/cgroupfs.js'
 import { buildInittab, cleanEnv, isInitEntrypoint, isSystemd, planLaunch, resolveOnPath } from '../lib/vm/launch.js'
@@ -97,9 +97,7 @@ function main(): never {
 
   // ONE shell for all of it; gratuitous ARP (peers learn the VM's MAC for the container IP) in
   // the background.
-  applyCmds([...early, ...netCmds, ...fstabCmds, ...cgroupCmds], quiet)
-  const arp = planGratuitousArp(net, BIN.busybox)
-  if (arp.length) spawn(BIN.busybox, ['sh', '-c', buildShScript([], { background: arp })], { detached: true, stdio: 'ignore' }).unref()
+  applyCmds([...early, ...netCmds, ...fstabCmds, ...cgroupCmds], { ...quiet, background: planGratuitousArp(net, BIN.busybox) })
   try { writeFileSync(statePath('booted'), '') } catch { /* only the KVM watchdog reads it */ }
   // systemd-detect-virt would see a container and skip units with ConditionVirtualization=!container.
   try { renameSync('/.dockerenv', '/.dockerenv.runcvm') } catch { /* not a Docker image */ }
