@@ -46,20 +46,43 @@ export const PATCHED: PatchedPackage[] = [
   },
 ]
 
+/**
+ * deb-src entries mirroring the machine's deb entries, in whichever format the machine uses:
+ * deb822 stanzas (`Types: deb` in *.sources, Debian 12's default) or one-line `deb ...` entries
+ * (sources.list, e.g. debootstrap'd systems). Returns undefined when deb-src is already there.
+ */
+export function debSrcEntries(files: { name: string; text: string }[]): { name: string; text: string } | undefined {
+  if (files.some(f => /^\s*deb-src\s/m.test(f.text) || /^Types:.*\bdeb-src\b/m.test(f.text))) return undefined
+  const stanzas = files
+    .filter(f => f.name.endsWith('.sources'))
+    .flatMap(f => f.text.split(/\n\s*\n/))
+    .filter(st => /^Types:\s*deb\s*$/m.test(st) && /^URIs:.*debian/m.test(st))
+  if (stanzas.length) {
+    return { name: 'runcvm-src.sources', text: stanzas.map(st => st.trim().replace(/^Types:\s*deb\s*$/m, 'Types: deb-src')).join('\n\n') + '\n' }
+  }
+  const lines = files
+    .filter(f => f.name.endsWith('.list'))
+    .flatMap(f => f.text.split('\n'))
+    .filter(l => /^\s*deb\s/.test(l) && /debian/.test(l))
+    .map(l => l.trim().replace(/^deb\s/, 'deb-src '))
+  if (lines.length) return { name: 'runcvm-src.list', text: lines.join('\n') + '\n' }
+  throw new Error('no Debian deb entry found in /etc/apt/sources.list or /etc/apt/sources.list.d to derive a deb-src entry from')
+}
+
 /** Add a deb-src entry (private file) mirroring the machine's deb entries, then apt-get update. */
 export function ensureDebSrc(): void {
-  const file = '/etc/apt/sources.list.d/runcvm-src.sources'
   const srcsDir = '/etc/apt/sources.list.d'
-  const texts = [
-    existsSync('/etc/apt/sources.list') ? readFileSync('/etc/apt/sources.list', 'utf8') : '',
+  const files = [
+    ...(existsSync('/etc/apt/sources.list') ? [{ name: 'sources.list', text: readFileSync('/etc/apt/sources.list', 'utf8') }] : []),
     ...readdirSync(srcsDir)
       .filter(f => f.endsWith('.list') || f.endsWith('.sources'))
-      .map(f => readFileSync(join(srcsDir, f), 'utf8')),
+      .map(f => ({ name: f, text: readFileSync(join(srcsDir, f), 'utf8') })),
   ]
-  if (texts.some(t => /^\s*deb-src\s/m.test(t) || /^Types:.*\bdeb-src\b/m.test(t))) return
-  const debian = readFileSync(join(srcsDir, 'debian.sources'), 'utf8')
+  const entry = debSrcEntries(files)
+  if (!entry) return
+  const file = join(srcsDir, entry.name)
   step(`adding ${file} (deb-src for the machine's Debian mirrors) and running apt-get update`)
-  writeFileSync(file, debian.replace(/^Types:\s*deb\s*$/gm, 'Types: deb-src'))
+  writeFileSync(file, entry.text)
   run('apt-get', ['update', '-q'])
 }
 
