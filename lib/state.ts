@@ -28,6 +28,8 @@ export const STATE_FILES = {
   booted: 'booted',
   /** --init mode: runcvm-vm-start runs the workload once only (upstream /.runcvm/once). */
   once: 'once',
+  /** --init mode: the console job busybox init runs (a busybox sh script, see lib/vm/launch.ts). */
+  vmStart: 'vm-start.sh',
 } as const
 
 /** What ctr-entrypoint saved about the workload (the container process before RunCVM took over). */

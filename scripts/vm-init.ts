@@ -11,7 +11,7 @@ import { readConfig, readFstab, readNetwork, readVm, statePath } from '../lib/st
 import { applyCmds, type Cmd } from '../lib/sh.js'
 import { planGratuitousArp, planGuestNet } from '../lib/vm/net.js'
 import { cgroupMode, planCgroupfs } from '../lib/vm/cgroupfs.js'
-import { buildInittab, cleanEnv, isInitEntrypoint, isSystemd, planLaunch, resolveOnPath } from '../lib/vm/launch.js'
+import { buildInittab, buildVmStartScript, cleanEnv, isInitEntrypoint, isSystemd, planLaunch, resolveOnPath } from '../lib/vm/launch.js'
 import { planDevFixes, type MountInfo, parseMounts } from '../lib/vm/mounts.js'
 import { BIN } from '../lib/vm/bins.js'
 import { guestTimer } from '../lib/vm/timing.js'
@@ -110,7 +110,9 @@ function main(): never {
   const consoleDev = `/dev/${vm.console}`
   if (s.RUNCVM_INIT) {
     // --init: busybox init as PID 1; its console entry runs runcvm-vm-start once (upstream).
-    writeFileSync('/etc/inittab', buildInittab({ console: vm.console, vmStart: guestScript('vm-start'), poweroff: BIN.poweroff }))
+    const launch = planLaunch(cfg, { runcvmInit: BIN.runcvmInit, exitFile: statePath('exitStatus'), controlPort: vm.controlPort }, 'vm')
+    writeFileSync(statePath('vmStart'), buildVmStartScript(launch, { busybox: BIN.busybox, onceFile: statePath('once') }))
+    writeFileSync('/etc/inittab', buildInittab({ console: vm.console, vmStart: `${BIN.busybox} sh ${statePath('vmStart')}`, poweroff: BIN.poweroff }))
     rmSync(statePath('once'), { force: true })
     mark('vm-exec-init')
     reopenStdio('/dev/null', [1, 2])

@@ -79,3 +79,20 @@ export function parseUidGid(raw: string): { uid: number; gid: number; groups: nu
   const num = (s: string) => (/^\d+$/.test(s) ? Number(s) : 0)
   return { uid: num(u), gid: num(g), groups: rest.split(',').filter(x => /^\d+$/.test(x)).map(Number) }
 }
+
+/**
+ * `--init` mode's console job as a busybox sh script (no Node in the VM after vm-init): start the
+ * workload once under `runcvm-init --vm` with exactly its env (`env -i`), then power off; a
+ * respawn after that (upstream once-only rule) powers off at once. Every word is shell-quoted,
+ * so arguments and values may hold any bytes but NUL.
+ */
+export function buildVmStartScript(l: Launch, o: { busybox: string; onceFile: string }): string {
+  const q = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`
+  const bb = q(o.busybox)
+  return [
+    `[ -e ${q(o.onceFile)} ] && exec ${bb} poweroff -f`,
+    `: > ${q(o.onceFile)}`,
+    `${bb} env -i ${[...l.env, l.file, ...l.argv.slice(1)].map(q).join(' ')}`,
+    `exec ${bb} poweroff -f`,
+  ].join('\n') + '\n'
+}

@@ -4,7 +4,7 @@ import { diskFstabLine, parseDisks, planDisk } from '../../lib/disks.js'
 import { deriveExitCode } from '../../lib/vm/exit-code.js'
 import { homeOf, parsePasswd, resolveHome } from '../../lib/vm/passwd.js'
 import { cgroupMode, enabledControllers, mountPoints, planCgroupfs } from '../../lib/vm/cgroupfs.js'
-import { buildInittab, cleanEnv, isInitEntrypoint, parseUidGid, planLaunch, resolveOnPath } from '../../lib/vm/launch.js'
+import { buildInittab, buildVmStartScript, cleanEnv, isInitEntrypoint, parseUidGid, planLaunch, resolveOnPath } from '../../lib/vm/launch.js'
 import { groupId, parseMounts, planDevFixes } from '../../lib/vm/mounts.js'
 import { shWord } from '../../lib/sh.js'
 import type { ConfigState } from '../../lib/state.js'
@@ -148,6 +148,13 @@ describe('launch', () => {
     expect(parseUidGid('0:0:4,24')).toEqual({ uid: 0, gid: 0, groups: [4, 24] })
   })
   it('cleanEnv drops every RUNCVM_* name', () => expect(cleanEnv(['RUNCVM_X=1', 'X=RUNCVM_Y', 'E='])).toEqual(['X=RUNCVM_Y', 'E=']))
+  it('--init console script: exact env and argv, once only, then power off', () => {
+    const l = planLaunch({ ...cfg, args: ['sh', '-c', "echo 'x'\ny"] }, paths, 'vm')
+    expect(buildVmStartScript(l, { busybox: '/bb', onceFile: '/.runcvm/once' })).toBe(
+      "[ -e '/.runcvm/once' ] && exec '/bb' poweroff -f\n: > '/.runcvm/once'\n" +
+      "'/bb' env -i 'PATH=/bin' 'A=b' '/g/sbin/runcvm-init' '--vm' '--exit-file' '/.runcvm/exit-status' '--control-port' 'org.runcvm.control' " +
+      "'--uid' '1000' '--gid' '100' '--groups' '10,11' '--cwd' '/tmp' '--' 'sh' '-c' 'echo '\\''x'\\''\ny'\nexec '/bb' poweroff -f\n")
+  })
   it('inittab', () => {
     expect(buildInittab({ console: 'hvc0', vmStart: '/g/scripts/runcvm-vm-start', poweroff: '/g/bin/poweroff' })).toBe(
       'hvc0::respawn:-/g/scripts/runcvm-vm-start\nnull::ctrlaltdel:/g/bin/poweroff\nnull::restart:/g/bin/poweroff\nnull::shutdown:/g/bin/poweroff\n')
