@@ -17,7 +17,9 @@
 import { RUNCVM_HOST } from '../lib/paths.js'
 import { execve, reportAndExit } from '../lib/proc.js'
 import { findRunc } from '../lib/runc.js'
-import { parseCreateArgs, parseExecArgs, parseRuncArgv } from '../lib/oci/runc-argv.js'
+import { parseCreateArgs, parseExecArgs, parseOpts, parseRuncArgv, RUNC_GLOBAL_OPTS } from '../lib/oci/runc-argv.js'
+import { formatRuncLogEntry, runcLogMessage } from '../lib/oci/runc-log.js'
+import { appendFileSync } from 'node:fs'
 
 async function main(): Promise<never> {
   const argv = process.argv.slice(2)
@@ -38,4 +40,20 @@ async function main(): Promise<never> {
   return execve(runc, [runc, ...argv])
 }
 
-main().catch(reportAndExit)
+/**
+ * Report a failure where Docker will show it: runc's --log file (containerd reads the error from
+ * there) as well as stderr in upstream's format.
+ */
+function fail(err: unknown): never {
+  const { opts } = parseOpts(process.argv.slice(2), RUNC_GLOBAL_OPTS)
+  const log = opts.log
+  if (typeof log === 'string' && log !== '') {
+    const format = typeof opts['log-format'] === 'string' ? opts['log-format'] : undefined
+    try {
+      appendFileSync(log, formatRuncLogEntry(runcLogMessage(err), format, new Date()))
+    } catch { /* the stderr report below still happens */ }
+  }
+  return reportAndExit(err)
+}
+
+main().catch(fail)
