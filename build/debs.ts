@@ -92,7 +92,7 @@ export function downloadDebs(cache: string, pkgs: Map<string, string>): string[]
         pkgs.set(name, now.get(name)!)
       }
       const retry = [...pkgs].filter(([n, v]) => !findDeb(dir, n, v))
-      run('apt-get', ['download', '-q', ...retry.map(([n, v]) => `${n}=${v}`)], { cwd: dir })
+      if (retry.length) run('apt-get', ['download', '-q', ...retry.map(([n, v]) => `${n}=${v}`)], { cwd: dir })
     }
   }
   return [...pkgs].map(([n, v]) => {
