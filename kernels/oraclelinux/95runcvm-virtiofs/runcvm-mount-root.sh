@@ -2,7 +2,7 @@
 # pre-mount hook: mount the virtiofs tag named by root=virtiofs:<tag> on $NEWROOT.
 # rootflags= from the command line win; otherwise read-write (RunCVM's root is the container's
 # writable layer, exported by virtiofsd).
-type getarg >/dev/null 2>&1 || . /lib/dracut-lib.sh
+command -v getarg >/dev/null || . /lib/dracut-lib.sh   # dracut's getarg/info helpers
 
 case "$root" in
     virtiofs:*) ;;
