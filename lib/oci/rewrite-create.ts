@@ -105,10 +105,63 @@ function union<T>(base: readonly T[], extra: readonly T[], key: (x: T) => string
   return out
 }
 
+/**
+ * A container joining another process's network namespace: Docker's `--network=container:X` (and
+ * Podman's `--network=ns:/proc/...`) put `/proc/<pid>/ns/net` there. Docker's own sandboxes
+ * (`/var/run/docker/netns/<id>` on Docker 23+) and Podman's (`/run/netns/...`) are this
+ * container's private namespace and fine.
+ */
+const FOREIGN_NETNS = /^\/proc\/(\d+|self|thread-self)\/(task\/\d+\/)?ns\/net$/
+
+/**
+ * The VM takes over the container's network interfaces (each becomes a bridge + tap inside the
+ * container's own netns), so the container must have a private network namespace. Reject, at
+ * create, the two cases where it does not, instead of a VM that boots and then breaks the host's
+ * or another container's network:
+ * - no `network` entry in linux.namespaces: `--network=host` (the container runs in the host netns;
+ *   bridging its interfaces would move the host's addresses);
+ * - a `network` entry whose path is another process's netns: `--network=container:X`.
+ * `--network=none` is a private netns with only lo, and works (a VM with only lo).
+ */
+export function checkNetworkNamespace(spec: Spec): void {
+  const nss = spec.linux?.namespaces
+  if (!Array.isArray(nss)) return // not a Linux container config we can judge; leave it to runc
+  const net = nss.find(n => n.type === 'network')
+  if (!net) {
+    throw new ConfigError(
+      "the container has no network namespace of its own (--network=host?); RunCVM gives the VM the container's " +
+      'network interfaces and cannot share the host network: use a bridge or user-defined network, or --network=none')
+  }
+  if (net.path && FOREIGN_NETNS.test(net.path)) {
+    throw new ConfigError(
+      `the container joins another container's network namespace (${net.path}; --network=container:<name>?); ` +
+      "RunCVM gives the VM the container's own network interfaces and cannot share another container's: " +
+      'attach both containers to a user-defined network instead')
+  }
+}
+
+/**
+ * Reverse-path filtering in the container's own network namespace. A new netns copies the host's
+ * net.ipv4.conf.{all,default} values (net.core.devconf_inherit_init_net=0, the default), and the
+ * bridge the VM sits behind (br-<if>) is created with `default`. Measured here (Debian 12 host,
+ * Docker 20.10): host default/rp_filter=1 → names do not resolve in the VM (NXDOMAIN), host
+ * all/rp_filter=1 → DNS times out; with 0 or 2 both work (upstream README "rp_filter sysctl
+ * settings"). The VM's DNS path (VM → dnsmasq → Docker's 127.0.0.11) never leaves the container's
+ * netns, so setting loose mode (2) there fixes it without touching the host. An explicit
+ * `--sysctl net.ipv4.conf.{all,default}.rp_filter=...` from the user is kept (ctr-entrypoint
+ * warns if it is strict).
+ */
+export const NETNS_SYSCTLS: Readonly<Record<string, string>> = {
+  'net.ipv4.conf.all.rp_filter': '2',
+  'net.ipv4.conf.default.rp_filter': '2',
+}
+
 export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   if (!spec || typeof spec !== 'object' || !spec.process || !spec.root) {
     throw new SpecError('config.json has no process or root')
   }
+  // Differs from runcvm-runtime: upstream accepted --network=host/container:X and broke at boot.
+  checkNetworkNamespace(spec)
   const out = structuredClone(spec)
   const proc = out.process
   const s = o.settings
@@ -178,6 +231,13 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   const devs = vmDevices(s.RUNCVM_QEMU_NET_VHOST)
   linux.devices = union(linux.devices ?? [], devs.map(deviceNode), nodeKey)
   res.devices = union(res.devices ?? [], devs.map(deviceRule), ruleKey)
+
+  // Differs from runcvm-runtime: upstream only documented rp_filter; we set loose mode in the
+  // container's own netns (checkNetworkNamespace guarantees it is private).
+  if (linux.namespaces?.some(n => n.type === 'network')) {
+    const sysctl = (linux.sysctl ??= {}) as Record<string, string>
+    for (const [k, v] of Object.entries(NETNS_SYSCTLS)) sysctl[k] ??= v
+  }
 
   if ((o.seccomp ?? SECCOMP_MODE) === 'remove') delete linux.seccomp
   else if (linux.seccomp) linux.seccomp.syscalls = [...(linux.seccomp.syscalls ?? []), SECCOMP_ALLOW]

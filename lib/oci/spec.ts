@@ -88,8 +88,16 @@ export interface Resources {
   [k: string]: unknown
 }
 
+/** linux.namespaces entry (runtime-spec config-linux.md "Namespaces"). */
+export interface Namespace {
+  type: string
+  /** Join this existing namespace instead of creating one. */
+  path?: string
+}
+
 export interface Linux {
   devices?: DeviceNode[]
+  namespaces?: Namespace[]
   resources?: Resources
   seccomp?: Seccomp
   [k: string]: unknown

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { ConfigError, SpecError } from '../../lib/errors.js'
 import { KVM, TUN, VHOST_NET } from '../../lib/oci/devices.js'
 import {
-  CAP_SETS, CLONE_NEW_MASK, EXTRA_CAPS, INIT_PATHS, parseMemSize, rewriteCreateConfig, SECCOMP_ALLOW, setEnv,
+  CAP_SETS, checkNetworkNamespace, NETNS_SYSCTLS, CLONE_NEW_MASK, EXTRA_CAPS, INIT_PATHS, parseMemSize, rewriteCreateConfig, SECCOMP_ALLOW, setEnv,
   type CreateOpts,
 } from '../../lib/oci/rewrite-create.js'
 import type { Mount, Spec } from '../../lib/oci/spec.js'
@@ -139,9 +139,11 @@ describe.each(CONFIG_FIXTURES)('%s', name => {
   it('leaves everything else alone', () => {
     const strip = (s: Spec) => { const c = structuredClone(s) as Record<string, unknown>; delete c.process; delete c.mounts; delete c.linux; return c }
     expect(strip(out)).toEqual(strip(input))
-    const { devices: _a, resources: _b, seccomp: _c, ...restOut } = out.linux!
-    const { devices: _d, resources: _e, seccomp: _f, ...restIn } = input.linux!
+    const { devices: _a, resources: _b, seccomp: _c, sysctl: sOut, ...restOut } = out.linux!
+    const { devices: _d, resources: _e, seccomp: _f, sysctl: sIn, ...restIn } = input.linux!
     expect(restOut).toEqual(restIn)
+    // sysctl: only the netns rp_filter entries are added.
+    expect(sOut).toEqual({ ...NETNS_SYSCTLS, ...(sIn as object) })
   })
 
   it('golden', async () => {
@@ -295,5 +297,51 @@ describe('mutations', () => {
 
   it('rejects a spec without process/root', () => {
     expect(() => rewriteCreateConfig({} as Spec, optsFor(base()))).toThrow(SpecError)
+  })
+})
+
+describe('network namespace check (--network=host / container:X)', () => {
+  const base = () => configFixture('config-run-plain.json')
+  const withNs = (ns: { type: string; path?: string }[]) => { const s = base(); s.linux!.namespaces = ns; return s }
+  const others = [{ type: 'mount' }, { type: 'uts' }, { type: 'pid' }, { type: 'ipc' }]
+
+  it('every captured Docker fixture has its own netns and passes', () => {
+    for (const name of CONFIG_FIXTURES) expect(() => checkNetworkNamespace(configFixture(name))).not.toThrow()
+  })
+  it('--network=host (no network namespace) fails at create, naming the problem', () => {
+    const s = withNs(others)
+    expect(() => rewrite(s)).toThrow(ConfigError)
+    expect(() => rewrite(s)).toThrow(/no network namespace of its own \(--network=host\?\)/)
+  })
+  it("--network=container:X (another process's netns) fails at create", () => {
+    for (const path of ['/proc/4242/ns/net', '/proc/self/ns/net', '/proc/1/task/7/ns/net']) {
+      const s = withNs([...others, { type: 'network', path }])
+      expect(() => rewrite(s)).toThrow(new RegExp(`joins another container's network namespace \\(${path}`))
+    }
+  })
+  it("Docker 23+ / Podman sandbox paths and --network=none are the container's own and pass", () => {
+    for (const path of ['/var/run/docker/netns/0123abcd', '/run/netns/netns-1234', undefined]) {
+      expect(() => rewrite(withNs([...others, { type: 'network', ...(path ? { path } : {}) }]))).not.toThrow()
+    }
+  })
+  it('a config without linux.namespaces is left to runc', () => {
+    const s = base(); delete s.linux!.namespaces
+    expect(() => rewrite(s)).not.toThrow()
+  })
+})
+
+describe('rp_filter in the container netns', () => {
+  const base = () => configFixture('config-run-plain.json')
+  it('sets loose rp_filter (2) for all/default, keeping the other sysctls', () => {
+    const out = rewrite(base())
+    expect(out.linux!.sysctl).toMatchObject({ 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.conf.all.rp_filter': '2', 'net.ipv4.conf.default.rp_filter': '2' })
+  })
+  it("keeps the user's explicit --sysctl value", () => {
+    const s = base(); (s.linux!.sysctl as Record<string, string>) = { 'net.ipv4.conf.all.rp_filter': '1' }
+    expect(rewrite(s).linux!.sysctl).toEqual({ 'net.ipv4.conf.all.rp_filter': '1', 'net.ipv4.conf.default.rp_filter': '2' })
+  })
+  it('does not add sysctls without a network namespace entry (nothing to apply them to)', () => {
+    const s = base(); delete s.linux!.namespaces; delete s.linux!.sysctl
+    expect(rewrite(s).linux!.sysctl).toBeUndefined()
   })
 })
