@@ -9,7 +9,8 @@ import { spawn, spawnSync } from 'node:child_process'
 import { parseSettings, type RunCvmSettings } from '../lib/settings.js'
 import { writeConfig, writeNetwork } from '../lib/state.js'
 import { readNetwork } from '../lib/net/discover.js'
-import { planBridges, rewriteResolvConf } from '../lib/net/plan.js'
+import { bridgeName, planBridges, rewriteResolvConf } from '../lib/net/plan.js'
+import { rpFilterWarning } from '../lib/net/rp-filter.js'
 import { applyCmds } from '../lib/sh.js'
 import { planSshdGuard } from '../lib/vm/sshd.js'
 import { cleanEnv, parseUidGid } from '../lib/vm/launch.js'
@@ -61,6 +62,9 @@ function main(): never {
   applyCmds([...planBridges(net, { ip: BIN.ip, xtables: BIN.xtables, vncDisplay, precreateTap: true }), ...planSshdGuard(BIN.xtables)],
     { batchIp: BIN.ip, env: { ...process.env, XTABLES_LIBDIR: BIN.xtablesLibdir } })
   mark('ctr-network')
+  const rp = (c: string) => readText(`/proc/sys/net/ipv4/conf/${c}/rp_filter`)
+  const rpWarn = rpFilterWarning(rp('all'), Object.fromEntries(net.interfaces.map(n => [bridgeName(n.name), rp(bridgeName(n.name))])))
+  if (rpWarn) process.stderr.write(`${rpWarn}\n`)
 
   // The container keeps Docker's resolver (dnsmasq forwards to it); the VM asks dnsmasq.
   const vmResolv = `${s.RUNCVM_VM_MOUNTPOINT}/etc/resolv.conf`

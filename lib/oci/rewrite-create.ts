@@ -112,22 +112,18 @@ function union<T>(base: readonly T[], extra: readonly T[], key: (x: T) => string
  * container's private namespace and fine.
  */
 const FOREIGN_NETNS = /^\/proc\/(\d+|self|thread-self)\/(task\/\d+\/)?ns\/net$/
-
 /**
- * The VM takes over the container's network interfaces (each becomes a bridge + tap inside the
- * container's own netns), so the container must have a private network namespace. Reject, at
- * create, the two cases where it does not, instead of a VM that boots and then breaks the host's
- * or another container's network:
- * - no `network` entry in linux.namespaces: `--network=host` (the container runs in the host netns;
- *   bridging its interfaces would move the host's addresses);
- * - a `network` entry whose path is another process's netns: `--network=container:X`.
- * `--network=none` is a private netns with only lo, and works (a VM with only lo).
+ * Docker's `--network=host` (captured here, Docker 20.10): a network entry whose path is the
+ * host's namespace bind-mounted as `<exec-root>/netns/default` (exec-root /var/run/docker, or
+ * $XDG_RUNTIME_DIR/docker when rootless). Podman's host mode has no network entry at all.
  */
+const HOST_NETNS = /\/docker\/netns\/default$/
+
 export function checkNetworkNamespace(spec: Spec): void {
   const nss = spec.linux?.namespaces
   if (!Array.isArray(nss)) return // not a Linux container config we can judge; leave it to runc
   const net = nss.find(n => n.type === 'network')
-  if (!net) {
+  if (!net || (net.path && HOST_NETNS.test(net.path))) {
     throw new ConfigError(
       "the container has no network namespace of its own (--network=host?); RunCVM gives the VM the container's " +
       'network interfaces and cannot share the host network: use a bridge or user-defined network, or --network=none')

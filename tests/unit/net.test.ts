@@ -5,6 +5,7 @@ import { broadcastOf, cidrOf, intToIp, ipToInt, networkOf, prefixToNetmask } fro
 import { parseIpJson } from '../../lib/net/discover.js'
 import { guestMac, planBridges, rewriteResolvConf } from '../../lib/net/plan.js'
 import { planGratuitousArp, planGuestNet } from '../../lib/vm/net.js'
+import { rpFilterWarning } from '../../lib/net/rp-filter.js'
 
 const fx = (name: string) => readFileSync(join(__dirname, '../fixtures/ip', name), 'utf8')
 const captured = (kind: 'single' | 'multi') => parseIpJson(fx(`${kind}.link.json`), fx(`${kind}.addr.json`), fx(`${kind}.route.json`))
@@ -88,5 +89,23 @@ describe('VM network plan', () => {
   })
   it('gratuitous ARP per addressed interface', () => {
     expect(planGratuitousArp(captured('single'), '/g/bb')).toEqual([['/g/bb', 'arping', '-U', '-c', '1', '-w', '1', '-I', 'eth0', '172.17.0.2']])
+  })
+})
+
+describe('rpFilterWarning (max(all, bridge) must not be 1)', () => {
+  it.each([
+    ['0', { 'br-eth0': '0' }, false],
+    ['2', { 'br-eth0': '1' }, false],
+    ['0', { 'br-eth0': '2', 'br-eth1': '0' }, false],
+    ['1', { 'br-eth0': '0' }, true],
+    ['0', { 'br-eth0': '0', 'br-eth1': '1\n' }, true],
+    [undefined, {}, false],
+  ] as const)('all=%s bridges=%j → warn %s', (all, br, warn) => {
+    const w = rpFilterWarning(all, br)
+    expect(w !== undefined).toBe(warn)
+    if (w) expect(w).toMatch(/^RunCVM: Warning: .*Docker DNS.*net\.ipv4\.conf\.all\.rp_filter=2/)
+  })
+  it('names the strict bridges only', () => {
+    expect(rpFilterWarning('0', { 'br-eth0': '0', 'br-eth1': '1' })).toContain(' on br-eth1 in the container')
   })
 })

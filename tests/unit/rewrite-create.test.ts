@@ -308,10 +308,12 @@ describe('network namespace check (--network=host / container:X)', () => {
   it('every captured Docker fixture has its own netns and passes', () => {
     for (const name of CONFIG_FIXTURES) expect(() => checkNetworkNamespace(configFixture(name))).not.toThrow()
   })
-  it('--network=host (no network namespace) fails at create, naming the problem', () => {
-    const s = withNs(others)
-    expect(() => rewrite(s)).toThrow(ConfigError)
-    expect(() => rewrite(s)).toThrow(/no network namespace of its own \(--network=host\?\)/)
+  it('--network=host fails at create, naming the problem: Docker (netns/default, captured) and Podman (no entry)', () => {
+    for (const s of [withNs([...others, { type: 'network', path: '/var/run/docker/netns/default' }]),
+      withNs([...others, { type: 'network', path: '/run/user/1000/docker/netns/default' }]), withNs(others)]) {
+      expect(() => rewrite(s)).toThrow(ConfigError)
+      expect(() => rewrite(s)).toThrow(/no network namespace of its own \(--network=host\?\)/)
+    }
   })
   it("--network=container:X (another process's netns) fails at create", () => {
     for (const path of ['/proc/4242/ns/net', '/proc/self/ns/net', '/proc/1/task/7/ns/net']) {
