@@ -39,6 +39,10 @@ export const TOP_PACKAGES = [
 export const FILES: readonly (readonly [string, string])[] = [
   ['usr/bin/qemu-system-x86_64', 'usr/bin/qemu-system-x86_64'],
   ['usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so', 'usr/lib/qemu-modules/accel-tcg-x86_64.so'],
+  // RUNCVM_DISPLAY_MODE=vnc defaults to VGA 'virtio' (-device virtio-vga), a loadable module that
+  // needs the virtio-gpu base module; ~95 KB together, libpixman is already in the package.
+  ['usr/lib/x86_64-linux-gnu/qemu/hw-display-virtio-vga.so', 'usr/lib/qemu-modules/hw-display-virtio-vga.so'],
+  ['usr/lib/x86_64-linux-gnu/qemu/hw-display-virtio-gpu.so', 'usr/lib/qemu-modules/hw-display-virtio-gpu.so'],
   ['usr/lib/qemu/virtiofsd', 'usr/lib/qemu/virtiofsd'],
   ['usr/sbin/dnsmasq', 'usr/sbin/dnsmasq'],
   ['usr/sbin/dropbear', 'usr/sbin/dropbear'],
