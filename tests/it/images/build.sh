@@ -10,6 +10,10 @@
 #                            users or HOME from).
 #   runcvm-test/debian       debootstrap --variant=minbase bookworm; the tarball is cached under
 #                            .cache/images/ (first build ~1-2 min, later imports a few seconds).
+#   runcvm-test/net          runcvm-test/debian + iperf3 and redis-server/redis-tools (networking
+#                            cases and bench/net-bench.sh). The .debs are fetched on the host with
+#                            `apt-get download` (cached) and `docker build --pull=false` installs them
+#                            offline: FROM a local image needs no registry.
 #
 # Env: RUNCVM_TEST_DEBIAN_MIRROR (default: first Debian URI in /etc/apt/sources.list*, else
 # http://deb.debian.org/debian), RUNCVM_TEST_CACHE (default <repo>/.cache/images), FORCE=1.
@@ -96,12 +100,31 @@ build_debian() {
   log "built $image (from $tarball)"
 }
 
+# Exact package set (Debian bookworm): iperf3 and redis with their libraries minbase lacks.
+NET_DEBS="iperf3 libiperf0 libsctp1 redis-server redis-tools libjemalloc2 liblzf1 libssl3 liburing2 libatomic1"
+build_net() {
+  local image=runcvm-test/net debs=$CACHE/net-debs
+  have_image $image && return 0
+  docker image inspect runcvm-test/debian >/dev/null 2>&1 || { log "$image needs runcvm-test/debian"; exit 1; }
+  mkdir -p "$debs"
+  # shellcheck disable=SC2086
+  ls "$debs"/iperf3_*.deb >/dev/null 2>&1 || (cd "$debs" && apt-get download $NET_DEBS >"$CACHE/net-debs.log" 2>&1) \
+    || { log "apt-get download failed; see $CACHE/net-debs.log"; exit 1; }
+  local ctx; ctx=$(mktemp -d); trap 'rm -rf "$ctx"' RETURN
+  cp -r "$debs" "$ctx/debs"
+  printf '%s\n' 'FROM runcvm-test/debian' 'COPY debs/ /tmp/debs/' \
+    'RUN dpkg -i /tmp/debs/*.deb && rm -rf /tmp/debs && iperf3 --version >/dev/null && redis-server --version >/dev/null' >"$ctx/Dockerfile"
+  docker build -q --pull=false -t $image "$ctx" >/dev/null
+  log "built $image"
+}
+
 want=${*:-bb bb-nopasswd debian}
 for i in $want; do
   case $i in
     bb) build_bb ;;
     bb-nopasswd) build_bb_nopasswd ;;
     debian) build_debian ;;
+    net) build_net ;;
     *) log "unknown image $i"; exit 2 ;;
   esac
 done

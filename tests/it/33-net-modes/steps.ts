@@ -1,0 +1,29 @@
+// 33-net-modes: network modes RunCVM cannot serve fail at create with a RunCVM error naming the
+// problem, and the workload never runs: `--network=host` (no netns of its own) and
+// `--network=container:X` (another container's netns). `--network=none` works: the VM has only lo.
+import { type Case, describe, fail } from '../harness'
+import { startDetached } from '../net'
+
+export default {
+  description: '--network=host and container:X fail at create with "RunCVM: Error:" naming them; --network=none → only lo',
+  needs: ['runcvm'],
+  async test(ctx) {
+    const { docker, runtime, uniq, labels, note } = ctx
+    const peer = uniq('peer')
+    await startDetached(ctx, 'runc', peer, ['runcvm-test/bb', 'sleep', '1000'])
+    const bad: string[] = []
+    for (const [mode, word] of [['host', '--network=host'], [`container:${peer}`, '--network=container:']] as const) {
+      const name = uniq()
+      const r = await docker(['run', '--pull=never', `--runtime=${runtime}`, '--name', name, ...labels, `--network=${mode}`,
+        'runcvm-test/bb', 'sh', '-c', 'echo STARTED'])
+      const msg = r.stderr.split('\n').find(l => l.includes('RunCVM: Error:'))
+      if (r.code === 0 || !msg || !msg.includes(word) || r.stdout.includes('STARTED')) bad.push(`--network=${mode}: ${describe(r)}`)
+      else note(`--network=${mode}: ${msg.trim().slice(0, 200)}`)
+    }
+    const none = await ctx.runcvm(['--network=none', 'runcvm-test/bb', 'sh', '-c', 'ls /sys/class/net; ip -o -4 addr'])
+    if (none.code !== 0 || none.stdout.split('\n')[0] !== 'lo' || !/^1: lo\s+inet 127\.0\.0\.1\/8/m.test(none.stdout) || /eth/.test(none.stdout)) {
+      bad.push(`--network=none: want only lo: ${describe(none)}`)
+    }
+    if (bad.length) fail(bad.join('\n'))
+  },
+} satisfies Case
