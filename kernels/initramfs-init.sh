@@ -26,12 +26,14 @@ INIT=/sbin/init
 ROOT=runcvmfs
 CONSOLE=
 ROOTFLAGS=rw
+PKG=
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     init=*) INIT=${arg#init=} ;;
     root=virtiofs:*) ROOT=${arg#root=virtiofs:} ;;
     root=*) ROOT=${arg#root=} ;;
     rootflags=*) ROOTFLAGS=${arg#rootflags=} ;;
+    runcvm.pkg=*) PKG=${arg#runcvm.pkg=} ;;
     console=hvc0*) CONSOLE=hvc0 ;;
   esac
 done
@@ -46,6 +48,13 @@ fi
 mount -t virtiofs -o "$ROOTFLAGS" "$ROOT" /newroot || fail "cannot mount virtiofs tag '$ROOT' on /newroot (is virtiofsd running?)"
 [ -x "/newroot$INIT" ] || [ -L "/newroot$INIT" ] || fail "init '$INIT' is not executable in the root filesystem"
 
-umount /proc
+# The RunCVM package (read-only, cache=always) over the root's /.runcvm/guest before the switch, so
+# the init script's busybox and every exec from the package read cached pages from the start.
+[ -z "$PKG" ] || mount -t virtiofs -o ro "$PKG" /newroot/.runcvm/guest 2>/dev/null || echo "runcvm-initramfs: cannot mount package tag '$PKG'" >&2
+
+# Hand /proc, /sys and /dev over (the init needs them at once); unmount only what cannot move.
+mount -t sysfs sysfs /sys 2>/dev/null
+mount --move /proc /newroot/proc 2>/dev/null || umount /proc
+mount --move /sys /newroot/sys 2>/dev/null || umount /sys 2>/dev/null
 mount --move /dev /newroot/dev 2>/dev/null || umount /dev
 exec switch_root /newroot "$INIT" || fail "switch_root to $INIT failed"

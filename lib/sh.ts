@@ -31,7 +31,7 @@ export interface ApplyOpts {
 }
 
 /** Quote one word for `ip -batch` (its tokenizer understands double quotes and backslashes). */
-const batchWord = (w: string): string => (/^[\w.:/@+=-]+$/.test(w) ? w : `"${w.replace(/(["\\])/g, '\\$1')}"`)
+export const batchWord = (w: string): string => (/^[\w.:/@+=-]+$/.test(w) ? w : `"${w.replace(/(["\\])/g, '\\$1')}"`)
 
 /** Quote one word for a POSIX shell. */
 export const shWord = (w: string): string => (/^[\w.:/@+=,-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)

@@ -30,6 +30,10 @@ export const STATE_FILES = {
   once: 'once',
   /** --init mode: the console job busybox init runs (a busybox sh script, see lib/vm/launch.ts). */
   vmStart: 'vm-start.sh',
+  /** The VM's init: a busybox sh script written by ctr-qemu (lib/vm/init-script.ts); kernel init=. */
+  vmInit: 'vm-init.sh',
+  /** Written by vm-init.sh in the VM: the table of its one `mount -a` (devpts, shm, fstab, cgroups). */
+  mounts: 'vm-mounts.fstab',
 } as const
 
 /** What ctr-entrypoint saved about the workload (the container process before RunCVM took over). */

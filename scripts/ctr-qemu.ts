@@ -2,7 +2,7 @@
 // the accelerator, builds the QEMU argv (lib/qemu/args.ts) and execve's QEMU.
 //   runcvm-ctr-qemu --watchdog <pid>   (internal) KVM-stuck watchdog, see lib/qemu/qmp.ts
 // Env: RUNCVM_* via /.runcvm/config.json; RUNCVM_BREAK=preqemu prints the command and opens a shell.
-import { copyFileSync, existsSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, rmSync, statSync } from 'node:fs'
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { parseSettings } from '../lib/settings.js'
 import { readConfig, readNetwork, writeFstab, writeVm, statePath } from '../lib/state.js'
@@ -15,6 +15,9 @@ import { consoleDevice, displayOf } from '../lib/qemu/display.js'
 import { guestMac, tapName } from '../lib/net/plan.js'
 import { BIN, OVMF_VARS_COPY, CONTROL_PORT, CONTROL_SOCKET, PKG_TAG, PKG_VIRTIOFSD_SOCKET } from '../lib/vm/bins.js'
 import { hostTimer } from '../lib/vm/timing.js'
+import { buildVmInitScript } from '../lib/vm/init-script.js'
+import { readInitInput } from '../lib/vm/init-facts.js'
+import { writeFileAtomic } from '../lib/fsx.js'
 import { runWatchdog } from '../lib/qemu/qmp.js'
 import { RUNCVM_GUEST, QEMU_GUEST_AGENT_SOCKET, QEMU_MONITOR_SOCKET, QMP_SOCKET, VIRTIOFSD_SOCKET, guestScript } from '../lib/paths.js'
 import { ConfigError, ExecError } from '../lib/errors.js'
@@ -55,6 +58,12 @@ function main(): void {
   const pkgfs = existsSync(PKG_VIRTIOFSD_SOCKET)
   writeVm({ v: 1, console: consoleDevice(display.mode), controlPort: CONTROL_PORT, ...(pkgfs ? { pkgTag: PKG_TAG } : {}) })
   const net = readNetwork()
+  // Plan in the container, apply in the VM: the VM's init is a busybox sh script with every
+  // decision taken here at native speed (no Node start in the VM, DESIGN §4).
+  const vmInit = statePath('vmInit')
+  writeFileAtomic(vmInit, buildVmInitScript(readInitInput(s.RUNCVM_VM_MOUNTPOINT)))
+  chmodSync(vmInit, 0o755)
+  mark('ctr-qemu-plan')
   const args = buildQemuArgs({
     dataDir: BIN.qemuData, accel: accel.accel, usb: s.RUNCVM_QEMU_USB,
     memSize: s.RUNCVM_MEM_SIZE ?? '512M', memBackend: s.RUNCVM_HUGETLB ? 'hugetlb' : 'shm', prealloc: s.RUNCVM_QEMU_MEM_PREALLOC === 'on',
@@ -70,7 +79,7 @@ function main(): void {
     kernel: {
       path: s.RUNCVM_KERNEL_PATH, initrd: s.RUNCVM_KERNEL_INITRAMFS_PATH,
       cmdline: buildCmdline({
-        root: s.RUNCVM_KERNEL_ROOT, init: guestScript('vm-init'), originPath: `${RUNCVM_GUEST}/usr/bin`, consoleDev: consoleDevice(display.mode),
+        root: s.RUNCVM_KERNEL_ROOT, init: vmInit, ...(pkgfs ? { pkgTag: PKG_TAG } : {}), originPath: `${RUNCVM_GUEST}/usr/bin`, consoleDev: consoleDevice(display.mode),
         nomodeset: display.mode !== 'vnc' && (display.vga === '' || display.vga === 'none'), debug: s.RUNCVM_KERNEL_DEBUG, append: s.RUNCVM_KERNEL_APPEND,
       }),
     },

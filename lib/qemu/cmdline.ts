@@ -6,8 +6,10 @@ export interface KernelParam { key: string; value?: string }
 export interface CmdlineOpts {
   /** RUNCVM_KERNEL_ROOT: how this kernel family mounts the virtiofs root. */
   root: string
-  /** The VM's init (runcvm-vm-init in the package). */
+  /** The VM's init (/.runcvm/vm-init.sh, or runcvm-vm-init in the package). */
   init: string
+  /** virtiofs tag of the package: our initramfs mounts it over /.runcvm/guest before switch_root. */
+  pkgTag?: string
   /** Directory of the package's node binary (LD_ORIGIN_PATH for the init, see below). */
   originPath: string
   /** Console device (hvc0/ttyS0/tty0): only named on the command line in debug mode. */
@@ -36,10 +38,11 @@ export function kernelParams(o: CmdlineOpts): KernelParam[] {
   return [
     ...words(o.root),
     { key: 'init', value: o.init },
-    // Unknown key=value params become init's environment. Our init is the package's Node, whose
-    // DT_RPATH is $ORIGIN-relative, and glibc finds $ORIGIN through /proc/self/exe: an initramfs
-    // that unmounts /proc before switch_root (ours does) leaves Node unable to load libdl. This
-    // gives ld.so the origin directly; vm-init mounts /proc before anything else runs.
+    ...(o.pkgTag ? [{ key: 'runcvm.pkg', value: o.pkgTag }] : []),
+    // Unknown key=value params become init's environment. For the Node fallback init
+    // (runcvm-vm-init, whose DT_RPATH is $ORIGIN-relative; glibc finds $ORIGIN through
+    // /proc/self/exe): an initramfs that unmounts /proc before switch_root leaves Node unable to
+    // load libdl. This gives ld.so the origin directly. vm-init.sh unsets it.
     { key: 'LD_ORIGIN_PATH', value: o.originPath },
     { key: 'rw' },
     ...(o.nomodeset ? [{ key: 'nomodeset' }] : []),
