@@ -1,7 +1,7 @@
 // The create/exec edges: read the JSON once, gather what the pure rewrite needs (settings, kernel
 // probe), rewrite, and write the file once, atomically, only on success. Any error leaves the file
 // byte-identical. Loaded lazily by scripts/runtime.ts, so pass-through verbs never evaluate it.
-import { statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { SpecError } from '../errors.js'
 import { readJson, writeJsonAtomic } from '../fsx.js'
@@ -60,7 +60,8 @@ export function runCreate(bundle: string, o: RunOpts): void {
       { hostKernels, guestKernels: GUEST_KERNELS, vmMount: VM_MOUNTPOINT },
     )
     log.log(`kernel probe=${JSON.stringify(probe)} choice=${JSON.stringify(kernel)}`)
-    const out = rewriteCreateConfig(spec, { settings, kernel, hostRoot: o.hostRoot, rootPath, seccomp: o.seccomp })
+    const hostHasVhostNet = settings.RUNCVM_QEMU_NET_VHOST ? existsSync('/dev/vhost-net') : undefined
+    const out = rewriteCreateConfig(spec, { settings, kernel, hostRoot: o.hostRoot, rootPath, seccomp: o.seccomp, hostHasVhostNet })
     writeJsonAtomic(file, out, modeOf(file))
     log.saveJson('config.json', 2, out)
     log.log('--- LOG ENDS ---')

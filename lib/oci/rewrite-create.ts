@@ -70,6 +70,8 @@ export interface CreateOpts {
   /** Absolute path of the container root (root.path resolved against the bundle). */
   rootPath: string
   seccomp?: SeccompMode
+  /** Whether the host has /dev/vhost-net (probed by the edge; undefined: not checked). */
+  hostHasVhostNet?: boolean
 }
 
 /** Parse RUNCVM_MEM_SIZE (`<n>`, `<n>M`, `<n>G`; MiB when no unit) to MiB. */
@@ -139,13 +141,15 @@ export function checkNetworkNamespace(spec: Spec): void {
 /**
  * Reverse-path filtering in the container's own network namespace. A new netns copies the host's
  * net.ipv4.conf.{all,default} values (net.core.devconf_inherit_init_net=0, the default), and the
- * bridge the VM sits behind (br-<if>) is created with `default`. Measured here (Debian 12 host,
- * Docker 20.10): host default/rp_filter=1 → names do not resolve in the VM (NXDOMAIN), host
- * all/rp_filter=1 → DNS times out; with 0 or 2 both work (upstream README "rp_filter sysctl
- * settings"). The VM's DNS path (VM → dnsmasq → Docker's 127.0.0.11) never leaves the container's
- * netns, so setting loose mode (2) there fixes it without touching the host. An explicit
- * `--sysctl net.ipv4.conf.{all,default}.rp_filter=...` from the user is kept (ctr-entrypoint
- * warns if it is strict).
+ * bridge the VM sits behind (br-<if>) is created with `default`. Upstream's README ("rp_filter
+ * sysctl settings") says max(all, <bridge>) must be 0 or 2 for Docker DNS to work in the VM.
+ * Measured here (kernel 6.18, Docker 20.10, nft): with this package, host all=1 or default=1 and
+ * container all/default=1 all still resolved and pinged peers by name, so this is precaution, not
+ * a measured fix; early runs with host default=1 (NXDOMAIN) and all=1 (timeout) failed, but with a
+ * package built from a tree carrying other unfinished changes, and did not reproduce. Loose mode
+ * (2, upstream's recommendation) in the container's own netns costs nothing and touches nothing on
+ * the host. An explicit `--sysctl net.ipv4.conf.{all,default}.rp_filter=...` is kept
+ * (ctr-entrypoint then warns if it is strict).
  */
 export const NETNS_SYSCTLS: Readonly<Record<string, string>> = {
   'net.ipv4.conf.all.rp_filter': '2',
@@ -221,6 +225,11 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   ]
   vars.push(['RUNCVM_KERNEL_PATH', k.kernelPath], ['RUNCVM_KERNEL_INITRAMFS_PATH', k.initramfsPath], ['RUNCVM_KERNEL_ROOT', k.root])
 
+  // Without the host's vhost-net driver QEMU fails its tap netdev with an assertion
+  // (`net_client_init1: Assertion 'nc' failed`, measured here): say so at create instead.
+  if (s.RUNCVM_QEMU_NET_VHOST && o.hostHasVhostNet === false) {
+    throw new ConfigError('RUNCVM_QEMU_NET_VHOST=1 needs /dev/vhost-net on the host, which is missing: load it (modprobe vhost_net) or unset RUNCVM_QEMU_NET_VHOST')
+  }
   // Devices: /dev/kvm and /dev/net/tun (+ /dev/vhost-net), as nodes and as cgroup rules.
   const linux = (out.linux ??= {})
   const res = (linux.resources ??= {})

@@ -347,3 +347,15 @@ describe('rp_filter in the container netns', () => {
     expect(rewrite(s).linux!.sysctl).toBeUndefined()
   })
 })
+
+describe('RUNCVM_QEMU_NET_VHOST=1 and the host vhost-net driver', () => {
+  const vhost = () => configFixture('config-run-runcvm-env-options.json')
+  it('fails at create, naming the option and /dev/vhost-net, when the host has none', () => {
+    expect(() => rewrite(vhost(), { hostHasVhostNet: false })).toThrow(/RUNCVM_QEMU_NET_VHOST=1 needs \/dev\/vhost-net on the host/)
+  })
+  it('passes when present or not probed; no check without the option', () => {
+    expect(() => rewrite(vhost(), { hostHasVhostNet: true })).not.toThrow()
+    expect(() => rewrite(vhost())).not.toThrow()
+    expect(() => rewrite(configFixture('config-run-plain.json'), { hostHasVhostNet: false })).not.toThrow()
+  })
+})
