@@ -80,6 +80,10 @@ export interface VmState {
   console: 'hvc0' | 'ttyS0' | 'tty0'
   /** virtio-serial port name for stop requests (runcvm-init --control-port). */
   controlPort: string
+  /** Non-tty run: virtio-serial port names for the workload's fds (stdin only with `-i`). */
+  stdio?: { stdin?: string; stdout: string; stderr: string }
+  /** `-t`: the client's window size when the container started (applied to the console). */
+  ttySize?: { rows: number; cols: number }
   /** virtiofs tag serving the package read-only with cache=always, if any (mounted over RUNCVM_GUEST). */
   pkgTag?: string
 }

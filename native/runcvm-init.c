@@ -16,7 +16,13 @@
  *
  * Usage: runcvm-init [-v] [--no-fork] [--vm] [--exit-file FILE] [--control-port NAME]
  *                    [--uid N] [--gid N] [--groups a,b,c] [--cwd DIR]
+ *                    [--stdin SPEC] [--stdout SPEC] [--stderr SPEC] [--tty-size ROWS,COLS]
  *                    [--on-term PATH] [--on-exit PATH] [--] command [args...]
+ *
+ * --stdin/--stdout/--stderr SPEC: the workload's fd 0/1/2, opened once by us (before the fork)
+ * and dup'ed in the workload: SPEC is `port:NAME` (the virtio-serial port of that name, see
+ * /sys/class/virtio-ports) or a path. If it cannot be opened the inherited fd is kept (warning).
+ * --tty-size: window size applied to the workload's stdin when it is a tty (the client's size).
  *
  * Test-only: --no-poweroff (with --vm) skips reboot(2) and exits with the status instead.
  * Whatever the flag, --vm never signals "every process" (kill(-1)) unless it really is PID 1.
@@ -72,6 +78,9 @@ struct opts {
     gid_t groups[MAX_GROUPS];
     size_t ngroups;
     const char *cwd;
+    const char *stdio_spec[3];
+    int stdio_fd[3];
+    unsigned short rows, cols;
     const char *on_term;
     const char *on_exit;
     char **argv;
@@ -108,6 +117,7 @@ static void usage(FILE *f)
     fprintf(f,
         "Usage: runcvm-init [-v] [--no-fork] [--vm] [--exit-file FILE] [--control-port NAME]\n"
         "                   [--uid N] [--gid N] [--groups a,b,c] [--cwd DIR]\n"
+        "                   [--stdin SPEC] [--stdout SPEC] [--stderr SPEC] [--tty-size ROWS,COLS]\n"
         "                   [--on-term PATH] [--on-exit PATH] [--] command [args...]\n"
         "\n"
         "  (default)           supervise as container PID 1: forward signals, SIGTERM runs\n"
@@ -116,6 +126,8 @@ static void usage(FILE *f)
         "  --no-fork           set up session + controlling tty, ids and cwd, then exec\n"
         "  --vm                VM PID 1: reap, graceful stop, write --exit-file, power off\n"
         "  --control-port NAME virtio-serial port name to read \"stop\" lines from (--vm)\n"
+        "  --stdin/--stdout/--stderr SPEC  workload fd 0/1/2: port:NAME (virtio-serial) or a path\n"
+        "  --tty-size ROWS,COLS  window size for a tty stdin\n"
         "  -v                  debug output on stderr\n");
 }
 
@@ -132,7 +144,7 @@ static int parse_id(const char *s, unsigned long *out)
 
 static void parse_args(int argc, char **argv)
 {
-    enum { O_NOFORK = 256, O_VM, O_EXITFILE, O_PORT, O_UID, O_GID, O_GROUPS, O_CWD, O_TERM, O_EXIT, O_NOPOWER };
+    enum { O_NOFORK = 256, O_VM, O_EXITFILE, O_PORT, O_UID, O_GID, O_GROUPS, O_CWD, O_TERM, O_EXIT, O_NOPOWER, O_STDIN, O_STDOUT, O_STDERR, O_TTYSIZE };
     static const struct option longopts[] = {
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -147,6 +159,10 @@ static void parse_args(int argc, char **argv)
         { "on-term", required_argument, NULL, O_TERM },
         { "on-exit", required_argument, NULL, O_EXIT },
         { "no-poweroff", no_argument, NULL, O_NOPOWER },
+        { "stdin", required_argument, NULL, O_STDIN },
+        { "stdout", required_argument, NULL, O_STDOUT },
+        { "stderr", required_argument, NULL, O_STDERR },
+        { "tty-size", required_argument, NULL, O_TTYSIZE },
         { NULL, 0, NULL, 0 },
     };
     unsigned long v;
@@ -179,7 +195,13 @@ static void parse_args(int argc, char **argv)
                     err("invalid --groups '%s'", optarg);
                     exit(2);
                 }
-                o.groups[o.ngroups++] = (gid_t)v;
+                /* Docker lists a group twice when --group-add repeats an /etc/group
+                 * membership; setgroups(2) keeps duplicates, runc does not. */
+                size_t k = 0;
+                while (k < o.ngroups && o.groups[k] != (gid_t)v)
+                    k++;
+                if (k == o.ngroups)
+                    o.groups[o.ngroups++] = (gid_t)v;
             }
             free(copy);
             o.have_groups = 1;
@@ -189,6 +211,20 @@ static void parse_args(int argc, char **argv)
         case O_TERM: o.on_term = optarg; break;
         case O_EXIT: o.on_exit = optarg; break;
         case O_NOPOWER: o.no_poweroff = 1; break;
+        case O_STDIN: o.stdio_spec[0] = optarg; break;
+        case O_STDOUT: o.stdio_spec[1] = optarg; break;
+        case O_STDERR: o.stdio_spec[2] = optarg; break;
+        case O_TTYSIZE: {
+            unsigned r, c;
+            char extra;
+            if (sscanf(optarg, "%u,%u%c", &r, &c, &extra) != 2 || r > 65535 || c > 65535) {
+                err("invalid --tty-size '%s'", optarg);
+                exit(2);
+            }
+            o.rows = (unsigned short)r;
+            o.cols = (unsigned short)c;
+            break;
+        }
         default: usage(stderr); exit(2);
         }
     }
@@ -219,6 +255,90 @@ static int status_of(int wstatus)
     if (WIFSIGNALED(wstatus))
         return 128 + WTERMSIG(wstatus);
     return 255;
+}
+
+/* ---- virtio-serial ports and the workload's stdio ---- */
+
+/* find /sys/class/virtio-ports/<vportXpY>/name == NAME; path = /dev/<vportXpY>. */
+static int port_path(const char *name, char *path, size_t size)
+{
+    const char *base = "/sys/class/virtio-ports";
+    DIR *d = opendir(base);
+    struct dirent *e;
+    int found = -1;
+    if (!d)
+        return -1;
+    while ((e = readdir(d))) {
+        char np[PATH_MAX], buf[256];
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(np, sizeof np, "%s/%s/name", base, e->d_name);
+        int nf = open(np, O_RDONLY | O_CLOEXEC);
+        if (nf < 0)
+            continue;
+        ssize_t n = read(nf, buf, sizeof buf - 1);
+        close(nf);
+        if (n <= 0)
+            continue;
+        buf[n] = 0;
+        buf[strcspn(buf, "\r\n")] = 0;
+        if (strcmp(buf, name) != 0)
+            continue;
+        snprintf(path, size, "/dev/%s", e->d_name);
+        found = 0;
+        break;
+    }
+    closedir(d);
+    return found;
+}
+
+/* Open --stdin/--stdout/--stderr once, in the supervisor: a virtio-serial port can be open only
+ * once at a time, and keeping our own copy lets finish_vm close the last reference itself. */
+static void open_stdio(void)
+{
+    for (int i = 0; i < 3; i++) {
+        o.stdio_fd[i] = -1;
+        const char *spec = o.stdio_spec[i];
+        if (!spec)
+            continue;
+        char path[PATH_MAX];
+        if (strncmp(spec, "port:", 5) == 0) {
+            if (port_path(spec + 5, path, sizeof path) < 0) {
+                err("no virtio-serial port named %s; fd %d stays on the console", spec + 5, i);
+                continue;
+            }
+        } else {
+            snprintf(path, sizeof path, "%s", spec);
+        }
+        o.stdio_fd[i] = open(path, (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC | O_NOCTTY);
+        if (o.stdio_fd[i] < 0)
+            err("cannot open %s for fd %d: %s; it stays on the console", path, i, strerror(errno));
+        else
+            debug("fd %d of the workload is %s", i, path);
+    }
+}
+
+/* In the workload: put the opened files on fds 0-2 (dup2 clears FD_CLOEXEC). */
+static void install_stdio(void)
+{
+    for (int i = 0; i < 3; i++) {
+        if (o.stdio_fd[i] < 0)
+            continue;
+        if (dup2(o.stdio_fd[i], i) < 0) {
+            err("dup2 for fd %d: %s", i, strerror(errno));
+            _exit(126);
+        }
+    }
+}
+
+/* Close our copies (supervisor side) so the workload's closes are the last ones. */
+static void close_stdio(void)
+{
+    for (int i = 0; i < 3; i++) {
+        if (o.stdio_fd[i] >= 0)
+            close(o.stdio_fd[i]);
+        o.stdio_fd[i] = -1;
+    }
 }
 
 /* ---- the workload side of fork() (and all of --no-fork) ---- */
@@ -254,7 +374,13 @@ static void drop_ids(void)
 /* Become the workload. Exit codes follow runc: 126 cannot run, 127 not found. */
 static void exec_workload(void)
 {
+    install_stdio();
     become_session_leader();
+    if ((o.rows || o.cols) && isatty(STDIN_FILENO)) {
+        struct winsize ws = { .ws_row = o.rows, .ws_col = o.cols };
+        if (ioctl(STDIN_FILENO, TIOCSWINSZ, &ws) < 0)
+            debug("TIOCSWINSZ: %s", strerror(errno));
+    }
     drop_ids();
     if (o.cwd && chdir(o.cwd) < 0) {
         /* Same wording as runc, so users see one message whatever the runtime. */
@@ -394,37 +520,14 @@ static int supervise_container(void)
 
 /* ---- --vm mode: VM PID 1 ---- */
 
-/* find /sys/class/virtio-ports/<vportXpY>/name == NAME, open /dev/<vportXpY>. */
+/* Open the control port read-write and non-blocking (see port_path). */
 static int open_control_port(const char *name)
 {
-    const char *base = "/sys/class/virtio-ports";
-    DIR *d = opendir(base);
-    struct dirent *e;
-    int fd = -1;
-    if (!d)
+    char path[PATH_MAX];
+    if (port_path(name, path, sizeof path) < 0)
         return -1;
-    while ((e = readdir(d))) {
-        char path[PATH_MAX], buf[256];
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s/name", base, e->d_name);
-        int nf = open(path, O_RDONLY | O_CLOEXEC);
-        if (nf < 0)
-            continue;
-        ssize_t n = read(nf, buf, sizeof buf - 1);
-        close(nf);
-        if (n <= 0)
-            continue;
-        buf[n] = 0;
-        buf[strcspn(buf, "\r\n")] = 0;
-        if (strcmp(buf, name) != 0)
-            continue;
-        snprintf(path, sizeof path, "/dev/%s", e->d_name);
-        fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        debug("control port %s is %s (fd %d)", name, path, fd);
-        break;
-    }
-    closedir(d);
+    int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    debug("control port %s is %s (fd %d)", name, path, fd);
     return fd;
 }
 
@@ -498,6 +601,7 @@ static void __attribute__((noreturn)) finish_vm(int sfd, pid_t child, int status
         signal_everyone(child, SIGKILL);
         reap_for(sfd, 500);
     }
+    close_stdio();
     drain_console();
     sync();
     if (o.no_poweroff || getpid() != 1) {
@@ -635,6 +739,7 @@ static int supervise_vm(void)
 int main(int argc, char **argv)
 {
     parse_args(argc, argv);
+    open_stdio();
     if (o.no_fork)
         exec_workload();
     if (o.vm)

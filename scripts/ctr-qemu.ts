@@ -2,7 +2,8 @@
 // the accelerator, builds the QEMU argv (lib/qemu/args.ts) and execve's QEMU.
 //   runcvm-ctr-qemu --watchdog <pid>   (internal) KVM-stuck watchdog, see lib/qemu/qmp.ts
 // Env: RUNCVM_* via /.runcvm/config.json; RUNCVM_BREAK=preqemu prints the command and opens a shell.
-import { chmodSync, copyFileSync, existsSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, readlinkSync, rmSync, statSync } from 'node:fs'
+import { isatty } from 'node:tty'
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { parseSettings } from '../lib/settings.js'
 import { readConfig, readNetwork, writeFstab, writeVm, statePath } from '../lib/state.js'
@@ -13,7 +14,7 @@ import { buildQemuArgs } from '../lib/qemu/args.js'
 import { buildCmdline } from '../lib/qemu/cmdline.js'
 import { consoleDevice, displayOf } from '../lib/qemu/display.js'
 import { guestMac, tapName } from '../lib/net/plan.js'
-import { BIN, OVMF_VARS_COPY, CONTROL_PORT, CONTROL_SOCKET, PKG_TAG, PKG_VIRTIOFSD_SOCKET } from '../lib/vm/bins.js'
+import { BIN, OVMF_VARS_COPY, STDIO_PORTS, CONTROL_PORT, CONTROL_SOCKET, PKG_TAG, PKG_VIRTIOFSD_SOCKET } from '../lib/vm/bins.js'
 import { hostTimer } from '../lib/vm/timing.js'
 import { buildVmInitScript } from '../lib/vm/init-script.js'
 import { readInitInput } from '../lib/vm/init-facts.js'
@@ -41,6 +42,21 @@ function prepareDisk(d: DiskSpec, vmMount: string): string {
   return diskFstabLine(d, uuid)
 }
 
+const stdinOpen = (): boolean => { try { return readlinkSync('/proc/self/fd/0') !== '/dev/null' } catch { return false } }
+
+/**
+ * `-t`: the pty's size (docker sets it from the client) via `stty size` (Node's tty streams would
+ * reopen fd 1 non-blocking under QEMU), and `-onlcr` on the container pty: the VM's console
+ * already turns "\n" into "\r\n" (QEMU keeps OPOST but leaves ONLCR as found), so the client
+ * sees one "\r\n" as under runc, not "\r\r\n".
+ */
+function windowSize(): { rows: number; cols: number } | undefined {
+  spawnSync(BIN.busybox, ['stty', '-onlcr'], { stdio: ['inherit', 'ignore', 'ignore'] })
+  const r = spawnSync(BIN.busybox, ['stty', 'size'], { stdio: ['inherit', 'pipe', 'ignore'], encoding: 'utf8' })
+  const m = /^(\d+) (\d+)/.exec(r.stdout ?? '')
+  return m && Number(m[1]) > 0 ? { rows: Number(m[1]), cols: Number(m[2]) } : undefined
+}
+
 function main(): void {
   const cfg = readConfig()
   const s = parseSettings(cfg.settingsEnv)
@@ -56,7 +72,16 @@ function main(): void {
   if (s.RUNCVM_BIOS === 'EFI') copyFileSync(BIN.ovmfVars, OVMF_VARS_COPY)
   const display = displayOf(s)
   const pkgfs = existsSync(PKG_VIRTIOFSD_SOCKET)
-  writeVm({ v: 1, console: consoleDevice(display.mode), controlPort: CONTROL_PORT, ...(pkgfs ? { pkgTag: PKG_TAG } : {}) })
+  // `-t` (docker gives the container a pty on fds 0-2): the console is the workload's terminal,
+  // sized as the client's. Otherwise stdio ports (lib/qemu/args.ts stdioPortArgs); stdin only
+  // with `-i` (without it fd 0 is /dev/null, which the workload then keeps, as under runc).
+  const tty = isatty(1)
+  const stdioPorts = tty ? undefined : { ...(stdinOpen() ? { stdin: STDIO_PORTS.stdin } : {}), stdout: STDIO_PORTS.stdout, stderr: STDIO_PORTS.stderr }
+  const ttySize = tty ? windowSize() : undefined
+  writeVm({
+    v: 1, console: consoleDevice(display.mode), controlPort: CONTROL_PORT, ...(pkgfs ? { pkgTag: PKG_TAG } : {}),
+    ...(stdioPorts ? { stdio: stdioPorts } : {}), ...(ttySize ? { ttySize } : {}),
+  })
   const net = readNetwork()
   // Plan in the container, apply in the VM: the VM's init is a busybox sh script with every
   // decision taken here at native speed (no Node start in the VM, DESIGN §4).
@@ -76,6 +101,7 @@ function main(): void {
     bios: { debug: s.RUNCVM_BIOS_DEBUG, ...(s.RUNCVM_BIOS === 'EFI' ? { efi: { code: BIN.ovmfCode, vars: OVMF_VARS_COPY } } : {}) },
     sockets: { agent: QEMU_GUEST_AGENT_SOCKET, monitor: QEMU_MONITOR_SOCKET, qmp: QMP_SOCKET, control: CONTROL_SOCKET },
     controlPort: CONTROL_PORT,
+    ...(stdioPorts ? { stdioPorts } : {}),
     kernel: {
       path: s.RUNCVM_KERNEL_PATH, initrd: s.RUNCVM_KERNEL_INITRAMFS_PATH,
       cmdline: buildCmdline({

@@ -13,7 +13,11 @@ import { execve } from '../lib/proc.js'
 
 if (existsSync(statePath('once'))) execve(BIN.busybox, [BIN.busybox, 'poweroff', '-f'], {})
 writeFileSync(statePath('once'), '')
-const launch = planLaunch(readConfig(), { runcvmInit: BIN.runcvmInit, exitFile: statePath('exitStatus'), controlPort: readVm().controlPort }, 'vm')
+const vm = readVm()
+const launch = planLaunch(readConfig(), {
+  runcvmInit: BIN.runcvmInit, exitFile: statePath('exitStatus'), controlPort: vm.controlPort,
+  ...(vm.stdio ? { stdio: vm.stdio } : {}), ...(vm.ttySize ? { ttySize: vm.ttySize } : {}),
+}, 'vm')
 // argv passes through "$@" untouched; poweroff -f: the workload and its group are already gone.
 const script = `"$0" "$@"; exec ${BIN.busybox} poweroff -f`
 execve(BIN.busybox, [BIN.busybox, 'sh', '-c', script, ...launch.argv],

@@ -4,6 +4,9 @@ import type { DiskAttach, NicSpec, VmSpec } from './vm-spec.js'
 
 type Opt = string | number | boolean | undefined
 
+/** TCG translation cache cap in MiB (see machineArgs). */
+export const TCG_TB_SIZE_MIB = 128
+
 /**
  * QemuOpts list `head,k=v,...`. A ',' inside a value is written ',,' (QEMU's escape); undefined
  * values are left out, booleans become on/off.
@@ -33,7 +36,10 @@ export function machineArgs(vm: VmSpec): string[] {
       // pmu=off: no guest perf counters (upstream). Never plain `-cpu host` on kvm-pvm: it aborts.
       ? ['-enable-kvm', '-cpu', 'host,pmu=off']
       // Multi-threaded TCG: one host thread per vCPU; max: every feature TCG can emulate.
-      : ['-accel', 'tcg,thread=multi', '-cpu', 'max']),
+      // tb-size: cap the translation cache (QEMU 7.2 default: up to 1 GiB, filled lazily, so a
+      // long-lived VM running many execs grew past the container limit of VM + 256 MiB and was
+      // OOM-killed); a full cache is flushed and refilled, costing only retranslation.
+      : ['-accel', `tcg,thread=multi,tb-size=${TCG_TB_SIZE_MIB}`, '-cpu', 'max']),
     // The guest can end QEMU with a chosen status through port 0x501 (sbin/qemu-exit; ctr-exit decodes it).
     '-device', 'isa-debug-exit',
     // RTC in UTC, slewed (not stepped) to correct drift.
@@ -118,7 +124,30 @@ export function diskArgs(d: DiskAttach, id: number, cpus: number): string[] {
   ]
 }
 
+/**
+ * Non-tty run: the console (kernel messages, RunCVM errors) writes to the container's stderr and
+ * reads nothing; the workload's fds are virtio-serial ports: stdout/stderr as `file` chardevs on
+ * the container's fds 1/2 (reopened through /proc/self/fd: a private file description, blocking,
+ * and append=on never truncates), stdin (only with `-i`) as the stdio chardev, whose EOF closes
+ * the port and so gives the workload EOF. Ports are raw: no onlcr `\r`, isatty() false.
+ */
+export function stdioPortArgs(vm: VmSpec): string[] {
+  const p = vm.stdioPorts
+  if (!p) return []
+  const port = (id: string, name: string, chardev: string) => ['-chardev', chardev, '-device', qopts('virtserialport', { chardev: id, name })]
+  return [
+    ...port('runcvmout', p.stdout, qopts('file', { id: 'runcvmout', path: '/proc/self/fd/1', append: true })),
+    ...port('runcvmerr', p.stderr, qopts('file', { id: 'runcvmerr', path: '/proc/self/fd/2', append: true })),
+    ...(p.stdin ? port('runcvmin', p.stdin, qopts('stdio', { id: 'runcvmin', signal: false })) : []),
+  ]
+}
+
 export function consoleArgs(vm: VmSpec): string[] {
+  // Differs from runcvm-ctr-qemu (console on stdio in every mode): see stdioPortArgs.
+  if (vm.stdioPorts && vm.display.mode !== 'vnc') {
+    const out = ['-chardev', 'file,id=char0,path=/proc/self/fd/2,append=on']
+    return vm.display.mode === 'headless' ? [...out, '-device', 'virtconsole,chardev=char0,id=console0'] : [...out, '-serial', 'chardev:char0']
+  }
   switch (vm.display.mode) {
     case 'headless':
       // stdio on a virtio console (hvc0 in the guest).
@@ -165,6 +194,7 @@ export function buildQemuArgs(vm: VmSpec): string[] {
     ...vm.nics.flatMap((n, i) => nicArgs(n, i)),
     ...vm.disks.flatMap((d, i) => diskArgs(d, i, vm.cpus)),
     ...consoleArgs(vm),
+    ...stdioPortArgs(vm),
     ...controlArgs(vm),
     '-kernel', vm.kernel.path,
     '-initrd', vm.kernel.initrd,

@@ -45,6 +45,12 @@ export interface VmSpec {
   /** efi: OVMF code (read-only) and a writable per-container copy of its variable store. */
   bios: { efi?: { code: string; vars: string }; debug: boolean }
   sockets: { agent: string; monitor: string; qmp: string; control: string }
+  /**
+   * Non-tty run (no `-t`): the workload's stdout/stderr (and stdin with `-i`) go through these
+   * virtio-serial ports to the container's fds 1/2 (0); the console then only writes, to fd 2.
+   * Absent: `-t`, the console is the workload's terminal on QEMU's stdio.
+   */
+  stdioPorts?: { stdin?: string; stdout: string; stderr: string }
   /** virtio-serial port name carrying "stop" to runcvm-init --vm. */
   controlPort: string
   kernel: { path: string; initrd: string; cmdline: string }

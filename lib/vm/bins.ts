@@ -27,6 +27,8 @@ export const BIN = {
 
 /** Our virtio-serial port for "stop" requests (runcvm-init --control-port). */
 export const CONTROL_PORT = 'org.runcvm.control'
+/** Non-tty runs: the workload's stdio ports (runcvm-init --stdin/--stdout/--stderr port:NAME). */
+export const STDIO_PORTS = { stdin: 'org.runcvm.stdin', stdout: 'org.runcvm.stdout', stderr: 'org.runcvm.stderr' } as const
 /** Container-side socket behind that port (container /run: not visible in the VM). */
 export const CONTROL_SOCKET = '/run/.runcvm-control'
 /** Second virtiofsd: the package, read-only, cache=always (see ctr-entrypoint). */

@@ -49,9 +49,10 @@ export function readImageFacts(root: string, args: readonly string[], env: reado
   return { resolved, group: text('/etc/group'), hostname: text('/etc/hostname'), etcFstab: text('/etc/fstab') }
 }
 
-/** runcvm-init's paths (lib/vm/launch.ts). */
+/** runcvm-init's paths, plus the stdio ports (non-tty) or the window size (-t) ctr-qemu chose. */
 export const launchPaths = (vm: VmState): LaunchPaths => ({
   runcvmInit: BIN.runcvmInit, exitFile: statePath('exitStatus'), controlPort: vm.controlPort,
+  ...(vm.stdio ? { stdio: vm.stdio } : {}), ...(vm.ttySize ? { ttySize: vm.ttySize } : {}),
 })
 
 /** Everything buildVmInitScript needs, from /.runcvm state and the image at `root`. */

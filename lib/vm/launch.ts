@@ -36,17 +36,30 @@ export function cleanEnv(env: readonly string[]): string[] {
 
 export interface Launch { file: string; argv: string[]; env: string[] }
 
-export interface LaunchPaths { runcvmInit: string; exitFile: string; controlPort: string; verbose?: boolean }
+export interface LaunchPaths {
+  runcvmInit: string; exitFile: string; controlPort: string; verbose?: boolean
+  /** Non-tty run: virtio-serial port names for the workload's fds (VmState.stdio). */
+  stdio?: { stdin?: string; stdout: string; stderr: string }
+  /** `-t`: the client's window size at start (VmState.ttySize). */
+  ttySize?: { rows: number; cols: number }
+}
 
 /** argv for runcvm-init that applies ids/cwd and runs (or, noFork, execs) the workload. */
 export function planLaunch(c: ConfigState, p: LaunchPaths, mode: 'vm' | 'no-fork'): Launch {
-  const ids = ['--uid', String(c.uid), '--gid', String(c.gid), ...(c.groups.length ? ['--groups', c.groups.join(',')] : []), '--cwd', c.cwd]
+  // Deduplicated: docker repeats a gid given by --group-add that /etc/group already lists for the
+  // user ([1000, 2000, 2000]); runc sets it once, setgroups(2) would keep both.
+  const groups = [...new Set(c.groups)]
+  const ids = ['--uid', String(c.uid), '--gid', String(c.gid), ...(groups.length ? ['--groups', groups.join(',')] : []), '--cwd', c.cwd]
+  const io = p.stdio
+    // No stdin port (no `-i`): /dev/null, as runc gives, not the console.
+    ? ['--stdin', p.stdio.stdin ? `port:${p.stdio.stdin}` : '/dev/null', '--stdout', `port:${p.stdio.stdout}`, '--stderr', `port:${p.stdio.stderr}`]
+    : p.ttySize ? ['--tty-size', `${p.ttySize.rows},${p.ttySize.cols}`] : []
   const head = mode === 'vm'
     ? ['--vm', '--exit-file', p.exitFile, '--control-port', p.controlPort]
     : ['--no-fork']
   return {
     file: p.runcvmInit,
-    argv: [p.runcvmInit, ...(p.verbose ? ['-v'] : []), ...head, ...ids, '--', ...c.args],
+    argv: [p.runcvmInit, ...(p.verbose ? ['-v'] : []), ...head, ...ids, ...io, '--', ...c.args],
     env: cleanEnv(c.env),
   }
 }

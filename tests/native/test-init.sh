@@ -74,7 +74,8 @@ expect "child runs in its own session" "leader" "$out"
 pid=$!
 wait_for "$tmp/ready3"; kill -TSTP $pid; sleep 0.3
 st=$(awk '{print $3}' /proc/$pid/stat)
-kill -CONT $pid; kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
+child=$(cat /proc/$pid/task/$pid/children 2>/dev/null)
+kill -CONT $pid; kill -KILL $pid $child 2>/dev/null; wait $pid 2>/dev/null # the child too: it would hold our stdout
 expect "SIGTSTP stops runcvm-init too" "T" "$st"
 
 # ---- --no-fork ----
@@ -163,6 +164,27 @@ if command -v script >/dev/null 2>&1; then
 else
   skip "controlling tty (needs script(1))"
 fi
+
+# ---- --stdin/--stdout/--stderr/--tty-size ----
+printf 'in-data\n' >"$tmp/in"; : >"$tmp/o"; : >"$tmp/e"; : >"$tmp/o2" # paths are opened, not created
+"$init" --vm --no-poweroff --stdin "$tmp/in" --stdout "$tmp/o" --stderr "$tmp/e" -- sh -c 'cat; echo err >&2; [ -t 1 ] || echo notty' >"$tmp/o-outer" 2>"$tmp/e-outer"
+expect "--stdin/--stdout/--stderr: stdout" "in-data notty" "$(tr '\n' ' ' <"$tmp/o" | sed 's/ $//')"
+expect "--stdin/--stdout/--stderr: stderr" "err" "$(cat "$tmp/e")"
+expect "--stdin/--stdout/--stderr: nothing on the inherited fds" "" "$(cat "$tmp/o-outer" "$tmp/e-outer")"
+out=$("$init" --vm --no-poweroff --stdout port:org.nonexistent.port -- echo kept 2>"$tmp/err")
+expect "missing port: fd kept" "kept" "$out"
+grep -q 'no virtio-serial port named org.nonexistent.port' "$tmp/err" && ok "missing port: warning" || bad "missing port: warning" "$(cat "$tmp/err")"
+"$init" --no-fork --stdout "$tmp/o2" -- echo no-fork-out
+expect "--no-fork --stdout" "no-fork-out" "$(cat "$tmp/o2")"
+"$init" --vm --no-poweroff --groups 5,7,7,5 -- sh -c 'grep ^Groups: /proc/self/status' >"$tmp/g" 2>&1
+if is_root; then expect "--groups deduplicated" "Groups: 5 7" "$(tr -s '\t ' '  ' <"$tmp/g" | sed 's/ $//')"; else skip "--groups dedup (needs root)"; fi
+if command -v script >/dev/null 2>&1; then
+  out=$(script -qec "$init --vm --no-poweroff --tty-size 33,101 -- sh -c 'stty size'" /dev/null | tr -d '\r')
+  expect "--tty-size applied to the tty" "33 101" "$out"
+else
+  skip "--tty-size (needs script(1))"
+fi
+"$init" --tty-size 3x4 -- true 2>/dev/null; expect "--tty-size rejects junk" "2" "$?"
 
 # ---- qemu-exit (never touches I/O ports here: only argument checks and the unprivileged path) ----
 "$tmp/qemu-exit" 129 2>/dev/null; expect "qemu-exit: 129 rejected" "2" "$?"

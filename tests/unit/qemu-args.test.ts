@@ -37,6 +37,14 @@ describe('buildQemuArgs goldens', () => {
     ...base(), cpus: 12, disks: [{ file: '/disks/a' }, { file: '/disks/b,c' }],
     nics: [{ tap: 'tap-eth0', mac: '52:54:00:11:00:02', vhost: true }, { tap: 'tap-eth1', mac: '52:54:00:1f:07:02', vhost: true }],
   }))
+  const ports = { stdin: 'org.runcvm.stdin', stdout: 'org.runcvm.stdout', stderr: 'org.runcvm.stderr' }
+  it('non-tty: console to fd 2, stdio ports (stdin with -i)', () => golden('headless-stdio-ports', { ...base(), stdioPorts: ports }))
+  it('non-tty serial without -i: ttyS0 to fd 2, no monitor on stdio, no stdin port', () => {
+    const a = buildQemuArgs({ ...base(), display: displayOf(parseSettings({ RUNCVM_DISPLAY_MODE: 'serial' })), stdioPorts: { stdout: ports.stdout, stderr: ports.stderr } }).join(' ')
+    expect(a).toContain('-chardev file,id=char0,path=/proc/self/fd/2,append=on -serial chardev:char0 ')
+    expect(a).not.toMatch(/stdio|-mon chardev=char0|-echr|org\.runcvm\.stdin/)
+    expect(a).toContain('-chardev file,id=runcvmout,path=/proc/self/fd/1,append=on -device virtserialport,chardev=runcvmout,name=org.runcvm.stdout')
+  })
   it('hugetlb + prealloc + usb', () => golden('hugetlb', { ...base(), memBackend: 'hugetlb', prealloc: true, usb: true, memSize: '1024M' }))
   it('EFI, bios debug, no pkgfs, ifup scripts', () => golden('efi', {
     ...base(), bios: { efi: { code: `${G}/usr/share/OVMF/OVMF_CODE.fd`, vars: '/run/.ovmf-vars.fd' }, debug: true }, pkgfs: undefined,
@@ -47,7 +55,7 @@ describe('buildQemuArgs goldens', () => {
     expect(kvm[kvm.indexOf('-cpu') + 1]).toBe('host,pmu=off')
     const tcg = buildQemuArgs(base()).join(' ')
     expect(tcg).not.toMatch(/kvm|kernel_irqchip/)
-    expect(tcg).toContain('-accel tcg,thread=multi -cpu max')
+    expect(tcg).toContain('-accel tcg,thread=multi,tb-size=128 -cpu max')
   })
 })
 

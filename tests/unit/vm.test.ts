@@ -131,6 +131,18 @@ describe('launch', () => {
   it('no-fork mode, no groups', () => {
     expect(planLaunch({ ...cfg, groups: [] }, paths, 'no-fork').argv.slice(1, 9)).toEqual(['--no-fork', '--uid', '1000', '--gid', '100', '--cwd', '/tmp', '--'])
   })
+  it('supplementary groups are deduplicated (docker: --group-add of a gid /etc/group already gives)', () => {
+    const argv = planLaunch({ ...cfg, gid: 1000, groups: [1000, 2000, 2000] }, paths, 'vm').argv
+    expect(argv[argv.indexOf('--groups') + 1]).toBe('1000,2000')
+  })
+  it('non-tty: workload fds on the stdio ports (stdin only when given); -t: window size', () => {
+    const io = { stdout: 'org.runcvm.stdout', stderr: 'org.runcvm.stderr' }
+    const tail = (p: Parameters<typeof planLaunch>[1]) => { const a = planLaunch(cfg, p, 'vm').argv; return a.slice(a.indexOf('/tmp') + 1, a.indexOf('--')) }
+    expect(tail({ ...paths, stdio: io })).toEqual(['--stdin', '/dev/null', '--stdout', 'port:org.runcvm.stdout', '--stderr', 'port:org.runcvm.stderr'])
+    expect(tail({ ...paths, stdio: { ...io, stdin: 'org.runcvm.stdin' } })).toEqual(['--stdin', 'port:org.runcvm.stdin', '--stdout', 'port:org.runcvm.stdout', '--stderr', 'port:org.runcvm.stderr'])
+    expect(tail({ ...paths, ttySize: { rows: 40, cols: 132 } })).toEqual(['--tty-size', '40,132'])
+    expect(tail(paths)).toEqual([])
+  })
   it.each([
     ['/lib/systemd/systemd', '/sbin/init', true],
     ['/usr/lib/systemd/systemd', 'systemd', true],
