@@ -11,12 +11,11 @@
 // Pure: facts in, script text out. Every value from state is quoted with sq() (any bytes but
 // NUL). Golden tests: tests/golden/vm-init-*.sh.
 import type { ConfigState, NetworkState, VmState } from '../state.js'
-import { guestMac } from '../net/plan.js'
-import { batchWord } from '../sh.js'
 import { cgroupMode, type CgroupMode } from './cgroupfs.js'
 import { buildInittab, buildVmStartScript, isInitEntrypoint, isSystemd, planLaunch, type LaunchPaths } from './launch.js'
 import { groupId } from './mounts.js'
 import { buildSshdScript } from './sshd.js'
+import { netLines } from './net.js'
 import { BIN } from './bins.js'
 import { RUNCVM_GUEST } from '../paths.js'
 
@@ -74,37 +73,6 @@ export function cgroupLines(mode: CgroupMode, etcFstab: string): string[] {
   if (mode === 'hybrid') out.push(`  fst /sys/fs/cgroup/unified; [ -n "$T" ] || F="\${F}cgroup2 /sys/fs/cgroup/unified cgroup2 ${CG2_OPTS} 0 0$NL"`)
   if (mode === 'cgroup2') out.push(`  fst /sys/fs/cgroup; [ -n "$T" ] || F="\${F}cgroup2 /sys/fs/cgroup cgroup2 ${CG2_OPTS} 0 0$NL"`)
   out.push('fi')
-  return out
-}
-
-/**
- * NICs by MAC (lib/vm/net.ts rules): each interface's 52:54:00 MAC is looked up in
- * /sys/class/net by the script (N<i> = the kernel's name, empty when missing), and one
- * `ip -force -batch` gets the renames (via <name>-tmp: eth0 and eth1 may swap), addresses, MTU,
- * default route and the routes of found interfaces.
- */
-export function netLines(net: NetworkState, ip: string): string[] {
-  const out: string[] = ['M=', `B=${sq('link set lo up\n')}`]
-  net.interfaces.forEach((n, i) => {
-    out.push(`N${i}=; if nic ${sq(guestMac(n.mac))}; then N${i}=$D; B=$B${sq('link set dev ')}"$D"${sq(` name ${batchWord(`${n.name}-tmp`)}\n`)}; else M="$M\${M:+, }"${sq(n.name)}; fi`)
-  })
-  net.interfaces.forEach((n, i) => {
-    const lines = [
-      `link set dev ${batchWord(`${n.name}-tmp`)} name ${batchWord(n.name)}`,
-      ...(n.ip !== undefined ? [`addr add ${batchWord(`${n.ip}/${n.prefix ?? 32}`)} broadcast + dev ${batchWord(n.name)}`] : []),
-      `link set dev ${batchWord(n.name)} up mtu ${n.mtu}`,
-      ...(n.gateway !== undefined ? [`route add default via ${batchWord(n.gateway)}`] : []),
-    ]
-    out.push(`[ -z "$N${i}" ] || B=$B${sq(lines.join('\n') + '\n')}`)
-  })
-  for (const r of net.routes) {
-    const i = net.interfaces.findIndex(n => n.name === r.dev)
-    if (i < 0) continue
-    out.push(`[ -z "$N${i}" ] || B=$B${sq(`route add ${batchWord(r.dst)} via ${batchWord(r.gateway)} dev ${batchWord(r.dev)}\n`)}`)
-  }
-  out.push(`[ -z "$M" ] || echo "RunCVM: Warning: no VM NIC for $M" >&9`)
-  // In the background (one exec of a dynamic binary, ~0.2-0.3 s under TCG) while the mounts run.
-  out.push(`${sq(ip)} -force -batch - <<RUNCVM_EOF 8>&- 9>&- &`, '$B', 'RUNCVM_EOF', 'NP=$!')
   return out
 }
 

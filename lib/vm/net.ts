@@ -1,8 +1,10 @@
 // VM-side network plan (upstream runcvm-vm-init network half): find each NIC by its 52:54:00 MAC,
 // give it a temporary name first (eth0 and eth1 may need to swap), then its container name,
-// address, broadcast, MTU, and the routes. Pure: commands for the bundled `ip` (run as one
-// `ip -batch`, see lib/sh.ts).
-import type { Cmd } from '../sh.js'
+// address, broadcast, MTU, and the routes. Pure. The boot path uses netLines(): busybox sh lines of
+// the VM's init script (lib/vm/init-script.ts), which finds the NICs by MAC in the VM and feeds one
+// `ip -batch`. planGuestNet() is the same plan as Cmd[] for a known link list (tests, tools).
+import { batchWord, type Cmd } from '../sh.js'
+import { shQuote as sq } from '../exec/codec.js'
 import type { NetworkState } from '../state.js'
 import { guestMac } from '../net/plan.js'
 
@@ -41,4 +43,35 @@ export function planGuestNet(net: NetworkState, links: readonly GuestLink[], ip:
 export function planGratuitousArp(net: NetworkState, busybox: string): Cmd[] {
   return net.interfaces.filter(n => n.ip !== undefined)
     .map(n => [busybox, 'arping', '-U', '-c', '1', '-w', '1', '-I', n.name, n.ip!])
+}
+
+/**
+ * NICs by MAC, as busybox sh lines for the VM's init (the planGuestNet rules): each interface's 52:54:00 MAC is looked up in
+ * /sys/class/net by the script (N<i> = the kernel's name, empty when missing), and one
+ * `ip -force -batch` gets the renames (via <name>-tmp: eth0 and eth1 may swap), addresses, MTU,
+ * default route and the routes of found interfaces.
+ */
+export function netLines(net: NetworkState, ip: string): string[] {
+  const out: string[] = ['M=', `B=${sq('link set lo up\n')}`]
+  net.interfaces.forEach((n, i) => {
+    out.push(`N${i}=; if nic ${sq(guestMac(n.mac))}; then N${i}=$D; B=$B${sq('link set dev ')}"$D"${sq(` name ${batchWord(`${n.name}-tmp`)}\n`)}; else M="$M\${M:+, }"${sq(n.name)}; fi`)
+  })
+  net.interfaces.forEach((n, i) => {
+    const lines = [
+      `link set dev ${batchWord(`${n.name}-tmp`)} name ${batchWord(n.name)}`,
+      ...(n.ip !== undefined ? [`addr add ${batchWord(`${n.ip}/${n.prefix ?? 32}`)} broadcast + dev ${batchWord(n.name)}`] : []),
+      `link set dev ${batchWord(n.name)} up mtu ${n.mtu}`,
+      ...(n.gateway !== undefined ? [`route add default via ${batchWord(n.gateway)}`] : []),
+    ]
+    out.push(`[ -z "$N${i}" ] || B=$B${sq(lines.join('\n') + '\n')}`)
+  })
+  for (const r of net.routes) {
+    const i = net.interfaces.findIndex(n => n.name === r.dev)
+    if (i < 0) continue
+    out.push(`[ -z "$N${i}" ] || B=$B${sq(`route add ${batchWord(r.dst)} via ${batchWord(r.gateway)} dev ${batchWord(r.dev)}\n`)}`)
+  }
+  out.push(`[ -z "$M" ] || echo "RunCVM: Warning: no VM NIC for $M" >&9`)
+  // In the background (one exec of a dynamic binary, ~0.2-0.3 s under TCG) while the mounts run.
+  out.push(`${sq(ip)} -force -batch - <<RUNCVM_EOF 8>&- 9>&- &`, '$B', 'RUNCVM_EOF', 'NP=$!')
+  return out
 }

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest'
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { buildVmInitScript, cgroupLines, netLines, sq, type InitScriptInput } from '../../lib/vm/init-script.js'
+import { buildVmInitScript, cgroupLines, sq, type InitScriptInput } from '../../lib/vm/init-script.js'
+import { netLines } from '../../lib/vm/net.js'
 import { realpathIn } from '../../lib/vm/init-facts.js'
 import type { ConfigState } from '../../lib/state.js'
 
