@@ -69,10 +69,14 @@ export interface KernelChoice {
   source: 'setting' | 'image' | 'bundled' | 'fallback'
 }
 
+// Differs from runcvm-runtime: upstream's kernel errors do not name the option; ours keep its
+// text and add this hint, so the user knows which setting to fix and what is accepted.
+const KERNEL_HINT = 'RUNCVM_KERNEL accepts <dist> or <dist>/<version>, naming a directory under /opt/runcvm/kernels (e.g. debian or debian/latest)'
+
 /** Validate a RUNCVM_KERNEL value's form (existence is checked against the probe). */
 export function validateKernelSetting(k: string): void {
-  if (k.includes('..')) throw new ConfigError(`Kernel '${k}' invalid (contains '..')`)
-  if (!/^[a-z]+(\/[^/]+)?$/.test(k)) throw new ConfigError(`Kernel '${k}' invalid (should match ^[a-z]+(/[^/]+)?$)`)
+  if (k.includes('..')) throw new ConfigError(`Kernel '${k}' invalid (contains '..')`, { hint: KERNEL_HINT })
+  if (!/^[a-z]+(\/[^/]+)?$/.test(k)) throw new ConfigError(`Kernel '${k}' invalid (should match ^[a-z]+(/[^/]+)?$)`, { hint: KERNEL_HINT })
 }
 
 /**
@@ -106,7 +110,7 @@ export function selectKernel(
   if (requested) {
     validateKernelSetting(requested)
     if (!probe.bundled[requested]) {
-      throw new ConfigError(`Kernel '${requested}' not found (check ${dirs.hostKernels})`)
+      throw new ConfigError(`Kernel '${requested}' not found (check ${dirs.hostKernels})`, { hint: KERNEL_HINT })
     }
     idver = requested.includes('/') ? requested : `${requested}/latest`
     dist = idver.split('/')[0]

@@ -154,3 +154,14 @@ describe('probeKernels (temp dirs)', () => {
     expect(probeKernels(root, kernels, 'nosuch').bundled).toEqual({ nosuch: null, 'nosuch/latest': null })
   })
 })
+
+describe('kernel errors name the option', () => {
+  it('bad form and missing kernel both carry a RUNCVM_KERNEL hint', async () => {
+    const { validateKernelSetting } = await import('../../lib/kernel')
+    for (const bad of ['../x', 'Debian']) {
+      try { validateKernelSetting(bad); expect.unreachable() } catch (e) {
+        expect((e as { hint?: string }).hint).toMatch(/^RUNCVM_KERNEL accepts <dist> or <dist>\/<version>/)
+      }
+    }
+  })
+})
