@@ -37,9 +37,11 @@ const NODE_TARGET = 'node24'
 async function bundleScripts() {
   const dir = join(OUT, 'scripts')
   mkdirSync(dir, { recursive: true })
-  // The bundles are extensionless ES modules. Without a "type" Node would first try them as
-  // CommonJS and re-parse on the syntax error (module detection): a wasted parse per start.
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }) + '\n')
+  // The bundles are extensionless CommonJS files. Saying so spares Node's module-type detection,
+  // and CommonJS starts faster than ESM: measured here on the runtime's pass-through path
+  // (shipped Node 24, median of 30, interleaved): 28.8-32.4 ms as CommonJS vs 33.5-39.3 ms as
+  // ESM, against 26.7-32.0 ms for `node -e 0` (bench/runtime-bench.mjs).
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'commonjs' }) + '\n')
   const roles = readdirSync(join(repo, 'scripts')).filter(f => f.endsWith('.ts')).map(f => basename(f, '.ts')).sort()
   let failed = false
   for (const role of roles) {
@@ -49,7 +51,7 @@ async function bundleScripts() {
       outfile,
       bundle: true,
       platform: 'node',
-      format: 'esm',
+      format: 'cjs',
       target: NODE_TARGET,
       minify: false,
       keepNames: true,
@@ -61,8 +63,6 @@ async function bundleScripts() {
           HOST_ROLES.has(role) ? SHEBANG.host : SHEBANG.guest,
           `// runcvm-${role}: built from scripts/${role}.ts by build.mjs (esbuild, not minified).`,
           '// Edit in place if you must; the source of truth is the RunCVM-TS repository.',
-          // Bundled CommonJS deps (minimist) may call require(); give ESM output one.
-          "import { createRequire as __runcvmCreateRequire } from 'node:module'; const require = __runcvmCreateRequire(import.meta.url);",
         ].join('\n'),
       },
     })

@@ -26,13 +26,17 @@ function send(path: string, text: string): Promise<void> {
 // disconnected (POLLHUP) whenever no client is connected, and runcvm-init --vm reopens it about
 // once a second; QEMU delivers the buffered line once it does. Closing right after writing
 // could drop the line.
-const ctl = connect(CONTROL_SOCKET, () => ctl.write('stop\n'))
-ctl.on('error', () => {})
-await send(QEMU_MONITOR_SOCKET, 'system_powerdown\n')
-// Parent (runcvm-init) ends us with the container; if QEMU is still there, stop it hard. The
-// workload did not finish: report it as killed (137), as runc does when docker stop times out.
-setTimeout(() => {
-  if (readExitStatus() === undefined) try { writeFileSync(statePath('exitStatus'), '137\n') } catch { /* best effort */ }
-  void send(QEMU_MONITOR_SOCKET, 'quit\n').then(() => process.exit(0))
-}, STOP_GRACE_MS).unref()
-await new Promise(r => setTimeout(r, STOP_GRACE_MS + 1500))
+async function main(): Promise<void> {
+  const ctl = connect(CONTROL_SOCKET, () => ctl.write('stop\n'))
+  ctl.on('error', () => {})
+  await send(QEMU_MONITOR_SOCKET, 'system_powerdown\n')
+  // Parent (runcvm-init) ends us with the container; if QEMU is still there, stop it hard. The
+  // workload did not finish: report it as killed (137), as runc does when docker stop times out.
+  setTimeout(() => {
+    if (readExitStatus() === undefined) try { writeFileSync(statePath('exitStatus'), '137\n') } catch { /* best effort */ }
+    void send(QEMU_MONITOR_SOCKET, 'quit\n').then(() => process.exit(0))
+  }, STOP_GRACE_MS).unref()
+  await new Promise(r => setTimeout(r, STOP_GRACE_MS + 1500))
+}
+
+void main()

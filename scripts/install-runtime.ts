@@ -16,7 +16,6 @@ import minimist from 'minimist'
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, readdirSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import { delimiter, dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { ConfigError, RunCvmError } from '../lib/errors.js'
 import { writeFileAtomic } from '../lib/fsx.js'
 import { RUNCVM_HOST, RUNTIME_PATH } from '../lib/paths.js'
@@ -26,6 +25,17 @@ import { planReload, type DockerdFacts } from '../lib/install/dockerd.js'
 import { patchSysctlText, planRpFilter, SYSCTL_DROPIN, SYSCTL_DROPIN_TEXT, SYSCTL_MARK } from '../lib/install/rp-filter.js'
 import { copyTree, hashFile, readTree } from '../lib/install/tree-io.js'
 import { describeDiff, diffTrees, isIdentical, retiredDir, stagingDir } from '../lib/install/tree-sync.js'
+
+/** This script's own file (bundles are CommonJS: no import.meta), with symlinks resolved as Node does for the main module. */
+const scriptPath = (): string => realpathSync(resolve(process.argv[1]))
+
+// The bundle drops the header comments, so the usage text lives in code.
+const USAGE = `runcvm-install-runtime [--from DIR] [--no-dockerd] [--yes] [--quiet]
+
+  --from DIR     package tree to install (default: the tree this script runs from, two levels up)
+  --no-dockerd   do not check, reload or query dockerd (daemon.json is still updated)
+  --yes, -y      never prompt (also implied when stdin is not a tty, so CI never blocks)
+  --quiet, -q    only warnings and errors`
 
 const DAEMON_JSON = '/etc/docker/daemon.json'
 const SYSCTL_FILES = ['/etc/sysctl.conf', '/etc/sysctl.d']
@@ -49,7 +59,7 @@ function parseArgv(): minimist.ParsedArgs {
 }
 const argv = parseArgv()
 const opts = {
-  from: resolve(argv.from ?? dirname(dirname(fileURLToPath(import.meta.url)))),
+  from: resolve(argv.from ?? dirname(dirname(scriptPath()))),
   dockerd: argv.dockerd as boolean,
   interactive: !argv.yes && process.stdin.isTTY === true,
   quiet: argv.quiet as boolean,
@@ -249,7 +259,7 @@ function sysctlFiles(): string[] {
 }
 
 async function main(): Promise<void> {
-  if (argv.help) { console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter(l => l.startsWith('//   ')).map(l => l.slice(3)).join('\n')); return }
+  if (argv.help) { console.log(USAGE); return }
   log('\nRunCVM Runtime Installer\n========================\n')
   if (process.getuid?.() !== 0) throw new ConfigError('runcvm-install-runtime must be run as root; relaunch it with sudo')
   if (opts.dockerd) {
