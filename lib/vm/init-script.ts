@@ -157,7 +157,7 @@ export function buildVmInitScript(i: InitScriptInput): string {
     '  for f in stdin:0 stdout:1 stderr:2; do [ -e "/dev/${f%:*}" ] || ln -sfn "/proc/self/fd/${f#*:}" "/dev/${f%:*}"; done',
     '  [ ! -e /proc/kcore ] || ln -sfn /proc/kcore /dev/core',
     '  [ -L /dev/ptmx ] || ln -sfn pts/ptmx /dev/ptmx',
-    '  chmod 666 /dev/null /dev/random /dev/urandom /dev/zero /dev/tty /dev/pts/ptmx',
+    '  chmod 0666 /dev/null /dev/zero /dev/random /dev/urandom /dev/tty /dev/pts/ptmx',
     // One chmod for all ttyN (a devtmpfs has tty0..tty63; each applet run is a fork under TCG).
     `  set --; for f in /dev/tty*; do case \${f#/dev/tty} in '') ;; *[!0-9]*) ;; *) set -- "$@" "$f" ;; esac; done; [ $# = 0 ] || chmod 620 "$@"`,
     `  chown 0:${tty} /dev/tty*`,

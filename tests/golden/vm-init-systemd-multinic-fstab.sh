@@ -61,7 +61,7 @@ if [ "$T" = devtmpfs ]; then
   for f in stdin:0 stdout:1 stderr:2; do [ -e "/dev/${f%:*}" ] || ln -sfn "/proc/self/fd/${f#*:}" "/dev/${f%:*}"; done
   [ ! -e /proc/kcore ] || ln -sfn /proc/kcore /dev/core
   [ -L /dev/ptmx ] || ln -sfn pts/ptmx /dev/ptmx
-  chmod 666 /dev/null /dev/random /dev/urandom /dev/zero /dev/tty /dev/pts/ptmx
+  chmod 0666 /dev/null /dev/zero /dev/random /dev/urandom /dev/tty /dev/pts/ptmx
   set --; for f in /dev/tty*; do case ${f#/dev/tty} in '') ;; *[!0-9]*) ;; *) set -- "$@" "$f" ;; esac; done; [ $# = 0 ] || chmod 620 "$@"
   chown 0:5 /dev/tty*
 fi
