@@ -149,7 +149,7 @@ export function buildVmInitScript(i: InitScriptInput): string {
     'MP=',
     `if [ -n "$F" ]; then printf %s "$F" >${sq(P.mounts)}; ${sq(BIN.mount)} -a --fstab ${sq(P.mounts)} -o X-mount.mkdir 8>&- 9>&- & MP=$!; fi`,
   )
-  // Meanwhile: /dev fixes on a devtmpfs /dev (lib/vm/mounts.ts planDevFixes), hostname.
+  // Meanwhile: /dev fixes on a devtmpfs /dev (upstream runcvm-vm-init's fix-ups), hostname.
   const tty = groupId(img.group, 'tty', 5)
   L.push(
     'fst /dev',

@@ -19,7 +19,6 @@
 // (svr-main.c: listensockets() precedes the pidfile), so the pid file IS the readiness marker:
 // ctr-exec waits for it instead of upstream's fixed 2 s sleep. /.runcvm is fresh for every
 // container start, so a stale marker cannot exist.
-import { spawn } from 'node:child_process'
 import { RUNCVM_GUEST, SSHD_PORT, STATE_DIR } from '../paths.js'
 import { BUSYBOX, shQuote } from '../exec/codec.js'
 import type { NetworkState } from '../state.js'
@@ -107,13 +106,4 @@ export function buildSshdScript(net: NetworkState, busybox = BUSYBOX): string {
     `printf '%s %s runcvm-exec\\n' ${shQuote(KEY_OPTIONS)} "$pub" >${shQuote(SSHD_AUTHORIZED_KEYS)}`,
     `exec ${q(buildDropbearArgs(net))} >/dev/null 2>&1 </dev/null`,
   ].join('\n') + '\n'
-}
-
-/**
- * Edge, called once by runcvm-vm-init after the network is up: starts buildSshdScript() detached
- * and returns at once (~one spawn). ctr-exec waits for SSHD_READY; a dropbear that fails to start
- * shows up as "RunCVM container not yet started" at exec time.
- */
-export function startSshd(net: NetworkState): void {
-  spawn(BUSYBOX, ['sh', '-c', buildSshdScript(net)], { detached: true, stdio: 'ignore', env: {} }).unref()
 }

@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest'
 import { broadcastOf, cidrOf, intToIp, ipToInt, networkOf, prefixToNetmask } from '../../lib/net/cidr.js'
 import { parseIpJson } from '../../lib/net/discover.js'
 import { guestMac, planBridges, rewriteResolvConf } from '../../lib/net/plan.js'
-import { planGratuitousArp, planGuestNet } from '../../lib/vm/net.js'
 import { rpFilterWarning } from '../../lib/net/rp-filter.js'
 
 const fx = (name: string) => readFileSync(join(__dirname, '../fixtures/ip', name), 'utf8')
@@ -72,23 +71,6 @@ describe('container bridge plan', () => {
     expect(guestMac('02:42:AC:11:00:02')).toBe('52:54:00:11:00:02')
     expect(() => guestMac('02:42')).toThrow()
     expect(rewriteResolvConf('nameserver 127.0.0.11\noptions ndots:0\n')).toBe('nameserver 169.254.169.254\noptions ndots:0\n')
-  })
-})
-
-describe('VM network plan', () => {
-  it('renames by MAC via temporary names, even when the kernel order is swapped', async () => {
-    const n = captured('multi')
-    const { cmds, missing } = planGuestNet(n, [
-      { name: 'lo', mac: '00:00:00:00:00:00' }, { name: 'eth0', mac: '52:54:00:1f:07:02' }, { name: 'eth1', mac: '52:54:00:11:00:02' },
-    ], '/g/ip')
-    expect(missing).toEqual([])
-    await expect(cmds.map(c => c.join(' ')).join('\n') + '\n').toMatchFileSnapshot('../golden/vm-net-multi.cmds')
-  })
-  it('reports NICs it cannot find', () => {
-    expect(planGuestNet(captured('single'), [], '/g/ip').missing).toEqual(['eth0'])
-  })
-  it('gratuitous ARP per addressed interface', () => {
-    expect(planGratuitousArp(captured('single'), '/g/bb')).toEqual([['/g/bb', 'arping', '-U', '-c', '1', '-w', '1', '-I', 'eth0', '172.17.0.2']])
   })
 })
 

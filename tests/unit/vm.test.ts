@@ -3,9 +3,9 @@ import { cpuinfoHasVirt, decideAccel } from '../../lib/accel.js'
 import { diskFstabLine, parseDisks, planDisk } from '../../lib/disks.js'
 import { deriveExitCode } from '../../lib/vm/exit-code.js'
 import { homeOf, parsePasswd, resolveHome } from '../../lib/vm/passwd.js'
-import { cgroupMode, enabledControllers, mountPoints, planCgroupfs } from '../../lib/vm/cgroupfs.js'
+import { cgroupMode } from '../../lib/vm/cgroupfs.js'
 import { buildInittab, buildVmStartScript, cleanEnv, isInitEntrypoint, parseUidGid, planLaunch, resolveOnPath } from '../../lib/vm/launch.js'
-import { groupId, parseMounts, planDevFixes } from '../../lib/vm/mounts.js'
+import { groupId, parseMounts } from '../../lib/vm/mounts.js'
 import { shWord } from '../../lib/sh.js'
 import type { ConfigState } from '../../lib/state.js'
 
@@ -91,29 +91,12 @@ describe('passwd / HOME (moby#2968)', () => {
 })
 
 describe('cgroupfs', () => {
-  const procCgroups = '#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpuset\t0\t1\t1\ncpu\t0\t1\t1\nmemory\t0\t1\t0\n'
-  const facts = { fstab: '', procCgroups, sysFsCgroupExists: true, mounted: new Set<string>() }
   it('mode defaults: none for systemd, else hybrid', () => {
     expect(cgroupMode('', true)).toBe('none')
     expect(cgroupMode('', false)).toBe('hybrid')
     expect(cgroupMode('mixed', true)).toBe('hybrid')
     expect(cgroupMode('2', false)).toBe('cgroup2')
     expect(cgroupMode('systemd', false)).toBe('none')
-  })
-  it('hybrid mounts enabled v1 controllers and unified', () => {
-    expect(enabledControllers(procCgroups)).toEqual(['cpuset', 'cpu'])
-    expect(planCgroupfs('hybrid', facts, '/bb').map(c => c.slice(1).join(' '))).toEqual([
-      'mount -t tmpfs -o uid=0,gid=0,mode=0755 cgroup /sys/fs/cgroup',
-      'mkdir -p /sys/fs/cgroup/cpuset', 'mount -n -t cgroup -o cpuset cgroup /sys/fs/cgroup/cpuset',
-      'mkdir -p /sys/fs/cgroup/cpu', 'mount -n -t cgroup -o cpu cgroup /sys/fs/cgroup/cpu',
-      'mkdir -p /sys/fs/cgroup/unified', 'mount -t cgroup2 -o rw,nosuid,nodev,noexec,relatime cgroup2 /sys/fs/cgroup/unified',
-    ])
-  })
-  it('skips when fstab manages cgroups, no kernel support, or already mounted', () => {
-    expect(planCgroupfs('hybrid', { ...facts, fstab: 'cgroup /sys/fs/cgroup cgroup defaults 0 0' }, '/bb')).toEqual([])
-    expect(planCgroupfs('hybrid', { ...facts, procCgroups: undefined }, '/bb')).toEqual([])
-    expect(planCgroupfs('cgroup2', { ...facts, mounted: mountPoints('cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n') }, '/bb')).toEqual([])
-    expect(planCgroupfs('none', facts, '/bb')).toEqual([])
   })
 })
 
@@ -179,14 +162,9 @@ describe('mounts and /dev fixes', () => {
       { source: 'runcvmfs', dir: '/', type: 'virtiofs', options: 'rw' }, { source: 'tmpfs', dir: '/a b', type: 'tmpfs', options: 'rw' },
     ])
   })
-  it('dev fixes use the tty group', () => {
+  it('tty group id from /etc/group, 5 when absent', () => {
     expect(groupId('root:x:0:\ntty:x:7:\n', 'tty', 5)).toBe(7)
     expect(groupId(undefined, 'tty', 5)).toBe(5)
-    const ops = planDevFixes('tty:x:7:', ['tty', 'tty1', 'ttyS0', 'null'], true)
-    expect(ops).toContainEqual({ op: 'chmod', path: '/dev/tty1', mode: 0o620 })
-    expect(ops).toContainEqual({ op: 'chgrp', path: '/dev/ttyS0', gid: 7 })
-    expect(ops).not.toContainEqual({ op: 'chmod', path: '/dev/ttyS0', mode: 0o620 })
-    expect(ops).toContainEqual({ op: 'symlink', path: '/dev/core', target: '/proc/kcore', force: true })
   })
 })
 
