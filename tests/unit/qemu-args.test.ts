@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { buildQemuArgs, qopts } from '../../lib/qemu/args.js'
 import { buildCmdline, kernelParams } from '../../lib/qemu/cmdline.js'
 import { consoleDevice, displayOf } from '../../lib/qemu/display.js'
-import { buildVirtiofsdArgs } from '../../lib/qemu/virtiofsd.js'
+import { buildVirtiofsdArgs, cacheArgs } from '../../lib/qemu/virtiofsd.js'
 import type { VmSpec } from '../../lib/qemu/vm-spec.js'
 import { parseSettings } from '../../lib/settings.js'
 
@@ -80,7 +80,12 @@ describe('kernel cmdline', () => {
 describe('virtiofsd args', () => {
   it('upstream options; modcaps only with RUNCVM_SYS_ADMIN', () => {
     expect(buildVirtiofsdArgs({ socket: '/run/.virtiofs.sock', source: '/vm', cache: 'auto', sysAdmin: false }).join(' '))
-      .toBe('-o cache=auto -o announce_submounts -o xattr --socket-path=/run/.virtiofs.sock -o source=/vm -o sandbox=chroot')
+      .toBe('-o cache=always -o timeout=1 -o announce_submounts -o xattr --socket-path=/run/.virtiofs.sock -o source=/vm -o sandbox=chroot')
     expect(buildVirtiofsdArgs({ socket: 's', source: '/vm', cache: 'always', sysAdmin: true }).slice(0, 2)).toEqual(['-o', 'modcaps=+sys_admin'])
+  })
+  it('auto keeps the page cache across opens with a 1 s attribute timeout; none and always pass through', () => {
+    expect(cacheArgs('auto')).toEqual(['-o', 'cache=always', '-o', 'timeout=1'])
+    expect(cacheArgs('none')).toEqual(['-o', 'cache=none'])
+    expect(cacheArgs('always')).toEqual(['-o', 'cache=always'])
   })
 })
