@@ -10,6 +10,7 @@
  *              execs the exit program with argv [prog, "S"] (it turns QEMU's status back into
  *              the entrypoint's).
  *   --no-fork  only give the command a session and a controlling tty, apply the ids/cwd, exec.
+ *              `docker exec` uses it through --request (see below).
  *   --vm       VM PID 1 supervisor around the user's entrypoint: reaps orphans, stops gracefully
  *              on SIGTERM/SIGINT/SIGUSR1/SIGUSR2/SIGPWR or a "stop" line on a virtio-serial
  *              port, records the entrypoint's status in --exit-file and powers the VM off.
@@ -23,6 +24,14 @@
  * and dup'ed in the workload: SPEC is `port:NAME` (the virtio-serial port of that name, see
  * /sys/class/virtio-ports) or a path. If it cannot be opened the inherited fd is kept (warning).
  * --tty-size: window size applied to the workload's stdin when it is a tty (the client's size).
+ *
+ * --clear-env, --env NAME=VALUE: the command gets exactly the --env list as its environment
+ * (PATH from that list is also what the command is looked up in, as runc does).
+ * --cwd-error MSG: chdir to --cwd as root first; if even root cannot, print MSG + CRLF on stdout
+ * and exit 126 (runc's `docker exec -w /missing` behaviour; the TS side writes runc's text).
+ * --request TOKEN / --request-file PATH: our argv, as NUL-terminated strings, base64-encoded in
+ * TOKEN or raw in PATH (which is unlinked after reading). `docker exec` sends one of these as the
+ * whole remote command, so no shell ever parses user data (lib/exec/codec.ts builds it).
  *
  * Test-only: --no-poweroff (with --vm) skips reboot(2) and exits with the status instead.
  * Whatever the flag, --vm never signals "every process" (kill(-1)) unless it really is PID 1.
@@ -64,6 +73,9 @@
 #define PORT_RETRY_MS 1000
 
 #define MAX_GROUPS 256
+/* --request: the decoded argv's limits (dropbear caps a command at 9000 bytes; files are bigger). */
+#define MAX_REQUEST_BYTES (4 << 20)
+#define MAX_REQUEST_ARGS 65536
 
 struct opts {
     int verbose;
@@ -78,6 +90,10 @@ struct opts {
     gid_t groups[MAX_GROUPS];
     size_t ngroups;
     const char *cwd;
+    const char *cwd_error;
+    int clear_env;
+    char **env;
+    size_t nenv;
     const char *stdio_spec[3];
     int stdio_fd[3];
     unsigned short rows, cols;
@@ -128,6 +144,10 @@ static void usage(FILE *f)
         "  --control-port NAME virtio-serial port name to read \"stop\" lines from (--vm)\n"
         "  --stdin/--stdout/--stderr SPEC  workload fd 0/1/2: port:NAME (virtio-serial) or a path\n"
         "  --tty-size ROWS,COLS  window size for a tty stdin\n"
+        "  --clear-env, --env NAME=VALUE  the command's environment is exactly the --env list\n"
+        "  --cwd-error MSG     root cannot chdir to --cwd: MSG on stdout, exit 126\n"
+        "  --request TOKEN, --request-file PATH  options + command as NUL-separated argv\n"
+        "                      (base64 in TOKEN; PATH is removed after reading)\n"
         "  -v                  debug output on stderr\n");
 }
 
@@ -142,9 +162,91 @@ static int parse_id(const char *s, unsigned long *out)
     return 0;
 }
 
+static void parse_args(int argc, char **argv);
+
+/* Standard base64 (RFC 4648, '=' padding); returns the decoded length or -1. */
+static long base64_decode(const char *in, unsigned char *out, size_t cap)
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned long acc = 0;
+    int bits = 0, pad = 0;
+    size_t n = 0;
+    for (const char *p = in; *p; p++) {
+        if (*p == '=') { pad++; continue; }
+        const char *hit = pad ? NULL : strchr(alphabet, *p);
+        if (!hit || !*p)
+            return -1;
+        acc = (acc << 6) | (unsigned long)(hit - alphabet);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (n == cap)
+                return -1;
+            out[n++] = (unsigned char)(acc >> bits);
+        }
+    }
+    return pad > 2 ? -1 : (long)n;
+}
+
+static unsigned char *read_request_file(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { err("cannot open request %s: %s", path, strerror(errno)); exit(2); }
+    unlink(path);
+    unsigned char *buf = malloc(MAX_REQUEST_BYTES);
+    size_t n = 0;
+    ssize_t r;
+    if (!buf) { err("out of memory"); exit(2); }
+    while (n < MAX_REQUEST_BYTES && (r = read(fd, buf + n, MAX_REQUEST_BYTES - n)) != 0) {
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) { err("cannot read request %s: %s", path, strerror(errno)); exit(2); }
+        n += (size_t)r;
+    }
+    close(fd);
+    *len = n;
+    return buf;
+}
+
+/* --request/--request-file: split the NUL-terminated strings into a fresh argv and parse that
+ * instead (options are reset first; a request may not nest another request). */
+static void parse_request(const char *token, const char *path)
+{
+    size_t len = 0;
+    unsigned char *buf;
+    if (token) {
+        buf = malloc(strlen(token) + 1);
+        long n = buf ? base64_decode(token, buf, strlen(token)) : -1;
+        if (n < 0) { err("malformed --request (not base64)"); exit(2); }
+        len = (size_t)n;
+    } else {
+        buf = read_request_file(path, &len);
+    }
+    if (len == 0 || buf[len - 1] != '\0') { err("malformed request (strings must end in NUL)"); exit(2); }
+    size_t count = 0;
+    for (size_t i = 0; i < len; i++)
+        count += buf[i] == '\0';
+    if (count > MAX_REQUEST_ARGS) { err("malformed request (too many strings)"); exit(2); }
+    char **argv = calloc(count + 2, sizeof *argv);
+    if (!argv) { err("out of memory"); exit(2); }
+    argv[0] = "runcvm-init";
+    size_t k = 1;
+    for (size_t i = 0; i < len; i += strlen((char *)buf + i) + 1)
+        argv[k++] = (char *)buf + i;
+    for (size_t i = 1; i < k; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strncmp(argv[i], "--request", 9) == 0) { err("malformed request (nested --request)"); exit(2); }
+    }
+    memset(&o, 0, sizeof o);
+    optind = 0; /* glibc: full re-initialisation of getopt */
+    parse_args((int)k, argv);
+}
+
 static void parse_args(int argc, char **argv)
 {
-    enum { O_NOFORK = 256, O_VM, O_EXITFILE, O_PORT, O_UID, O_GID, O_GROUPS, O_CWD, O_TERM, O_EXIT, O_NOPOWER, O_STDIN, O_STDOUT, O_STDERR, O_TTYSIZE };
+    enum { O_NOFORK = 256, O_VM, O_EXITFILE, O_PORT, O_UID, O_GID, O_GROUPS, O_CWD, O_TERM, O_EXIT, O_NOPOWER, O_STDIN, O_STDOUT, O_STDERR, O_TTYSIZE,
+           O_CLEARENV, O_ENV, O_CWDERR, O_REQUEST, O_REQFILE };
     static const struct option longopts[] = {
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -163,6 +265,11 @@ static void parse_args(int argc, char **argv)
         { "stdout", required_argument, NULL, O_STDOUT },
         { "stderr", required_argument, NULL, O_STDERR },
         { "tty-size", required_argument, NULL, O_TTYSIZE },
+        { "clear-env", no_argument, NULL, O_CLEARENV },
+        { "env", required_argument, NULL, O_ENV },
+        { "cwd-error", required_argument, NULL, O_CWDERR },
+        { "request", required_argument, NULL, O_REQUEST },
+        { "request-file", required_argument, NULL, O_REQFILE },
         { NULL, 0, NULL, 0 },
     };
     unsigned long v;
@@ -208,6 +315,19 @@ static void parse_args(int argc, char **argv)
             break;
         }
         case O_CWD: o.cwd = optarg; break;
+        case O_CLEARENV: o.clear_env = 1; break;
+        case O_ENV:
+            if (!strchr(optarg, '=')) { err("invalid --env '%s' (want NAME=VALUE)", optarg); exit(2); }
+            o.env = realloc(o.env, (o.nenv + 1) * sizeof *o.env);
+            if (!o.env) { err("out of memory"); exit(2); }
+            o.env[o.nenv++] = optarg;
+            break;
+        case O_CWDERR: o.cwd_error = optarg; break;
+        case O_REQUEST: case O_REQFILE:
+            /* The request replaces the whole command line (nothing may follow it). */
+            if (optind != argc) { err("--request/--request-file must be the last argument"); exit(2); }
+            parse_request(c == O_REQUEST ? optarg : NULL, c == O_REQFILE ? optarg : NULL);
+            return;
         case O_TERM: o.on_term = optarg; break;
         case O_EXIT: o.on_exit = optarg; break;
         case O_NOPOWER: o.no_poweroff = 1; break;
@@ -381,11 +501,25 @@ static void exec_workload(void)
         if (ioctl(STDIN_FILENO, TIOCSWINSZ, &ws) < 0)
             debug("TIOCSWINSZ: %s", strerror(errno));
     }
+    if (o.cwd && o.cwd_error && chdir(o.cwd) < 0) {
+        /* stdout, CRLF: byte-exact with what docker prints for runc (see lib/exec/codec.ts). */
+        dprintf(STDOUT_FILENO, "%s\r\n", o.cwd_error);
+        _exit(126);
+    }
     drop_ids();
     if (o.cwd && chdir(o.cwd) < 0) {
         /* Same wording as runc, so users see one message whatever the runtime. */
         err("chdir to cwd (\"%s\") set in config.json failed: %s", o.cwd, strerror(errno));
         _exit(126);
+    }
+    if (o.clear_env) {
+        clearenv();
+        for (size_t i = 0; i < o.nenv; i++)
+            if (putenv(o.env[i]) != 0)
+                debug("putenv: %s", strerror(errno));
+    } else {
+        for (size_t i = 0; i < o.nenv; i++)
+            putenv(o.env[i]);
     }
     execvp(o.argv[0], o.argv);
     int e = errno;

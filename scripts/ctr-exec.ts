@@ -8,7 +8,7 @@
 // stdout/stderr kept apart (ssh channels) or a pty with -t.
 //
 // Env: RUNCVM_EXEC_VIA=node (on the docker exec) runs the VM side through runcvm-vm-exec (Node)
-// instead of busybox sh + runcvm-init; for debugging only (Node costs ~0.3-1 s per start under TCG).
+// instead of runcvm-init --request; for debugging only (Node costs ~0.3-1 s per start under TCG).
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { execve } from '../lib/proc.js'
 import { readNetwork, type NetworkState } from '../lib/state.js'

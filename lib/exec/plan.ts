@@ -8,8 +8,8 @@ import { SETTING_NAMES } from '../settings.js'
 import { SpecError } from '../errors.js'
 import type { NetworkState } from '../state.js'
 import {
-  type ExecRequest, MAX_INLINE_COMMAND, buildFileCommand, buildInlineCommand, buildNodeCommand,
-  buildVmScript, fileScript, parseUidGid,
+  type ExecRequest, MAX_INLINE_COMMAND, buildFileCommand, buildInitArgs, buildInlineCommand,
+  buildNodeCommand, nulJoin, parseUidGid,
 } from './codec.js'
 import { homeOf, type PasswdEntry } from './passwd.js'
 import { SSHD_DIR, SSHD_KEY } from '../vm/sshd.js'
@@ -66,7 +66,7 @@ export interface CtrExecPlan {
   /** argv for execve, argv[0] included. */
   argv: string[]
   /** A file to write (mode 0600) before exec'ing dbclient, for requests too big to inline. */
-  file?: { path: string; content: string }
+  file?: { path: string; content: Buffer }
 }
 
 export function planCtrExec(o: {
@@ -89,11 +89,11 @@ export function planCtrExec(o: {
   if (o.env[EXEC_VIA_VAR] === 'node') {
     command = buildNodeCommand(VM_EXEC, request)
   } else {
-    const script = buildVmScript(request)
-    command = buildInlineCommand(script)
+    const initArgs = buildInitArgs(request)
+    command = buildInlineCommand(initArgs)
     if (command.length > MAX_INLINE_COMMAND) {
-      const path = `${SSHD_DIR}/exec-${o.nonce}.sh`
-      file = { path, content: fileScript(path, script) }
+      const path = `${SSHD_DIR}/exec-${o.nonce}.req`
+      file = { path, content: nulJoin(initArgs) }
       command = buildFileCommand(path)
     }
   }

@@ -96,6 +96,24 @@ else
   skip "--uid/--gid/--groups (needs root)"
 fi
 
+# ---- --request / --request-file (docker exec) ----
+req() { printf '%s\0' "$@" | base64 -w0; }
+out=$("$init" --request "$(req --no-fork --clear-env --env 'PATH=/usr/bin:/bin' --env "X=a 'b'"$'\n''c $HOME' --env 'E=' \
+  --cwd /tmp --cwd-error unused -- sh -c 'printf "[%s]" "$X" "$E" "$(pwd)" "$#" "$1" "$2"; env | grep -vc "^X=\|^E=\|^PATH=\|^PWD=\|^SHLVL=\|^_=\|^c "' sh '' 'x y')")
+expect "--request: exact env, empty strings, cwd, args" "[a 'b'"$'\n'"c \$HOME][][/tmp][2][][x y]0" "$out"
+out=$("$init" --request "$(req --no-fork --cwd /nonexistent --cwd-error 'OCI runtime exec failed: chdir' -- true)" 2>"$tmp/err" | od -An -c -w100 | tr -s ' ')
+expect "--cwd-error: root cannot chdir: MSG + CRLF on stdout" " O C I r u n t i m e e x e c f a i l e d : c h d i r \r \n" "$out"
+"$init" --request "$(req --no-fork --cwd /nonexistent --cwd-error m -- true)" >/dev/null 2>&1
+expect "--cwd-error: exit 126" "126" "$?"
+printf '%s\0' --no-fork -- sh -c 'echo "$0"' 'from a file' >"$tmp/req"
+out=$("$init" --request-file "$tmp/req")
+expect "--request-file: runs the request" "from a file" "$out"
+[ -e "$tmp/req" ] && bad "--request-file: file removed" || ok "--request-file: file removed"
+"$init" --request 'not*base64' 2>/dev/null; expect "--request: bad base64 is a usage error" "2" "$?"
+"$init" --request "$(printf 'no-nul' | base64 -w0)" 2>/dev/null; expect "--request: missing NUL is a usage error" "2" "$?"
+"$init" --request "$(req --request x)" 2>/dev/null; expect "--request: no nesting" "2" "$?"
+"$init" --request "$(req --no-fork -- true)" extra 2>/dev/null; expect "--request: must be last" "2" "$?"
+
 "$init" --uid abc -- true 2>/dev/null
 expect "bad --uid is a usage error" "2" "$?"
 

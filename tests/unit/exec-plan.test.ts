@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { execEnv, parseCtrExecArgs, planCtrExec, vmAddress } from '../../lib/exec/plan.js'
-import { fromBase64, MAX_INLINE_COMMAND } from '../../lib/exec/codec.js'
+import { MAX_INLINE_COMMAND, nulSplit } from '../../lib/exec/codec.js'
 import { homeOf, parseGroup, parsePasswd } from '../../lib/exec/passwd.js'
 import type { NetworkState } from '../../lib/state.js'
 
@@ -38,16 +38,17 @@ describe('planCtrExec', () => {
     const p = planCtrExec({ args, env: { PATH: '/bin' }, passwd: pw, net: NET, nonce: 'n' })
     expect(p.argv.slice(0, 9)).toEqual(['/.runcvm/guest/usr/bin/dbclient', '-t', '-p', '22222', '-y', '-y', '-i', '/.runcvm/dropbear/key', 'root@172.17.0.2'])
     expect(p.file).toBeUndefined()
-    expect(fromBase64(p.argv[9].split(' ').at(-1)!)).toContain("'echo hi'")
+    expect(nulSplit(Buffer.from(p.argv[9].split(' ').at(-1)!, 'base64')).slice(-3)).toEqual(['sh', '-c', 'echo hi'])
   })
   it('falls back to the first address without a gateway', () => expect(vmAddress({ ...NET, interfaces: [NET.interfaces[0]] })).toBe('172.18.0.2'))
   it('refuses without any address', () =>
     expect(() => planCtrExec({ args, env: {}, passwd: pw, net: { v: 1, routes: [], interfaces: [] }, nonce: 'n' })).toThrow(/network/))
   it('moves huge requests to a file', () => {
     const p = planCtrExec({ args, env: { BIG: 'x'.repeat(20000) }, passwd: pw, net: NET, nonce: 'n' })
-    expect(p.file?.path).toBe('/.runcvm/dropbear/exec-n.sh')
+    expect(p.file?.path).toBe('/.runcvm/dropbear/exec-n.req')
+    expect(p.argv.at(-1)).toBe("exec /.runcvm/guest/sbin/runcvm-init --request-file '/.runcvm/dropbear/exec-n.req'")
     expect(p.argv.at(-1)!.length).toBeLessThan(MAX_INLINE_COMMAND)
-    expect(p.file!.content).toContain("rm -f '/.runcvm/dropbear/exec-n.sh'")
+    expect(nulSplit(p.file!.content)).toContain(`BIG=${'x'.repeat(20000)}`)
   })
   it('Node fallback on request', () => {
     const p = planCtrExec({ args, env: { RUNCVM_EXEC_VIA: 'node' }, passwd: pw, net: NET, nonce: 'n' })
