@@ -84,6 +84,8 @@ export interface VmState {
   stdio?: { stdin?: string; stdout: string; stderr: string }
   /** `-t`: the client's window size when the container started (applied to the console). */
   ttySize?: { rows: number; cols: number }
+  /** `-t`: virtio-serial port carrying the client's later window sizes (runcvm-init --tty-port). */
+  ttyPort?: string
   /** virtiofs tag serving the package read-only with cache=always, if any (mounted over RUNCVM_GUEST). */
   pkgTag?: string
 }

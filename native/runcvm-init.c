@@ -24,6 +24,11 @@
  * and dup'ed in the workload: SPEC is `port:NAME` (the virtio-serial port of that name, see
  * /sys/class/virtio-ports) or a path. If it cannot be opened the inherited fd is kept (warning).
  * --tty-size: window size applied to the workload's stdin when it is a tty (the client's size).
+ * --tty-relay PATH (default mode, `docker run -t`): keep the container's tty as our controlling
+ *   tty (the command gets a session without one), so docker's resizes raise SIGWINCH here; each
+ *   one sends "ROWS COLS\n" to the unix socket PATH (QEMU's end of the VM's tty port).
+ * --tty-port NAME (--vm): read "ROWS COLS" lines from that virtio-serial port and apply them to
+ *   the workload's terminal (our stdin at start), which sends it SIGWINCH.
  *
  * --clear-env, --env NAME=VALUE: the command gets exactly the --env list as its environment
  * (PATH from that list is also what the command is looked up in, as runc does).
@@ -53,6 +58,8 @@
 #include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -84,6 +91,8 @@ struct opts {
     int no_poweroff;
     const char *exit_file;
     const char *control_port;
+    const char *tty_port;
+    const char *tty_relay;
     int have_uid, have_gid, have_groups;
     uid_t uid;
     gid_t gid;
@@ -142,6 +151,8 @@ static void usage(FILE *f)
         "  --no-fork           set up session + controlling tty, ids and cwd, then exec\n"
         "  --vm                VM PID 1: reap, graceful stop, write --exit-file, power off\n"
         "  --control-port NAME virtio-serial port name to read \"stop\" lines from (--vm)\n"
+        "  --tty-port NAME     virtio-serial port with \"ROWS COLS\" lines for the terminal (--vm)\n"
+        "  --tty-relay PATH    send the tty's size to unix socket PATH on SIGWINCH (default mode)\n"
         "  --stdin/--stdout/--stderr SPEC  workload fd 0/1/2: port:NAME (virtio-serial) or a path\n"
         "  --tty-size ROWS,COLS  window size for a tty stdin\n"
         "  --clear-env, --env NAME=VALUE  the command's environment is exactly the --env list\n"
@@ -246,7 +257,7 @@ static void parse_request(const char *token, const char *path)
 static void parse_args(int argc, char **argv)
 {
     enum { O_NOFORK = 256, O_VM, O_EXITFILE, O_PORT, O_UID, O_GID, O_GROUPS, O_CWD, O_TERM, O_EXIT, O_NOPOWER, O_STDIN, O_STDOUT, O_STDERR, O_TTYSIZE,
-           O_CLEARENV, O_ENV, O_CWDERR, O_REQUEST, O_REQFILE };
+           O_CLEARENV, O_ENV, O_CWDERR, O_REQUEST, O_REQFILE, O_TTYPORT, O_TTYRELAY };
     static const struct option longopts[] = {
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -270,6 +281,8 @@ static void parse_args(int argc, char **argv)
         { "cwd-error", required_argument, NULL, O_CWDERR },
         { "request", required_argument, NULL, O_REQUEST },
         { "request-file", required_argument, NULL, O_REQFILE },
+        { "tty-port", required_argument, NULL, O_TTYPORT },
+        { "tty-relay", required_argument, NULL, O_TTYRELAY },
         { NULL, 0, NULL, 0 },
     };
     unsigned long v;
@@ -323,6 +336,8 @@ static void parse_args(int argc, char **argv)
             o.env[o.nenv++] = optarg;
             break;
         case O_CWDERR: o.cwd_error = optarg; break;
+        case O_TTYPORT: o.tty_port = optarg; break;
+        case O_TTYRELAY: o.tty_relay = optarg; break;
         case O_REQUEST: case O_REQFILE:
             /* The request replaces the whole command line (nothing may follow it). */
             if (optind != argc) { err("--request/--request-file must be the last argument"); exit(2); }
@@ -463,11 +478,14 @@ static void close_stdio(void)
 
 /* ---- the workload side of fork() (and all of --no-fork) ---- */
 
-/* New session; take stdin as controlling tty if it is one (job control, ^C, window size). */
+/* New session; take stdin as controlling tty if it is one (job control, ^C, window size),
+ * unless the supervisor keeps it to hear SIGWINCH (--tty-relay). */
 static void become_session_leader(void)
 {
     if (setsid() < 0)
         debug("setsid: %s", strerror(errno));
+    if (o.tty_relay && !o.vm && !o.no_fork)
+        return;
     /* If another session still holds the tty, take it over (arg 1: allowed with CAP_SYS_ADMIN,
      * i.e. root in the VM); the tty is the workload's console either way. */
     if (isatty(STDIN_FILENO) && ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0 && ioctl(STDIN_FILENO, TIOCSCTTY, 1) < 0)
@@ -608,13 +626,52 @@ static void __attribute__((noreturn)) run_exit_program(int status)
     exit(status);
 }
 
+/* --tty-relay: the tty's current size to QEMU's socket for the VM's tty port. The connection is
+ * kept (the guest reopens its port only about once a second after a hang-up) and remade once if
+ * QEMU dropped it; before QEMU listens, a resize is simply lost (the size at start is passed
+ * separately). */
+static void relay_winsize(void)
+{
+    static int fd = -1;
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0)
+        return;
+    char line[32];
+    int len = snprintf(line, sizeof line, "%u %u\n", ws.ws_row, ws.ws_col);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (fd < 0) {
+            struct sockaddr_un sa = { .sun_family = AF_UNIX };
+            snprintf(sa.sun_path, sizeof sa.sun_path, "%s", o.tty_relay);
+            fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+                debug("tty relay: connect %s: %s", o.tty_relay, strerror(errno));
+                close(fd);
+                fd = -1;
+                return;
+            }
+        }
+        if (fd >= 0 && send(fd, line, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT) == len) {
+            debug("tty relay: %u rows, %u cols", ws.ws_row, ws.ws_col);
+            return;
+        }
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+    }
+}
+
 static int supervise_container(void)
 {
     sigset_t all, orig;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, &orig);
 
-    detach_tty();
+    /* --tty-relay with a terminal: we stay its session leader (foreground group), so SIGWINCH
+     * comes to us; the command's session has no controlling tty (QEMU only needs the fds). */
+    if (!o.tty_relay || !isatty(STDOUT_FILENO)) {
+        o.tty_relay = NULL;
+        detach_tty();
+    }
 
     pid_t child = fork_workload(&orig);
 
@@ -646,6 +703,12 @@ static int supervise_container(void)
             if (getpid() != 1)
                 kill(getpid(), SIGSTOP);
             break;
+        case SIGWINCH:
+            if (o.tty_relay)
+                relay_winsize();
+            else
+                forward(child, sig);
+            break;
         default:
             forward(child, sig);
         }
@@ -654,15 +717,95 @@ static int supervise_container(void)
 
 /* ---- --vm mode: VM PID 1 ---- */
 
-/* Open the control port read-write and non-blocking (see port_path). */
-static int open_control_port(const char *name)
+/* A virtio-serial port we read lines from (control: "stop"; tty: "ROWS COLS"). The guest side
+ * reports a hang-up whenever the host side has no client, so a port is closed on HUP/EOF and
+ * reopened PORT_RETRY_MS later rather than spinning on a permanently readable fd. */
+struct line_port {
+    const char *name;
+    int fd;
+    long long retry_at;
+    char line[64];
+    size_t len;
+};
+
+static void port_open(struct line_port *p, long long t)
 {
     char path[PATH_MAX];
-    if (port_path(name, path, sizeof path) < 0)
+    p->retry_at = t + PORT_RETRY_MS;
+    p->len = 0;
+    p->fd = port_path(p->name, path, sizeof path) < 0 ? -1 : open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    debug("port %s: fd %d", p->name, p->fd);
+}
+
+/* poll() timeout contribution: time until the next reopen attempt (-1: none needed). */
+static int port_timeout(const struct line_port *p, long long t)
+{
+    if (!p->name || p->fd >= 0)
         return -1;
-    int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    debug("control port %s is %s (fd %d)", name, path, fd);
-    return fd;
+    return p->retry_at > t ? (int)(p->retry_at - t) : 0;
+}
+
+/* Read what is there and call on_line for each complete line; reopen later on hang-up. */
+static void port_service(struct line_port *p, short revents, long long t, void (*on_line)(const char *))
+{
+    if (!p->name)
+        return;
+    if (p->fd < 0) {
+        if (t >= p->retry_at)
+            port_open(p, t);
+        return;
+    }
+    if (!revents)
+        return;
+    ssize_t r = 0;
+    if (revents & POLLIN) {
+        char buf[256];
+        while ((r = read(p->fd, buf, sizeof buf)) > 0) {
+            for (ssize_t i = 0; i < r; i++) {
+                if (buf[i] == '\n' || buf[i] == '\r') {
+                    p->line[p->len] = 0;
+                    if (p->len)
+                        on_line(p->line);
+                    p->len = 0;
+                } else if (p->len < sizeof p->line - 1) {
+                    p->line[p->len++] = buf[i];
+                }
+            }
+        }
+    }
+    if (r == 0 || (revents & (POLLHUP | POLLERR | POLLNVAL))) {
+        close(p->fd);
+        p->fd = -1;
+        p->len = 0;
+        p->retry_at = t + PORT_RETRY_MS;
+    }
+}
+
+static int stop_requested;
+static void on_control_line(const char *line)
+{
+    if (strcmp(line, "stop") == 0) {
+        debug("control port: stop");
+        stop_requested = 1;
+    } else {
+        debug("control port: ignoring '%s'", line);
+    }
+}
+
+static int tty_fd = -1;
+static void on_tty_line(const char *line)
+{
+    unsigned rows, cols;
+    char extra;
+    if (sscanf(line, "%u %u%c", &rows, &cols, &extra) != 2 || rows > 65535 || cols > 65535) {
+        debug("tty port: ignoring '%s'", line);
+        return;
+    }
+    struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+    if (tty_fd >= 0 && ioctl(tty_fd, TIOCSWINSZ, &ws) < 0)
+        debug("TIOCSWINSZ: %s", strerror(errno));
+    else
+        debug("tty port: %u rows, %u cols", rows, cols);
 }
 
 /* Every process but us: kill(-1) when we really are PID 1 (in the VM or a pid namespace),
@@ -753,6 +896,9 @@ static int supervise_vm(void)
     sigset_t all, orig;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, &orig);
+    /* The workload's terminal (it inherits our stdin): where --tty-port sizes go. */
+    if (o.tty_port && isatty(STDIN_FILENO))
+        tty_fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
     /* e.g. under busybox init (--init mode) we hold the console; the workload should. */
     detach_tty();
     int sfd = signalfd(-1, &all, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -765,38 +911,40 @@ static int supervise_vm(void)
         return 1;
     }
 
-    int port = -1;
-    long long port_retry = 0;
-    if (o.control_port) {
-        port = open_control_port(o.control_port);
-        if (port < 0)
-            debug("control port %s not found; will retry", o.control_port);
-        port_retry = now_ms() + PORT_RETRY_MS;
-    }
+    struct line_port ctl = { .name = o.control_port, .fd = -1 };
+    struct line_port tty = { .name = o.tty_port, .fd = -1 };
+    long long t0 = now_ms();
+    if (ctl.name)
+        port_open(&ctl, t0);
+    if (tty.name)
+        port_open(&tty, t0);
 
     pid_t child = fork_workload(&orig);
     long long kill_at = 0; /* nonzero: graceful stop in progress, SIGKILL at this time */
-    char line[64];
-    size_t linelen = 0;
 
     for (;;) {
-        struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN }, { .fd = port, .events = POLLIN } };
+        struct pollfd pf[3] = {
+            { .fd = sfd, .events = POLLIN },
+            { .fd = ctl.fd, .events = POLLIN },
+            { .fd = tty.fd, .events = POLLIN },
+        };
         int timeout = -1;
         long long t = now_ms();
         if (kill_at)
             timeout = kill_at > t ? (int)(kill_at - t) : 0;
-        if (o.control_port && port < 0) {
-            int r = port_retry > t ? (int)(port_retry - t) : 0;
-            if (timeout < 0 || r < timeout)
+        for (int i = 0; i < 2; i++) {
+            int r = port_timeout(i ? &tty : &ctl, t);
+            if (r >= 0 && (timeout < 0 || r < timeout))
                 timeout = r;
         }
-        int n = poll(pf, port >= 0 ? 2 : 1, timeout);
+        /* poll ignores entries with a negative fd. */
+        int n = poll(pf, 3, timeout);
         if (n < 0 && errno != EINTR) {
             err("poll: %s", strerror(errno));
             break;
         }
         t = now_ms();
-        int stop = 0;
+        stop_requested = 0;
 
         if (n > 0 && (pf[0].revents & POLLIN)) {
             struct signalfd_siginfo si;
@@ -812,48 +960,16 @@ static int supervise_vm(void)
                     }
                 } else if (sig == SIGTERM || sig == SIGINT || sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGPWR) {
                     debug("signal %d: graceful stop", sig);
-                    stop = 1;
+                    stop_requested = 1;
                 } else {
                     forward(child, sig);
                 }
             }
         }
-
-        if (port >= 0 && n > 0 && pf[1].revents) {
-            ssize_t r = 0;
-            if (pf[1].revents & POLLIN) {
-                char buf[256];
-                while ((r = read(port, buf, sizeof buf)) > 0) {
-                    for (ssize_t i = 0; i < r; i++) {
-                        if (buf[i] == '\n' || buf[i] == '\r') {
-                            line[linelen] = 0;
-                            if (strcmp(line, "stop") == 0) {
-                                debug("control port: stop");
-                                stop = 1;
-                            } else if (linelen) {
-                                debug("control port: ignoring '%s'", line);
-                            }
-                            linelen = 0;
-                        } else if (linelen < sizeof line - 1) {
-                            line[linelen++] = buf[i];
-                        }
-                    }
-                }
-            }
-            /* Host side not connected (virtio-serial reports HUP/EOF): close, retry later,
-             * rather than spinning on a permanently readable fd. */
-            if (r == 0 || (pf[1].revents & (POLLHUP | POLLERR | POLLNVAL))) {
-                close(port);
-                port = -1;
-                linelen = 0;
-                port_retry = t + PORT_RETRY_MS;
-            }
-        }
-
-        if (o.control_port && port < 0 && t >= port_retry) {
-            port = open_control_port(o.control_port);
-            port_retry = t + PORT_RETRY_MS;
-        }
+        int stop = stop_requested;
+        port_service(&ctl, n > 0 ? pf[1].revents : 0, t, on_control_line);
+        port_service(&tty, n > 0 ? pf[2].revents : 0, t, on_tty_line);
+        stop |= stop_requested;
 
         if (stop && !kill_at) {
             forward(child, SIGTERM);

@@ -16,7 +16,7 @@ import { planSshdGuard } from '../lib/vm/sshd.js'
 import { cleanEnv, parseUidGid } from '../lib/vm/launch.js'
 import { resolveHome } from '../lib/vm/passwd.js'
 import { buildVirtiofsdArgs } from '../lib/qemu/virtiofsd.js'
-import { BIN, PKG_VIRTIOFSD_LOG, PKG_VIRTIOFSD_SOCKET } from '../lib/vm/bins.js'
+import { BIN, PKG_VIRTIOFSD_LOG, PKG_VIRTIOFSD_SOCKET, TTY_SOCKET } from '../lib/vm/bins.js'
 import { hostTimer } from '../lib/vm/timing.js'
 import { RUNCVM_GUEST, VIRTIOFSD_LOG, VIRTIOFSD_SOCKET, guestScript } from '../lib/paths.js'
 import { execve, reportAndExit } from '../lib/proc.js'
@@ -85,7 +85,8 @@ function main(): never {
   mark('ctr-virtiofsd')
   if (s.RUNCVM_BREAK.includes('postnet')) shell()
 
-  return execve(BIN.runcvmInit, [BIN.runcvmInit, '--', guestScript('ctr-qemu')])
+  // --tty-relay: with `-t`, runcvm-init keeps the pty's SIGWINCH and forwards sizes to the VM.
+  return execve(BIN.runcvmInit, [BIN.runcvmInit, '--tty-relay', TTY_SOCKET, '--', guestScript('ctr-qemu')])
 }
 
 try {

@@ -14,7 +14,7 @@ import { buildQemuArgs } from '../lib/qemu/args.js'
 import { buildCmdline } from '../lib/qemu/cmdline.js'
 import { consoleDevice, displayOf } from '../lib/qemu/display.js'
 import { guestMac, tapName } from '../lib/net/plan.js'
-import { BIN, OVMF_VARS_COPY, STDIO_PORTS, CONTROL_PORT, CONTROL_SOCKET, PKG_TAG, PKG_VIRTIOFSD_SOCKET } from '../lib/vm/bins.js'
+import { BIN, OVMF_VARS_COPY, STDIO_PORTS, CONTROL_PORT, CONTROL_SOCKET, TTY_PORT, TTY_SOCKET, PKG_TAG, PKG_VIRTIOFSD_SOCKET } from '../lib/vm/bins.js'
 import { hostTimer } from '../lib/vm/timing.js'
 import { buildVmInitScript } from '../lib/vm/init-script.js'
 import { readInitInput } from '../lib/vm/init-facts.js'
@@ -80,7 +80,7 @@ function main(): void {
   const ttySize = tty ? windowSize() : undefined
   writeVm({
     v: 1, console: consoleDevice(display.mode), controlPort: CONTROL_PORT, ...(pkgfs ? { pkgTag: PKG_TAG } : {}),
-    ...(stdioPorts ? { stdio: stdioPorts } : {}), ...(ttySize ? { ttySize } : {}),
+    ...(stdioPorts ? { stdio: stdioPorts } : {}), ...(ttySize ? { ttySize } : {}), ...(tty ? { ttyPort: TTY_PORT } : {}),
   })
   const net = readNetwork()
   // Plan in the container, apply in the VM: the VM's init is a busybox sh script with every
@@ -101,6 +101,7 @@ function main(): void {
     bios: { debug: s.RUNCVM_BIOS_DEBUG, ...(s.RUNCVM_BIOS === 'EFI' ? { efi: { code: BIN.ovmfCode, vars: OVMF_VARS_COPY } } : {}) },
     sockets: { agent: QEMU_GUEST_AGENT_SOCKET, monitor: QEMU_MONITOR_SOCKET, qmp: QMP_SOCKET, control: CONTROL_SOCKET },
     controlPort: CONTROL_PORT,
+    ...(tty ? { ttyPort: { name: TTY_PORT, socket: TTY_SOCKET } } : {}),
     ...(stdioPorts ? { stdioPorts } : {}),
     kernel: {
       path: s.RUNCVM_KERNEL_PATH, initrd: s.RUNCVM_KERNEL_INITRAMFS_PATH,

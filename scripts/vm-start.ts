@@ -8,16 +8,13 @@
 import { existsSync, writeFileSync } from 'node:fs'
 import { readConfig, readVm, statePath } from '../lib/state.js'
 import { planLaunch } from '../lib/vm/launch.js'
+import { launchPaths } from '../lib/vm/init-facts.js'
 import { BIN } from '../lib/vm/bins.js'
 import { execve } from '../lib/proc.js'
 
 if (existsSync(statePath('once'))) execve(BIN.busybox, [BIN.busybox, 'poweroff', '-f'], {})
 writeFileSync(statePath('once'), '')
-const vm = readVm()
-const launch = planLaunch(readConfig(), {
-  runcvmInit: BIN.runcvmInit, exitFile: statePath('exitStatus'), controlPort: vm.controlPort,
-  ...(vm.stdio ? { stdio: vm.stdio } : {}), ...(vm.ttySize ? { ttySize: vm.ttySize } : {}),
-}, 'vm')
+const launch = planLaunch(readConfig(), launchPaths(readVm()), 'vm')
 // argv passes through "$@" untouched; poweroff -f: the workload and its group are already gone.
 const script = `"$0" "$@"; exec ${BIN.busybox} poweroff -f`
 execve(BIN.busybox, [BIN.busybox, 'sh', '-c', script, ...launch.argv],

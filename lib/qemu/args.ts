@@ -169,6 +169,11 @@ export function controlArgs(vm: VmSpec): string[] {
     // Stop requests to runcvm-init --vm (ctr-shutdown writes "stop").
     '-chardev', qopts('socket', { id: 'runcvmctl', path: vm.sockets.control, server: true, wait: false }),
     '-device', qopts('virtserialport', { chardev: 'runcvmctl', name: vm.controlPort }),
+    // `-t`: window sizes from the container's runcvm-init (--tty-relay) to the VM's (--tty-port).
+    ...(vm.ttyPort ? [
+      '-chardev', qopts('socket', { id: 'runcvmtty', path: vm.ttyPort.socket, server: true, wait: false }),
+      '-device', qopts('virtserialport', { chardev: 'runcvmtty', name: vm.ttyPort.name }),
+    ] : []),
     // Human monitor (upstream path; ctr-shutdown sends system_powerdown) and QMP (the watchdog).
     '-monitor', `unix:${vm.sockets.monitor},server,nowait`,
     '-chardev', qopts('socket', { id: 'qmp0', path: vm.sockets.qmp, server: true, wait: false }),

@@ -53,5 +53,7 @@ export interface VmSpec {
   stdioPorts?: { stdin?: string; stdout: string; stderr: string }
   /** virtio-serial port name carrying "stop" to runcvm-init --vm. */
   controlPort: string
+  /** `-t`: port + QEMU-side socket for window sizes (runcvm-init --tty-relay → --tty-port). */
+  ttyPort?: { name: string; socket: string }
   kernel: { path: string; initrd: string; cmdline: string }
 }

@@ -31,6 +31,9 @@ export const CONTROL_PORT = 'org.runcvm.control'
 export const STDIO_PORTS = { stdin: 'org.runcvm.stdin', stdout: 'org.runcvm.stdout', stderr: 'org.runcvm.stderr' } as const
 /** Container-side socket behind that port (container /run: not visible in the VM). */
 export const CONTROL_SOCKET = '/run/.runcvm-control'
+/** `-t`: port + container-side socket for window resizes (container runcvm-init --tty-relay → VM --tty-port). */
+export const TTY_PORT = 'org.runcvm.tty'
+export const TTY_SOCKET = '/run/.runcvm-tty'
 /** Second virtiofsd: the package, read-only, cache=always (see ctr-entrypoint). */
 export const PKG_VIRTIOFSD_SOCKET = '/run/.virtiofs-pkg.sock'
 export const PKG_VIRTIOFSD_LOG = '/run/.virtiofsd-pkg.log'

@@ -53,6 +53,7 @@ export function readImageFacts(root: string, args: readonly string[], env: reado
 export const launchPaths = (vm: VmState): LaunchPaths => ({
   runcvmInit: BIN.runcvmInit, exitFile: statePath('exitStatus'), controlPort: vm.controlPort,
   ...(vm.stdio ? { stdio: vm.stdio } : {}), ...(vm.ttySize ? { ttySize: vm.ttySize } : {}),
+  ...(vm.ttyPort ? { ttyPort: vm.ttyPort } : {}),
 })
 
 /** Everything buildVmInitScript needs, from /.runcvm state and the image at `root`. */

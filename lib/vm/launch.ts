@@ -42,6 +42,8 @@ export interface LaunchPaths {
   stdio?: { stdin?: string; stdout: string; stderr: string }
   /** `-t`: the client's window size at start (VmState.ttySize). */
   ttySize?: { rows: number; cols: number }
+  /** `-t`: the port later window sizes arrive on (VmState.ttyPort); `vm` mode only. */
+  ttyPort?: string
 }
 
 /** argv for runcvm-init that applies ids/cwd and runs (or, noFork, execs) the workload. */
@@ -55,7 +57,7 @@ export function planLaunch(c: ConfigState, p: LaunchPaths, mode: 'vm' | 'no-fork
     ? ['--stdin', p.stdio.stdin ? `port:${p.stdio.stdin}` : '/dev/null', '--stdout', `port:${p.stdio.stdout}`, '--stderr', `port:${p.stdio.stderr}`]
     : p.ttySize ? ['--tty-size', `${p.ttySize.rows},${p.ttySize.cols}`] : []
   const head = mode === 'vm'
-    ? ['--vm', '--exit-file', p.exitFile, '--control-port', p.controlPort]
+    ? ['--vm', '--exit-file', p.exitFile, '--control-port', p.controlPort, ...(p.ttyPort ? ['--tty-port', p.ttyPort] : [])]
     : ['--no-fork']
   return {
     file: p.runcvmInit,

@@ -39,6 +39,7 @@ describe('buildQemuArgs goldens', () => {
   }))
   const ports = { stdin: 'org.runcvm.stdin', stdout: 'org.runcvm.stdout', stderr: 'org.runcvm.stderr' }
   it('non-tty: console to fd 2, stdio ports (stdin with -i)', () => golden('headless-stdio-ports', { ...base(), stdioPorts: ports }))
+  it('-t: tty port for window resizes', () => golden('headless-tty', { ...base(), ttyPort: { name: 'org.runcvm.tty', socket: '/run/.runcvm-tty' } }))
   it('non-tty serial without -i: ttyS0 to fd 2, no monitor on stdio, no stdin port', () => {
     const a = buildQemuArgs({ ...base(), display: displayOf(parseSettings({ RUNCVM_DISPLAY_MODE: 'serial' })), stdioPorts: { stdout: ports.stdout, stderr: ports.stderr } }).join(' ')
     expect(a).toContain('-chardev file,id=char0,path=/proc/self/fd/2,append=on -serial chardev:char0 ')

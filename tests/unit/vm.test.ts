@@ -126,6 +126,12 @@ describe('launch', () => {
     expect(tail({ ...paths, ttySize: { rows: 40, cols: 132 } })).toEqual(['--tty-size', '40,132'])
     expect(tail(paths)).toEqual([])
   })
+  it('-t: the resize port goes to the VM supervisor only', () => {
+    const p = { ...paths, ttySize: { rows: 40, cols: 132 }, ttyPort: 'org.runcvm.tty' }
+    const vm = planLaunch(cfg, p, 'vm').argv
+    expect(vm.slice(1, vm.indexOf('--uid'))).toEqual(['--vm', '--exit-file', paths.exitFile, '--control-port', paths.controlPort, '--tty-port', 'org.runcvm.tty'])
+    expect(planLaunch(cfg, p, 'no-fork').argv).not.toContain('--tty-port')
+  })
   it.each([
     ['/lib/systemd/systemd', '/sbin/init', true],
     ['/usr/lib/systemd/systemd', 'systemd', true],

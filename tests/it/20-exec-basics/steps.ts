@@ -1,5 +1,5 @@
 // 20-exec-basics: `docker exec` into a running VM behaves like runc's exec into the same image:
-// exit codes (0/1/126/127/137), -u (uid and name), -w, -w missing (runc's message, 126), -e and
+// exit codes (0/1/126/127/135/137), -u (uid and name), -w, -w missing (runc's message, 126), -e and
 // --env-file over the container env, HOME rules, stdin piped, stdout/stderr apart, a byte-torture
 // argv/env, and the exec half of upstream's 02-user-workdir/03-env. The first exec is issued right
 // after `docker run -d`, so it also proves the readiness wait (no race, no failure while booting).
@@ -31,6 +31,8 @@ export default {
       ['exit 1', ['sh', '-c', 'exit 1']],
       ['exit 127 (sh: not found)', ['sh', '-c', 'nonexistent-cmd-xyz 2>/dev/null']],
       ['kill -9 → 137', ['sh', '-c', 'kill -9 $$']],
+      // SIGBUS has no name in dropbear's exit-signal table: our dropbear still reports 128+N.
+      ['kill -BUS → 135', ['sh', '-c', 'kill -BUS $$']],
       ['-w missing → 126', ['-w', '/nonexistent', 'true']],
       ['-u 1000 -w /tmp (upstream 02)', ['-u', '1000', '-w', '/tmp', 'sh', '-c', 'echo $(id -u) $(pwd) $HOME']],
       ['-u user', ['-u', 'user', 'id']],
