@@ -2,7 +2,8 @@
 // API, which is what the CLI calls on SIGWINCH): it gets SIGWINCH and the new size, in the default
 // console (hvc0) and in RUNCVM_DISPLAY_MODE=serial (ttyS0). `docker attach` to a running `-it`
 // VM and `docker start -ai` of a created one carry input and output and return the exit code.
-// A `docker exec -t` session follows its resizes as well.
+// A `docker exec -t` session follows its resizes as well; in serial mode Ctrl-T c reaches the
+// QEMU monitor.
 import { request } from 'node:http'
 import { existsSync } from 'node:fs'
 import { $ } from 'zx/core'
@@ -28,12 +29,13 @@ const WINCH = ['sh', '-c', 'trap "echo winch \\$(stty size)" WINCH; echo ready; 
 export default {
   description: '-t: window resizes after start reach the workload (hvc0, serial, exec -t); docker attach and docker start -ai work',
   timeoutMs: 300_000,
-  async test({ docker, uniq, labels, runtime, waitForLog, note }) {
+  async test({ docker, uniq, labels, runtime, isVm, waitForLog, note }) {
     const bad: string[] = []
     const modes: [string, string[]][] = [['hvc0', []], ['serial', ['-e', 'RUNCVM_DISPLAY_MODE=serial']]]
     const names = modes.map(([m]) => uniq(m))
     for (const [i, [, env]] of modes.entries()) {
-      const r = await docker(['run', '-d', '-t', '--pull=never', `--runtime=${runtime}`, '--name', names[i], ...labels, ...env, 'runcvm-test/bb', ...WINCH])
+      // -i as well: the serial one is also attached to below (QEMU monitor escape).
+      const r = await docker(['run', '-d', '-i', '-t', '--pull=never', `--runtime=${runtime}`, '--name', names[i], ...labels, ...env, 'runcvm-test/bb', ...WINCH])
       ok(r.code === 0, `docker run -d -t: ${describe(r)}`)
     }
     for (const [i, [mode]] of modes.entries()) {
@@ -88,6 +90,21 @@ export default {
       const aout = a.stdout.replace(/\r/g, '')
       if (a.exitCode !== 7 || !aout.includes('echo:hello\n') || !aout.includes('echo:quit\n')) bad.push(`docker attach: exit ${a.exitCode} ${JSON.stringify(aout)}`)
       else note('docker attach: input echoed, exit 7')
+
+      // Serial mode: Ctrl-T c switches the terminal to the QEMU monitor and back (-echr 20, as
+      // upstream), then Docker's detach keys (^P^Q) leave the VM running.
+      if (isVm) {
+        const ser = names[1]
+        const keys = [[1000, '\x14c'], [700, 'info status\r'], [1500, '\x14c'], [700, '\x10\x11']] as const
+        const p = $({ nothrow: true, quiet: true, timeout: 60_000 })`script -qec ${`docker attach ${ser}`} /dev/null`
+        for (const [ms, k] of keys) { await new Promise(r => setTimeout(r, ms)); p.stdin.write(k) }
+        await new Promise(r => setTimeout(r, 1500))
+        p.stdin.end()
+        const m = await p
+        const still = await docker(['inspect', '-f', '{{.State.Running}}', ser])
+        if (!m.stdout.includes('VM status: running') || still.stdout.trim() !== 'true') bad.push(`serial monitor escape: ${JSON.stringify(m.stdout.slice(-300))}; running=${still.stdout.trim()}`)
+        else note('serial: Ctrl-T c reached the QEMU monitor ("VM status: running"), ^P^Q detached, VM still running')
+      }
 
       // docker start -ai: input typed before the VM has booted waits in the container's pty.
       const cr = uniq('start')
