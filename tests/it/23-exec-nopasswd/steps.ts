@@ -1,13 +1,14 @@
 // 23-exec-nopasswd: `docker exec` into an image with no /etc at all (busybox only: no passwd, no
 // group, no shells): dropbear must still accept our key for root, exec must not print dbclient or
 // dropbear noise, HOME falls back to "/" as runc's does, and `-t` works too (pty login records
-// must not need a passwd entry). Compared with runc's exec on the same image.
+// must not need a passwd entry). Compared with runc's exec on the same image. Also an image whose
+// root has /sbin/nologin as shell.
 import { $ } from 'zx/core'
 import { existsSync } from 'node:fs'
 import { type Case, type Res, describe, fail, ok } from '../harness'
 
 export default {
-  description: 'docker exec (plain and -t) in an image without /etc/passwd, as runc',
+  description: 'docker exec (plain and -t) in an image without /etc/passwd, and with root\'s shell /sbin/nologin, as runc',
   timeoutMs: 240_000,
   async test({ docker, uniq, labels, runtime, note }) {
     const vm = uniq('vm'), ref = uniq('ref')
@@ -26,6 +27,20 @@ export default {
       note(`-t: exit ${p.exitCode} ${JSON.stringify(p.stdout.replace(/\r/g, ''))}`)
       if (p.exitCode !== 6 || !p.stdout.includes('tty-ok')) bad.push(`-t without /etc/passwd: exit ${p.exitCode}, stdout ${JSON.stringify(p.stdout)}`)
     }
+    // An image whose root may not log in (shell /sbin/nologin, not in /etc/shells): exec does not
+    // go through root's login shell, so it still works, as under runc.
+    const nl = uniq('nologin'), nlRef = uniq('nologin-ref')
+    const lock = ['sh', '-c', 'sed -i "s#^root:.*#root:x:0:0:root:/root:/sbin/nologin#" /etc/passwd; sleep 1000']
+    for (const [n, rt] of [[nlRef, 'runc'], [nl, runtime]]) {
+      const r = await docker(['run', '-d', '--pull=never', `--runtime=${rt}`, '--name', n, ...labels, 'runcvm-test/bb', ...lock])
+      ok(r.code === 0, `docker run -d (nologin root): ${describe(r)}`)
+    }
+    const probe = ['sh', '-c', 'grep ^root: /etc/passwd; echo $HOME $(id -u)']
+    let a: Res = await docker(['exec', nl, ...probe])
+    for (let i = 0; i < 20 && !a.stdout.includes('nologin'); i++) a = await docker(['exec', nl, ...probe]) // sed ran at boot
+    const b: Res = await docker(['exec', nlRef, ...probe])
+    if (a.code !== b.code || a.stdout !== b.stdout || a.stderr !== b.stderr) bad.push(`exec with root's shell /sbin/nologin:\n    runcvm: ${describe(a)}\n    runc:   ${describe(b)}`)
+    else note(`root shell /sbin/nologin: exec works (${JSON.stringify(a.stdout.split('\n')[0])})`)
     if (bad.length) fail(bad.join('\n'))
   },
 } satisfies Case
