@@ -34,6 +34,8 @@
  * (PATH from that list is also what the command is looked up in, as runc does).
  * --cwd-error MSG: chdir to --cwd as root first; if even root cannot, print MSG + CRLF on stdout
  * and exit 126 (runc's `docker exec -w /missing` behaviour; the TS side writes runc's text).
+ * --runc-exec-errors: find the command as runc does (PATH from the new env, Go's LookPath rules)
+ * and report failures with runc's text on stdout, CRLF, exit 126, as `docker exec` shows them.
  * --request TOKEN / --request-file PATH: our argv, as NUL-terminated strings, base64-encoded in
  * TOKEN or raw in PATH (which is unlinked after reading). `docker exec` sends one of these as the
  * whole remote command, so no shell ever parses user data (lib/exec/codec.ts builds it).
@@ -42,6 +44,7 @@
  * Whatever the flag, --vm never signals "every process" (kill(-1)) unless it really is PID 1.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -100,6 +103,7 @@ struct opts {
     size_t ngroups;
     const char *cwd;
     const char *cwd_error;
+    int runc_errors;
     int clear_env;
     char **env;
     size_t nenv;
@@ -157,6 +161,7 @@ static void usage(FILE *f)
         "  --tty-size ROWS,COLS  window size for a tty stdin\n"
         "  --clear-env, --env NAME=VALUE  the command's environment is exactly the --env list\n"
         "  --cwd-error MSG     root cannot chdir to --cwd: MSG on stdout, exit 126\n"
+        "  --runc-exec-errors  look the command up and report failures as runc exec does\n"
         "  --request TOKEN, --request-file PATH  options + command as NUL-separated argv\n"
         "                      (base64 in TOKEN; PATH is removed after reading)\n"
         "  -v                  debug output on stderr\n");
@@ -257,7 +262,7 @@ static void parse_request(const char *token, const char *path)
 static void parse_args(int argc, char **argv)
 {
     enum { O_NOFORK = 256, O_VM, O_EXITFILE, O_PORT, O_UID, O_GID, O_GROUPS, O_CWD, O_TERM, O_EXIT, O_NOPOWER, O_STDIN, O_STDOUT, O_STDERR, O_TTYSIZE,
-           O_CLEARENV, O_ENV, O_CWDERR, O_REQUEST, O_REQFILE, O_TTYPORT, O_TTYRELAY };
+           O_CLEARENV, O_ENV, O_CWDERR, O_REQUEST, O_REQFILE, O_TTYPORT, O_TTYRELAY, O_RUNCERR };
     static const struct option longopts[] = {
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -283,6 +288,7 @@ static void parse_args(int argc, char **argv)
         { "request-file", required_argument, NULL, O_REQFILE },
         { "tty-port", required_argument, NULL, O_TTYPORT },
         { "tty-relay", required_argument, NULL, O_TTYRELAY },
+        { "runc-exec-errors", no_argument, NULL, O_RUNCERR },
         { NULL, 0, NULL, 0 },
     };
     unsigned long v;
@@ -338,6 +344,7 @@ static void parse_args(int argc, char **argv)
         case O_CWDERR: o.cwd_error = optarg; break;
         case O_TTYPORT: o.tty_port = optarg; break;
         case O_TTYRELAY: o.tty_relay = optarg; break;
+        case O_RUNCERR: o.runc_errors = 1; break;
         case O_REQUEST: case O_REQFILE:
             /* The request replaces the whole command line (nothing may follow it). */
             if (optind != argc) { err("--request/--request-file must be the last argument"); exit(2); }
@@ -509,6 +516,65 @@ static void drop_ids(void)
     }
 }
 
+/* ---- --runc-exec-errors: what `docker exec` prints when runc cannot start the command ---- */
+
+static void __attribute__((noreturn)) runc_exec_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void __attribute__((noreturn)) runc_exec_failed(const char *fmt, ...)
+{
+    char inner[PATH_MAX + 256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(inner, sizeof inner, fmt, ap);
+    va_end(ap);
+    dprintf(STDOUT_FILENO, "OCI runtime exec failed: exec failed: unable to start container process: %s: unknown\r\n", inner);
+    _exit(126);
+}
+
+/* Go's errno strings are strerror(3)'s with a lower-case first letter. */
+static const char *go_strerror(int e)
+{
+    static char buf[128];
+    snprintf(buf, sizeof buf, "%s", strerror(e));
+    buf[0] = (char)tolower((unsigned char)buf[0]);
+    return buf;
+}
+
+/* Go 1.19 os/exec findExecutable, as runc 1.1 is built with: 0 for a non-directory with an x bit,
+ * NOT_EXECUTABLE when it exists but is not that, else stat's errno. */
+#define NOT_EXECUTABLE (-1)
+static int find_executable(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return errno;
+    return !S_ISDIR(st.st_mode) && (st.st_mode & 0111) ? 0 : NOT_EXECUTABLE;
+}
+
+/* Go's exec.LookPath with PATH from the command's (new) environment; returns the path to execve. */
+static const char *runc_lookpath(const char *file)
+{
+    static char found[PATH_MAX];
+    if (strchr(file, '/')) {
+        int e = find_executable(file);
+        if (e == NOT_EXECUTABLE)
+            runc_exec_failed("exec: \"%s\": permission denied", file);
+        if (e)
+            runc_exec_failed("exec: \"%s\": stat %s: %s", file, file, go_strerror(e));
+        return file;
+    }
+    /* filepath.SplitList: an unset or empty PATH has no entries; an empty entry means ".". */
+    const char *path = getenv("PATH");
+    for (const char *p = path; p && *path; ) {
+        const char *colon = strchrnul(p, ':');
+        int len = (int)(colon - p);
+        snprintf(found, sizeof found, "%.*s/%s", len ? len : 1, len ? p : ".", file);
+        if (find_executable(found) == 0)
+            return found;
+        p = *colon ? colon + 1 : NULL;
+    }
+    runc_exec_failed("exec: \"%s\": executable file not found in $PATH", file);
+}
+
 /* Become the workload. Exit codes follow runc: 126 cannot run, 127 not found. */
 static void exec_workload(void)
 {
@@ -538,6 +604,11 @@ static void exec_workload(void)
     } else {
         for (size_t i = 0; i < o.nenv; i++)
             putenv(o.env[i]);
+    }
+    if (o.runc_errors) {
+        const char *file = runc_lookpath(o.argv[0]);
+        execv(file, o.argv);
+        runc_exec_failed("exec %s: %s", file, go_strerror(errno));
     }
     execvp(o.argv[0], o.argv);
     int e = errno;

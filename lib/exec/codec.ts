@@ -89,7 +89,9 @@ export function chdirFailedMessage(cwd: string): string {
  *   (on stdout, CRLF, exit 126); runcvm-init repeats the chdir after dropping privileges
  *   (permission errors, 126).
  * - `--clear-env` + `--env`: exactly the request's environment, not dropbear's session env
- *   (USER, SSH_*, its PATH); the command is looked up in the request's PATH, as runc does.
+ *   (USER, SSH_*, its PATH).
+ * - `--runc-exec-errors`: the command is looked up in the request's PATH with runc's rules, and a
+ *   command that cannot start gets runc's message (stdout, CRLF) and 126, as `docker exec` shows.
  * - `--no-fork`: runcvm-init becomes the command. With `-t` it is already the session leader that
  *   owns the pty (dropbear made it so), so ^C and SIGWINCH reach the command. A signal death is
  *   reported as 128+N by our dropbear (dbclient ignores ssh exit-signal).
@@ -98,7 +100,7 @@ export function buildInitArgs(r: ExecRequest): string[] {
   return [
     '--no-fork', '--clear-env', ...r.env.flatMap(e => ['--env', e]),
     '--uid', String(r.uid), '--gid', String(r.gid), '--groups', r.groups.join(','),
-    '--cwd', r.cwd, '--cwd-error', chdirFailedMessage(r.cwd),
+    '--cwd', r.cwd, '--cwd-error', chdirFailedMessage(r.cwd), '--runc-exec-errors',
     '--', ...r.args,
   ]
 }

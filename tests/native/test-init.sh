@@ -105,6 +105,14 @@ out=$("$init" --request "$(req --no-fork --cwd /nonexistent --cwd-error 'OCI run
 expect "--cwd-error: root cannot chdir: MSG + CRLF on stdout" " O C I r u n t i m e e x e c f a i l e d : c h d i r \r \n" "$out"
 "$init" --request "$(req --no-fork --cwd /nonexistent --cwd-error m -- true)" >/dev/null 2>&1
 expect "--cwd-error: exit 126" "126" "$?"
+runc_msg() { printf 'OCI runtime exec failed: exec failed: unable to start container process: %s: unknown\r\n' "$1"; }
+for c in 'nonexistent-cmd-xyz|exec: "nonexistent-cmd-xyz": executable file not found in $PATH' '/etc|exec: "/etc": permission denied' \
+         '/nonexistent/x|exec: "/nonexistent/x": stat /nonexistent/x: no such file or directory'; do
+  out=$("$init" --no-fork --clear-env --env PATH=/usr/bin:/bin --runc-exec-errors -- "${c%%|*}" 2>&1; echo "rc=$?")
+  expect "--runc-exec-errors: ${c%%|*}" "$(runc_msg "${c#*|}")"$'\n'"rc=126" "$out"
+done
+out=$("$init" --no-fork --clear-env --env PATH=/nonexistent: --cwd /bin --runc-exec-errors -- true; echo "rc=$?")
+expect "--runc-exec-errors: an empty PATH entry is the cwd (Go's LookPath)" "rc=0" "$out"
 printf '%s\0' --no-fork -- sh -c 'echo "$0"' 'from a file' >"$tmp/req"
 out=$("$init" --request-file "$tmp/req")
 expect "--request-file: runs the request" "from a file" "$out"

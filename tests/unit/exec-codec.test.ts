@@ -49,7 +49,7 @@ describe('runcvm-init argv', () => {
   it('exact env, ids, cwd with runc\'s message, then the command verbatim', () => {
     expect(args.slice(0, 6)).toEqual(['--no-fork', '--clear-env', '--env', 'PATH=/bin', '--env', 'X=a\nb'])
     expect(args.slice(6, args.indexOf('--'))).toEqual(['--uid', '1000', '--gid', '1000', '--groups', '10,20',
-      '--cwd', '/tmp/a b', '--cwd-error', chdirFailedMessage('/tmp/a b')])
+      '--cwd', '/tmp/a b', '--cwd-error', chdirFailedMessage('/tmp/a b'), '--runc-exec-errors'])
     expect(args.slice(args.indexOf('--') + 1)).toEqual(REQ.args)
   })
   it('gives runc\'s chdir message', () =>
@@ -102,6 +102,12 @@ describe('runcvm-init decodes what the TS side encodes', () => {
     const r = spawnSync(init, ['--request-file', f])
     check(r.stdout)
     expect(spawnSync('test', ['-e', f]).status).toBe(1)
+  })
+  it('command not found: runc\'s message on stdout, CRLF, 126', () => {
+    const cmd = buildInlineCommand(buildInitArgs({ ...me, cwd: '/', env: ['PATH=/nonexistent'], args: ['true'], tty: false }))
+    const r = spawnSync(init, cmd.split(' ').slice(2))
+    expect(r.status).toBe(126)
+    expect(r.stdout.toString()).toBe('OCI runtime exec failed: exec failed: unable to start container process: exec: "true": executable file not found in $PATH: unknown\r\n')
   })
   it('missing cwd: runc\'s message on stdout, CRLF, 126', () => {
     const cmd = buildInlineCommand(buildInitArgs({ ...me, cwd: '/nonexistent', env, args: ['true'], tty: false }))
