@@ -33,8 +33,11 @@ export interface ApplyOpts {
 /** Quote one word for `ip -batch` (its tokenizer understands double quotes and backslashes). */
 export const batchWord = (w: string): string => (/^[\w.:/@+=-]+$/.test(w) ? w : `"${w.replace(/(["\\])/g, '\\$1')}"`)
 
-/** Quote one word for a POSIX shell. */
-export const shWord = (w: string): string => (/^[\w.:/@+=,-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)
+/** POSIX sh single-quoting: exact for any string without NUL (also inside assignments). */
+export const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
+
+/** Quote one word for a POSIX shell, only when it needs it (readable logs and scripts). */
+export const shWord = (w: string): string => (/^[\w.:/@+=,-]+$/.test(w) ? w : shQuote(w))
 
 function runOne(cmd: Cmd, o: ApplyOpts, input?: string): number | null {
   const r = spawnSync(cmd[0], cmd.slice(1), {

@@ -14,6 +14,7 @@
 // (and UTF-8 text uses 0x80-0x85 as continuation bytes).
 import { RUNCVM_GUEST } from '../paths.js'
 import { SpecError } from '../errors.js'
+import { shQuote } from '../sh.js'
 
 /** Everything the VM side needs to run one exec'd command. */
 export interface ExecRequest {
@@ -37,10 +38,6 @@ export const RUNCVM_INIT = `${RUNCVM_GUEST}/sbin/runcvm-init`
 /** dropbear's MAX_CMD_LEN (sysoptions.h) is 9000; stay well below it. */
 export const MAX_INLINE_COMMAND = 8000
 
-/** POSIX sh single-quoting: exact for any string without NUL. */
-export function shQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`
-}
 
 export const toBase64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64')
 export const fromBase64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8')

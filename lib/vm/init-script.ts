@@ -18,11 +18,8 @@ import { buildSshdScript } from './sshd.js'
 import { netLines } from './net.js'
 import { BIN } from './bins.js'
 import { RUNCVM_GUEST } from '../paths.js'
+import { shQuote as sq } from '../sh.js'
 
-/** POSIX sh single-quoting: exact for any string without NUL (also inside assignments). */
-export function sq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`
-}
 
 /** What the container side read from the image (under /vm) for the plan. */
 export interface ImageFacts {

@@ -10,6 +10,7 @@
 //    runcvm-vm-start once (upstream behaviour).
 import { SETTING_NAMES } from '../settings.js'
 import type { ConfigState } from '../state.js'
+import { shQuote } from '../sh.js'
 
 /**
  * True when the entrypoint is an init system that must itself be PID 1: `resolved` is args[0]
@@ -102,12 +103,11 @@ export function parseUidGid(raw: string): { uid: number; gid: number; groups: nu
  * so arguments and values may hold any bytes but NUL.
  */
 export function buildVmStartScript(l: Launch, o: { busybox: string; onceFile: string }): string {
-  const q = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`
-  const bb = q(o.busybox)
+  const bb = shQuote(o.busybox)
   return [
-    `[ -e ${q(o.onceFile)} ] && exec ${bb} poweroff -f`,
-    `: > ${q(o.onceFile)}`,
-    `${bb} env -i ${[...l.env, l.file, ...l.argv.slice(1)].map(q).join(' ')}`,
+    `[ -e ${shQuote(o.onceFile)} ] && exec ${bb} poweroff -f`,
+    `: > ${shQuote(o.onceFile)}`,
+    `${bb} env -i ${[...l.env, l.file, ...l.argv.slice(1)].map(shQuote).join(' ')}`,
     `exec ${bb} poweroff -f`,
   ].join('\n') + '\n'
 }

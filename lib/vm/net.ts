@@ -4,7 +4,7 @@
 // the VM's init script (lib/vm/init-script.ts), which finds the NICs by MAC in the VM and feeds one
 // `ip -batch`.
 import { batchWord } from '../sh.js'
-import { shQuote as sq } from '../exec/codec.js'
+import { shQuote as sq } from '../sh.js'
 import type { NetworkState } from '../state.js'
 import { guestMac } from '../net/plan.js'
 

@@ -20,7 +20,8 @@
 // ctr-exec waits for it instead of upstream's fixed 2 s sleep. /.runcvm is fresh for every
 // container start, so a stale marker cannot exist.
 import { RUNCVM_GUEST, SSHD_PORT, STATE_DIR } from '../paths.js'
-import { BUSYBOX, shQuote } from '../exec/codec.js'
+import { BUSYBOX } from '../exec/codec.js'
+import { shQuote } from '../sh.js'
 import type { NetworkState } from '../state.js'
 
 type Cmd = readonly string[]

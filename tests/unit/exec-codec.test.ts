@@ -5,8 +5,9 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   type ExecRequest, buildFileCommand, buildInitArgs, buildInlineCommand, chdirFailedMessage, decodeRequest,
-  encodeRequest, nulJoin, nulSplit, parseUidGid, shQuote,
+  encodeRequest, nulJoin, nulSplit, parseUidGid,
 } from '../../lib/exec/codec.js'
+import { shQuote } from '../../lib/sh.js'
 
 const TORTURE = ['', ' ', 'a b', "it's", '"q"', '\\', '$HOME', '`id`', 'new\nline', 'trail\n', 'ünï€😀', '\x80\x85', '*', "'", '--']
 
