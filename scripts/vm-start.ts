@@ -1,8 +1,9 @@
-// runcvm-vm-start: `--init` mode, manual/compatibility entry (vm-init's inittab runs the equivalent
-// busybox script /.runcvm/vm-start.sh instead, see buildVmStartScript, saving a Node start). busybox init (VM PID 1) runs this on the console; it starts
-// the workload once (upstream /.runcvm/once) under `runcvm-init --vm` (not PID 1 here: it
-// supervises, records the exit status for ctr-exit, obeys "stop" on the control port) with the
-// saved env/ids/cwd, and powers the VM off when the workload ends.
+// runcvm-vm-start: `--init` mode, manual/compatibility entry. vm-init's inittab runs the
+// equivalent busybox script /.runcvm/vm-start.sh instead (buildVmStartScript), saving a Node
+// start. busybox init (VM PID 1) runs this on the console; it starts the workload once (upstream
+// /.runcvm/once) under `runcvm-init --vm` (not PID 1 here: it supervises, records the exit status
+// for ctr-exit, obeys "stop" on the control port) with the saved env/ids/cwd, and powers the VM
+// off when the workload ends.
 // Differs from upstream (respawn → second vm-start → poweroff): a busybox shell waits for the
 // workload and powers off itself, so the VM never pays for a second Node start (~1-3 s under TCG).
 import { existsSync, writeFileSync } from 'node:fs'
@@ -11,11 +12,11 @@ import { planLaunch } from '../lib/vm/launch.js'
 import { launchPaths } from '../lib/vm/init-facts.js'
 import { BIN } from '../lib/vm/bins.js'
 import { execve } from '../lib/proc.js'
+import { envOf } from '../lib/settings.js'
 
 if (existsSync(statePath('once'))) execve(BIN.busybox, [BIN.busybox, 'poweroff', '-f'], {})
 writeFileSync(statePath('once'), '')
 const launch = planLaunch(readConfig(), launchPaths(readVm()), 'vm')
 // argv passes through "$@" untouched; poweroff -f: the workload and its group are already gone.
 const script = `"$0" "$@"; exec ${BIN.busybox} poweroff -f`
-execve(BIN.busybox, [BIN.busybox, 'sh', '-c', script, ...launch.argv],
-  Object.fromEntries(launch.env.map(kv => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])))
+execve(BIN.busybox, [BIN.busybox, 'sh', '-c', script, ...launch.argv], envOf(launch.env))
