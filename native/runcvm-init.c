@@ -190,7 +190,7 @@ static long base64_decode(const char *in, unsigned char *out, size_t cap)
     for (const char *p = in; *p; p++) {
         if (*p == '=') { pad++; continue; }
         const char *hit = pad ? NULL : strchr(alphabet, *p);
-        if (!hit || !*p)
+        if (!hit)
             return -1;
         acc = (acc << 6) | (unsigned long)(hit - alphabet);
         bits += 6;
@@ -483,6 +483,17 @@ static void close_stdio(void)
     }
 }
 
+/* Size a terminal (--tty-size at start, --tty-port lines later); the kernel sends its foreground
+ * group SIGWINCH when the size changes. */
+static void set_winsize(int fd, unsigned rows, unsigned cols)
+{
+    struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+    if (ioctl(fd, TIOCSWINSZ, &ws) < 0)
+        debug("TIOCSWINSZ: %s", strerror(errno));
+    else
+        debug("terminal size: %u rows, %u cols", rows, cols);
+}
+
 /* ---- the workload side of fork() (and all of --no-fork) ---- */
 
 /* New session; take stdin as controlling tty if it is one (job control, ^C, window size),
@@ -580,11 +591,8 @@ static void exec_workload(void)
 {
     install_stdio();
     become_session_leader();
-    if ((o.rows || o.cols) && isatty(STDIN_FILENO)) {
-        struct winsize ws = { .ws_row = o.rows, .ws_col = o.cols };
-        if (ioctl(STDIN_FILENO, TIOCSWINSZ, &ws) < 0)
-            debug("TIOCSWINSZ: %s", strerror(errno));
-    }
+    if ((o.rows || o.cols) && isatty(STDIN_FILENO))
+        set_winsize(STDIN_FILENO, o.rows, o.cols);
     if (o.cwd && o.cwd_error && chdir(o.cwd) < 0) {
         /* stdout, CRLF: byte-exact with what docker prints for runc (see lib/exec/codec.ts). */
         dprintf(STDOUT_FILENO, "%s\r\n", o.cwd_error);
@@ -596,15 +604,11 @@ static void exec_workload(void)
         err("chdir to cwd (\"%s\") set in config.json failed: %s", o.cwd, strerror(errno));
         _exit(126);
     }
-    if (o.clear_env) {
+    if (o.clear_env)
         clearenv();
-        for (size_t i = 0; i < o.nenv; i++)
-            if (putenv(o.env[i]) != 0)
-                debug("putenv: %s", strerror(errno));
-    } else {
-        for (size_t i = 0; i < o.nenv; i++)
-            putenv(o.env[i]);
-    }
+    for (size_t i = 0; i < o.nenv; i++)
+        if (putenv(o.env[i]) != 0)
+            debug("putenv: %s", strerror(errno));
     if (o.runc_errors) {
         const char *file = runc_lookpath(o.argv[0]);
         execv(file, o.argv);
@@ -793,6 +797,7 @@ static int supervise_container(void)
  * reopened PORT_RETRY_MS later rather than spinning on a permanently readable fd. */
 struct line_port {
     const char *name;
+    void (*on_line)(const char *);
     int fd;
     long long retry_at;
     char line[64];
@@ -817,7 +822,7 @@ static int port_timeout(const struct line_port *p, long long t)
 }
 
 /* Read what is there and call on_line for each complete line; reopen later on hang-up. */
-static void port_service(struct line_port *p, short revents, long long t, void (*on_line)(const char *))
+static void port_service(struct line_port *p, short revents, long long t)
 {
     if (!p->name)
         return;
@@ -836,7 +841,7 @@ static void port_service(struct line_port *p, short revents, long long t, void (
                 if (buf[i] == '\n' || buf[i] == '\r') {
                     p->line[p->len] = 0;
                     if (p->len)
-                        on_line(p->line);
+                        p->on_line(p->line);
                     p->len = 0;
                 } else if (p->len < sizeof p->line - 1) {
                     p->line[p->len++] = buf[i];
@@ -872,11 +877,8 @@ static void on_tty_line(const char *line)
         debug("tty port: ignoring '%s'", line);
         return;
     }
-    struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
-    if (tty_fd >= 0 && ioctl(tty_fd, TIOCSWINSZ, &ws) < 0)
-        debug("TIOCSWINSZ: %s", strerror(errno));
-    else
-        debug("tty port: %u rows, %u cols", rows, cols);
+    if (tty_fd >= 0)
+        set_winsize(tty_fd, rows, cols);
 }
 
 /* Every process but us: kill(-1) when we really are PID 1 (in the VM or a pid namespace),
@@ -982,34 +984,33 @@ static int supervise_vm(void)
         return 1;
     }
 
-    struct line_port ctl = { .name = o.control_port, .fd = -1 };
-    struct line_port tty = { .name = o.tty_port, .fd = -1 };
+    enum { NPORTS = 2 };
+    struct line_port ports[NPORTS] = {
+        { .name = o.control_port, .on_line = on_control_line, .fd = -1 },
+        { .name = o.tty_port, .on_line = on_tty_line, .fd = -1 },
+    };
     long long t0 = now_ms();
-    if (ctl.name)
-        port_open(&ctl, t0);
-    if (tty.name)
-        port_open(&tty, t0);
+    for (int i = 0; i < NPORTS; i++)
+        if (ports[i].name)
+            port_open(&ports[i], t0);
 
     pid_t child = fork_workload(&orig);
     long long kill_at = 0; /* nonzero: graceful stop in progress, SIGKILL at this time */
 
     for (;;) {
-        struct pollfd pf[3] = {
-            { .fd = sfd, .events = POLLIN },
-            { .fd = ctl.fd, .events = POLLIN },
-            { .fd = tty.fd, .events = POLLIN },
-        };
+        /* pf[0]: signals; pf[1 + i]: ports[i] (poll ignores entries with a negative fd). */
+        struct pollfd pf[1 + NPORTS] = { { .fd = sfd, .events = POLLIN } };
         int timeout = -1;
         long long t = now_ms();
         if (kill_at)
             timeout = kill_at > t ? (int)(kill_at - t) : 0;
-        for (int i = 0; i < 2; i++) {
-            int r = port_timeout(i ? &tty : &ctl, t);
+        for (int i = 0; i < NPORTS; i++) {
+            pf[1 + i] = (struct pollfd){ .fd = ports[i].fd, .events = POLLIN };
+            int r = port_timeout(&ports[i], t);
             if (r >= 0 && (timeout < 0 || r < timeout))
                 timeout = r;
         }
-        /* poll ignores entries with a negative fd. */
-        int n = poll(pf, 3, timeout);
+        int n = poll(pf, 1 + NPORTS, timeout);
         if (n < 0 && errno != EINTR) {
             err("poll: %s", strerror(errno));
             break;
@@ -1037,12 +1038,10 @@ static int supervise_vm(void)
                 }
             }
         }
-        int stop = stop_requested;
-        port_service(&ctl, n > 0 ? pf[1].revents : 0, t, on_control_line);
-        port_service(&tty, n > 0 ? pf[2].revents : 0, t, on_tty_line);
-        stop |= stop_requested;
+        for (int i = 0; i < NPORTS; i++)
+            port_service(&ports[i], n > 0 ? pf[1 + i].revents : 0, t);
 
-        if (stop && !kill_at) {
+        if (stop_requested && !kill_at) {
             forward(child, SIGTERM);
             forward(child, SIGCONT);
             kill_at = t + STOP_GRACE_MS;
