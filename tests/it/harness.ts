@@ -225,6 +225,12 @@ async function removeWhere(label: string, pick: (run: string, running: boolean) 
   return removed
 }
 
+/** `docker run -d` (runtime given) of a long-running container; fails the case if it does not start. */
+export async function startDetached(ctx: Ctx, runtime: string, name: string, args: string[]): Promise<void> {
+  const r = await ctx.docker(['run', '-d', '--pull=never', `--runtime=${runtime}`, '--name', name, ...ctx.labels, ...args])
+  if (r.code !== 0) fail(`docker run -d ${name}: ${describe(r)}`)
+}
+
 export function stripAccelWarning(r: Res): Res {
   const warnings = r.stderr.match(ACCEL_WARNING) ?? []
   return warnings.length ? { ...r, stderr: r.stderr.replace(ACCEL_WARNING, ''), warnings: warnings.map(w => w.trim()) } : r

@@ -22,12 +22,6 @@ export async function createNet(ctx: Ctx, tag: string, opts: string[] = []): Pro
   fail(`could not create a test network: ${last}`)
 }
 
-/** `docker run -d` (runtime given) of a long-running container; fails the case if it does not start. */
-export async function startDetached(ctx: Ctx, runtime: string, name: string, args: string[]): Promise<void> {
-  const r = await ctx.docker(['run', '-d', '--pull=never', `--runtime=${runtime}`, '--name', name, ...ctx.labels, ...args])
-  if (r.code !== 0) fail(`docker run -d ${name}: ${describe(r)}`)
-}
-
 /**
  * Waits until `docker exec <c> sh -c <script>` exits 0 (the VM's exec already waits for sshd; this
  * also covers services that start after the workload, e.g. a server still binding). Returns the

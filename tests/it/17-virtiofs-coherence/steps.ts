@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Case, describe, fail, ok, sleep } from '../harness'
+import { type Case, describe, fail, ok, sleep, startDetached } from '../harness'
 
 /** How long a host-side change may take to show up in the VM (1 s attribute timeout + slack). */
 const VISIBLE_WITHIN_MS = 4000
@@ -16,15 +16,14 @@ export default {
   description: 'virtiofs: host edits (root and bind mount) seen by the VM within the 1 s timeout; VM writes seen by the host; binaries stay cached',
   needs: ['runcvm'],
   timeoutMs: 240_000,
-  async test({ docker, uniq, labels, note }) {
+  async test(ctx) {
+    const { docker, uniq, note } = ctx
     const dir = mkdtempSync(join(tmpdir(), 'runcvm-it-vfs-'))
     chmodSync(dir, 0o755)
     writeFileSync(join(dir, 'f'), 'v1\n')
     const vm = uniq('vm')
     try {
-      const r = await docker(['run', '-d', '--pull=never', '--runtime=runcvm', '--name', vm, ...labels, '-v', `${dir}:/b`,
-        'runcvm-test/bb', 'sh', '-c', 'echo r1 >/rf; sleep 1000'])
-      ok(r.code === 0, `docker run -d: ${describe(r)}`)
+      await startDetached(ctx, 'runcvm', vm, ['-v', `${dir}:/b`, 'runcvm-test/bb', 'sh', '-c', 'echo r1 >/rf; sleep 1000'])
       const cat = async () => (await docker(['exec', vm, 'sh', '-c', 'cat /rf /b/f; ls /b | tr "\\n" " "'])).stdout
       const first = await cat()
       ok(first === 'r1\nv1\nf ', `initial view: ${JSON.stringify(first)}`)

@@ -7,7 +7,7 @@
 import { request } from 'node:http'
 import { existsSync } from 'node:fs'
 import { $ } from 'zx/core'
-import { type Case, describe, fail, ok } from '../harness'
+import { type Case, describe, fail, ok, startDetached } from '../harness'
 
 /** POST to the local Docker API (what the CLI does on SIGWINCH; no client terminal needed). */
 function post(path: string, body?: unknown): Promise<{ status: number; text: string }> {
@@ -29,14 +29,14 @@ const WINCH = ['sh', '-c', 'trap "echo winch \\$(stty size)" WINCH; echo ready; 
 export default {
   description: '-t: window resizes after start reach the workload (hvc0, serial, exec -t); docker attach and docker start -ai work',
   timeoutMs: 300_000,
-  async test({ docker, uniq, labels, runtime, isVm, waitForLog, note }) {
+  async test(ctx) {
+    const { docker, uniq, labels, runtime, isVm, waitForLog, note } = ctx
     const bad: string[] = []
     const modes: [string, string[]][] = [['hvc0', []], ['serial', ['-e', 'RUNCVM_DISPLAY_MODE=serial']]]
     const names = modes.map(([m]) => uniq(m))
     for (const [i, [, env]] of modes.entries()) {
       // -i as well: the serial one is also attached to below (QEMU monitor escape).
-      const r = await docker(['run', '-d', '-i', '-t', '--pull=never', `--runtime=${runtime}`, '--name', names[i], ...labels, ...env, 'runcvm-test/bb', ...WINCH])
-      ok(r.code === 0, `docker run -d -t: ${describe(r)}`)
+      await startDetached(ctx, runtime, names[i], ['-i', '-t', ...env, 'runcvm-test/bb', ...WINCH])
     }
     for (const [i, [mode]] of modes.entries()) {
       const c = names[i]
@@ -82,9 +82,8 @@ export default {
         $({ nothrow: true, quiet: true, input, timeout: 150_000 })`script -qec ${cmd} /dev/null`
       // docker attach: the VM is already running; each line typed is echoed back by the workload.
       const att = uniq('attach')
-      const r = await docker(['run', '-d', '-it', '--pull=never', `--runtime=${runtime}`, '--name', att, ...labels, 'runcvm-test/bb',
+      await startDetached(ctx, runtime, att, ['-it', 'runcvm-test/bb',
         'sh', '-c', 'stty -echo; echo ready; while read x; do echo "echo:$x"; [ "$x" = quit ] && exit 7; done'])
-      ok(r.code === 0, `docker run -dit: ${describe(r)}`)
       await waitForLog(att, /ready/, 120_000)
       const a = await script(`docker attach ${att}`, 'hello\nquit\n')
       const aout = a.stdout.replace(/\r/g, '')

@@ -7,7 +7,7 @@
 import { writeFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Case, type Res, describe, fail, ok } from '../harness'
+import { type Case, type Res, describe, fail, ok, startDetached } from '../harness'
 
 const TORTURE = ['', ' ', 'a b', "it's", '"q"', '\\', '$HOME', '`id`', 'new\nline', 'trail\n', 'ünï€😀', '*', "'", '--', 'tab\there']
 const ENVS = ['-e', 'E1=a b', '-e', `E2=it's "q" \\ $x`, '-e', 'E3=l1\nl2', '-e', 'E4=', '-e', 'E5=ünï€😀']
@@ -17,10 +17,10 @@ const normHost = (s: string) => s.replace(/^HOSTNAME=[0-9a-f]{12}$/m, 'HOSTNAME=
 export default {
   description: 'docker exec: exit codes, -u/-w/-e/--env-file/-i, stdout/stderr, byte torture, equal to runc exec',
   timeoutMs: 240_000,
-  async test({ docker, uniq, labels, runtime, note }) {
+  async test(ctx) {
+    const { docker, uniq, runtime, note } = ctx
     const vm = uniq('vm'), ref = uniq('ref')
-    const start = (name: string, rt: string) => docker(['run', '-d', '--pull=never', `--runtime=${rt}`, '--name', name, ...labels, 'runcvm-test/bb', 'sleep', '1000'])
-    for (const [n, rt] of [[ref, 'runc'], [vm, runtime]]) { const r = await start(n, rt); ok(r.code === 0, `docker run -d: ${describe(r)}`) }
+    for (const [n, rt] of [[ref, 'runc'], [vm, runtime]]) await startDetached(ctx, rt, n, ['runcvm-test/bb', 'sleep', '1000'])
     const first = await docker(['exec', vm, 'echo', 'first'])
     ok(first.code === 0 && first.stdout === 'first\n', `exec right after docker run -d (readiness wait): ${describe(first)}`)
     note(`first exec after docker run -d returned after ${(first.ms / 1000).toFixed(1)} s (boot wait)`)

@@ -3,17 +3,15 @@
 // A pty for the docker client comes from util-linux `script` (skipped if absent).
 import { existsSync } from 'node:fs'
 import { $ } from 'zx/core'
-import { type Case, describe, fail, ok, sleep } from '../harness'
+import { type Case, describe, fail, ok, sleep, startDetached } from '../harness'
 
 export default {
   description: 'docker exec -t (pty, window size, exit status) and -d, as runc',
   timeoutMs: 240_000,
-  async test({ docker, uniq, labels, runtime, note }) {
+  async test(ctx) {
+    const { docker, uniq, runtime, note } = ctx
     const vm = uniq('vm'), ref = uniq('ref')
-    for (const [n, rt] of [[ref, 'runc'], [vm, runtime]]) {
-      const r = await docker(['run', '-d', '--pull=never', `--runtime=${rt}`, '--name', n, ...labels, 'runcvm-test/bb', 'sleep', '1000'])
-      ok(r.code === 0, `docker run -d: ${describe(r)}`)
-    }
+    for (const [n, rt] of [[ref, 'runc'], [vm, runtime]]) await startDetached(ctx, rt, n, ['runcvm-test/bb', 'sleep', '1000'])
     const bad: string[] = []
     const d = await docker(['exec', '-d', vm, 'sh', '-c', 'echo detached >/tmp/d.txt'])
     ok(d.code === 0, `exec -d: ${describe(d)}`)

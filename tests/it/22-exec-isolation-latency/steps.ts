@@ -2,7 +2,7 @@
 // the same Docker network (the container's bridge drops forwarded TCP to it), while `docker exec`
 // keeps working; and the latency of `docker exec C true` (median of 20) against runc's exec on the
 // same image, reported as a note (target under TCG: <= 400 ms).
-import { type Case, describe, fail, median, ok, timed } from '../harness'
+import { type Case, describe, fail, median, ok, timed, startDetached } from '../harness'
 
 const N = 20
 
@@ -10,12 +10,10 @@ export default {
   description: 'peer container cannot connect to the VM sshd; docker exec latency vs runc (median of 20)',
   needs: ['runcvm'],
   timeoutMs: 300_000,
-  async test({ docker, uniq, labels, runtime, note }) {
+  async test(ctx) {
+    const { docker, uniq, labels, runtime, note } = ctx
     const vm = uniq('vm'), ref = uniq('ref')
-    for (const [n, rt] of [[ref, 'runc'], [vm, runtime]]) {
-      const r = await docker(['run', '-d', '--pull=never', `--runtime=${rt}`, '--name', n, ...labels, 'runcvm-test/bb', 'sleep', '1000'])
-      ok(r.code === 0, `docker run -d: ${describe(r)}`)
-    }
+    for (const [n, rt] of [[ref, 'runc'], [vm, runtime]]) await startDetached(ctx, rt, n, ['runcvm-test/bb', 'sleep', '1000'])
     const up = await docker(['exec', vm, 'true'])
     ok(up.code === 0, `first exec: ${describe(up)}`)
     const ip = (await docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', vm])).stdout.trim()

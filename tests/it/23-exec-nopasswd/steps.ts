@@ -5,17 +5,15 @@
 // root has /sbin/nologin as shell.
 import { $ } from 'zx/core'
 import { existsSync } from 'node:fs'
-import { type Case, type Res, describe, fail, ok } from '../harness'
+import { type Case, type Res, describe, fail, startDetached } from '../harness'
 
 export default {
   description: 'docker exec (plain and -t) in an image without /etc/passwd, and with root\'s shell /sbin/nologin, as runc',
   timeoutMs: 240_000,
-  async test({ docker, uniq, labels, runtime, note }) {
+  async test(ctx) {
+    const { docker, uniq, runtime, note } = ctx
     const vm = uniq('vm'), ref = uniq('ref')
-    for (const [n, rt] of [[ref, 'runc'], [vm, runtime]]) {
-      const r = await docker(['run', '-d', '--pull=never', `--runtime=${rt}`, '--name', n, ...labels, 'runcvm-test/bb-nopasswd', 'sleep', '1000'])
-      ok(r.code === 0, `docker run -d: ${describe(r)}`)
-    }
+    for (const [n, rt] of [[ref, 'runc'], [vm, runtime]]) await startDetached(ctx, rt, n, ['runcvm-test/bb-nopasswd', 'sleep', '1000'])
     const bad: string[] = []
     for (const args of [['sh', '-c', 'echo $HOME $(id -u); echo err >&2; exit 4'], ['-u', '1000:1000', 'sh', '-c', 'echo $HOME $(id -u)']]) {
       const flags = args[0] === '-u' ? args.slice(0, 2) : [], cmd = args.slice(flags.length)
@@ -31,10 +29,7 @@ export default {
     // go through root's login shell, so it still works, as under runc.
     const nl = uniq('nologin'), nlRef = uniq('nologin-ref')
     const lock = ['sh', '-c', 'sed -i "s#^root:.*#root:x:0:0:root:/root:/sbin/nologin#" /etc/passwd; sleep 1000']
-    for (const [n, rt] of [[nlRef, 'runc'], [nl, runtime]]) {
-      const r = await docker(['run', '-d', '--pull=never', `--runtime=${rt}`, '--name', n, ...labels, 'runcvm-test/bb', ...lock])
-      ok(r.code === 0, `docker run -d (nologin root): ${describe(r)}`)
-    }
+    for (const [n, rt] of [[nlRef, 'runc'], [nl, runtime]]) await startDetached(ctx, rt, n, ['runcvm-test/bb', ...lock])
     const probe = ['sh', '-c', 'grep ^root: /etc/passwd; echo $HOME $(id -u)']
     let a: Res = await docker(['exec', nl, ...probe])
     for (let i = 0; i < 20 && !a.stdout.includes('nologin'); i++) a = await docker(['exec', nl, ...probe]) // sed ran at boot

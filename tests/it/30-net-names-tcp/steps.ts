@@ -3,8 +3,8 @@
 // 169.254.169.254) and pings it; a TCP service in VM 1 (busybox httpd) answers the runc client by
 // name and the host on 127.0.0.1 through `-p 127.0.0.1::8080`; VM 2 gets `--ip` (honoured on eth0)
 // and `--dns-search` (in its resolv.conf). Traffic only between the containers this case creates.
-import { type Case, describe, fail, ok } from '../harness'
-import { createNet, execUntil, startDetached } from '../net'
+import { type Case, describe, fail, ok, startDetached } from '../harness'
+import { createNet, execUntil } from '../net'
 
 const TOKEN = 'hello-from-vm-httpd'
 

@@ -2,8 +2,8 @@
 // connect B` before `docker start`. The VM gets eth0 on A and eth1 on B (Docker's order, kept by
 // MAC), B's custom MTU 9000 on eth1, and reaches a runc peer on each network by name (a large
 // ping on B too). Traffic only between the containers and networks this case creates.
-import { type Case, describe, fail } from '../harness'
-import { createNet, execUntil, startDetached } from '../net'
+import { type Case, describe, fail, startDetached } from '../harness'
+import { createNet, execUntil } from '../net'
 
 export default {
   description: 'docker create --network A + network connect B (MTU 9000): eth0/eth1 in order, MTU 9000, a peer on each reached by name',

@@ -4,8 +4,7 @@
 // RUNCVM_QEMU_NET_VHOST=1: on a host without /dev/vhost-net (this one: no vhost_net module, no
 // modprobe) create fails naming the option; with it, the VM boots with vhost-net and has eth0 up.
 import { existsSync } from 'node:fs'
-import { type Case, describe, fail } from '../harness'
-import { startDetached } from '../net'
+import { type Case, describe, fail, startDetached } from '../harness'
 
 export default {
   description: '--network=host and container:X fail at create with "RunCVM: Error:" naming them; --network=none → only lo; RUNCVM_QEMU_NET_VHOST=1 vs /dev/vhost-net',

@@ -3,8 +3,8 @@
 // (~100 MB of packages, a slow first start under TCG) is replaced by redis-server from the
 // runcvm-test/net image (Debian bookworm minbase + redis, tests/it/images/build.sh): same shape,
 // a TCP database protocol with writes and reads, a fraction of the boot and install time.
-import { type Case, describe, fail } from '../harness'
-import { createNet, execUntil, startDetached } from '../net'
+import { type Case, describe, fail, startDetached } from '../harness'
+import { createNet, execUntil } from '../net'
 
 export default {
   description: 'redis-server in a Debian VM answers SET/GET from a runc redis-cli client by name (upstream mariadb test shape)',

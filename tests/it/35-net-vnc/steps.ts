@@ -3,8 +3,7 @@
 // QEMU's VNC server (upstream iptables REDIRECT rule): `-p 127.0.0.1::5900` on the host gets the
 // RFB banner while the VM itself runs normally.
 import { connect } from 'node:net'
-import { type Case, describe, fail } from '../harness'
-import { startDetached } from '../net'
+import { type Case, describe, fail, startDetached } from '../harness'
 
 function rfbBanner(hostPort: string, timeoutMs: number): Promise<string> {
   const [host, port] = [hostPort.slice(0, hostPort.lastIndexOf(':')), Number(hostPort.slice(hostPort.lastIndexOf(':') + 1))]
