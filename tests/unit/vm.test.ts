@@ -5,7 +5,7 @@ import { deriveExitCode } from '../../lib/vm/exit-code.js'
 import { homeOf, parsePasswd, resolveHome } from '../../lib/vm/passwd.js'
 import { cgroupMode } from '../../lib/vm/cgroupfs.js'
 import { buildInittab, buildVmStartScript, cleanEnv, isInitEntrypoint, parseUidGid, planLaunch, resolveOnPath } from '../../lib/vm/launch.js'
-import { groupId, parseMounts } from '../../lib/vm/mounts.js'
+import { groupId } from '../../lib/vm/mounts.js'
 import { shWord } from '../../lib/sh.js'
 import type { ConfigState } from '../../lib/state.js'
 
@@ -162,12 +162,7 @@ describe('launch', () => {
   })
 })
 
-describe('mounts and /dev fixes', () => {
-  it('parses /proc/mounts with escapes', () => {
-    expect(parseMounts('runcvmfs / virtiofs rw 0 0\ntmpfs /a\\040b tmpfs rw 0 0\n')).toEqual([
-      { source: 'runcvmfs', dir: '/', type: 'virtiofs', options: 'rw' }, { source: 'tmpfs', dir: '/a b', type: 'tmpfs', options: 'rw' },
-    ])
-  })
+describe('/dev fixes', () => {
   it('tty group id from /etc/group, 5 when absent', () => {
     expect(groupId('root:x:0:\ntty:x:7:\n', 'tty', 5)).toBe(7)
     expect(groupId(undefined, 'tty', 5)).toBe(5)
