@@ -7,7 +7,7 @@
 // Stage 1 (here): one esbuild bundle per scripts/<role>.ts, written to
 // dist/opt/runcvm/scripts/runcvm-<role>: unminified and readable (users edit installed scripts in
 // place), a banner naming the source, and a first line that runs it with the Node we ship.
-// Stage 2 (build/package.ts, bundled on the fly and imported): the rest of the tree.
+// Stage 2 (packaging/package.ts, bundled on the fly and imported): the rest of the tree.
 //
 // Env: RUNCVM_BUILD_CACHE (default .cache/) holds downloads and rebuilt binaries between runs.
 import { build } from 'esbuild'
@@ -89,7 +89,7 @@ async function main() {
   await bundleScripts()
   if (args.has('--scripts-only')) return
   // Stage 2 lives in TypeScript; bundle it for this (system) Node and run it.
-  const pkgEntry = join(repo, 'build', 'package.ts')
+  const pkgEntry = join(repo, 'packaging', 'package.ts')
   const tmp = join(repo, 'dist', '.build-package.mjs')
   await build({ entryPoints: [pkgEntry], outfile: tmp, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' })
   const { buildPackage } = await import(tmp)

@@ -1,4 +1,4 @@
-// build/patched.ts — rebuild dnsmasq and dropbear from Debian's source packages with our patches
+// packaging/patched.ts — rebuild dnsmasq and dropbear from Debian's source packages with our patches
 // (patches/<pkg>/), because images without /etc/passwd break the stock binaries:
 //   dnsmasq  dies with "unknown user or group" when `-u root` cannot be looked up;
 //   dropbear cannot log anyone in without a passwd entry, reads keys from ~/.ssh, keeps host keys

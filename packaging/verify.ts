@@ -1,4 +1,4 @@
-// build/verify.ts — the check that fails the build: every dynamic ELF in the tree must resolve all
+// packaging/verify.ts — the check that fails the build: every dynamic ELF in the tree must resolve all
 // of its libraries inside the tree, using the tree's own loader (`ld.so --list`, which ignores the
 // file's PT_INTERP and follows its DT_RPATH exactly as at run time).
 import { lstatSync, readFileSync } from 'node:fs'

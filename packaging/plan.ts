@@ -1,6 +1,6 @@
-// build/plan.ts — pure planning helpers for the package build: what goes where, rpath strings,
+// packaging/plan.ts — pure planning helpers for the package build: what goes where, rpath strings,
 // parsers for apt/ld.so/modprobe output, the packages.lock format. No I/O here (unit-tested in
-// tests/unit/build-plan.test.ts); build/package.ts does the side effects.
+// tests/unit/packaging-plan.test.ts); packaging/package.ts does the side effects.
 import { posix } from 'node:path'
 
 /** Where the tree is mounted inside containers and VMs (lib/paths.ts has the runtime's copy). */
@@ -251,7 +251,7 @@ export function mergeLoadOrder(lists: string[][]): string[] {
 /** packages.lock: `name=version` lines, sorted, with a header comment. */
 export function formatLock(pkgs: Map<string, string>): string {
   const lines = [...pkgs.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([n, v]) => `${n}=${v}`)
-  return `# Debian bookworm packages the package tree is built from (written by build/package.ts).\n# Re-resolve with: node build.mjs --relock\n${lines.join('\n')}\n`
+  return `# Debian bookworm packages the package tree is built from (written by packaging/package.ts).\n# Re-resolve with: node build.mjs --relock\n${lines.join('\n')}\n`
 }
 
 export function parseLock(text: string): Map<string, string> {

@@ -1,6 +1,6 @@
-// build/package.ts — stage 2 of build.mjs: everything in dist/opt/runcvm except the role bundles.
+// packaging/package.ts — stage 2 of build.mjs: everything in dist/opt/runcvm except the role bundles.
 //
-//   1. Debian packages: resolve + pin (build/packages.lock), apt-get download, dpkg-deb -x (debs.ts)
+//   1. Debian packages: resolve + pin (packaging/packages.lock), apt-get download, dpkg-deb -x (debs.ts)
 //   2. patched dnsmasq/dropbear rebuilt from Debian sources (patched.ts)
 //   3. relocate every ELF into the tree (bundelf.ts), busybox applet links, data files
 //   4. native/*.c static helpers (native.ts)

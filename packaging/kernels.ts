@@ -1,4 +1,4 @@
-// build/kernels.ts — Debian guest kernels: kernels/debian/<release>/{vmlinuz,initrd,modules/<release>}
+// packaging/kernels.ts — Debian guest kernels: kernels/debian/<release>/{vmlinuz,initrd,modules/<release>}
 // and kernels/debian/latest -> the cloud kernel.
 //
 // Two flavours ship (DESIGN.md §4, measured here under TCG):
@@ -104,9 +104,9 @@ export function buildKernels(repo: string, cache: string, staging: string, out: 
   mkdirSync(base, { recursive: true })
   const key = sha256(
     readFileSync(join(repo, 'kernels', 'initramfs-init.sh')),
-    readFileSync(join(repo, 'build', 'kernels.ts')),
-    readFileSync(join(repo, 'build', 'cpio.ts')),
-    readFileSync(join(repo, 'build', 'packages.lock')),
+    readFileSync(join(repo, 'packaging', 'kernels.ts')),
+    readFileSync(join(repo, 'packaging', 'cpio.ts')),
+    readFileSync(join(repo, 'packaging', 'packages.lock')),
   ).slice(0, 16)
   const reports: KernelReport[] = []
   let latest = ''

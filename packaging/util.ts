@@ -1,4 +1,4 @@
-// build/util.ts — the side-effect helpers the build modules share: running tools with argv arrays
+// packaging/util.ts — the side-effect helpers the build modules share: running tools with argv arrays
 // (never a shell string), progress lines, hashing and a few fs walks. Node builtins only: this file
 // is bundled by build.mjs for the system Node 20.
 import { execFileSync } from 'node:child_process'

@@ -1,4 +1,4 @@
-// build/native.ts — static C helpers from native/*.c (runcvm-init, qemu-exit) into sbin/.
+// packaging/native.ts — static C helpers from native/*.c (runcvm-init, qemu-exit) into sbin/.
 // Static so they run in any image and before anything else is mounted. Cached by source hash in
 // .cache/native/. Missing sources are skipped with a note (they are written separately).
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
