@@ -3,6 +3,7 @@
 // process.env reads; callers pass the env they mean (config.json's process.env for the runtime,
 // the saved container env for the in-container roles).
 import { ConfigError } from './errors.js'
+import { RUNCVM_GUEST, VM_MOUNTPOINT } from './paths.js'
 
 /**
  * How upstream tested each variable; kept per row, never at call sites.
@@ -52,12 +53,12 @@ export const SETTINGS = {
   RUNCVM_ACCEL: { kind: 'enum', values: ['auto', 'kvm', 'tcg'], default: 'auto', doc: 'Accelerator: auto (KVM if it can run the guest, else TCG with a warning), kvm, tcg' },
   RUNCVM_BOOT_TIMING: { kind: 'bool', truth: 'one', doc: 'Log per-phase boot timestamps to /.runcvm/timing.log' },
   // --- internal: written by runcvm-runtime at create ---
-  RUNCVM_GUEST: { kind: 'string', default: '/.runcvm/guest', doc: 'Package mount point in the container and VM', internal: true },
+  RUNCVM_GUEST: { kind: 'string', default: RUNCVM_GUEST, doc: 'Package mount point in the container and VM', internal: true },
   RUNCVM_INIT: { kind: 'bool', truth: 'one', doc: 'docker run --init was given: run RunCVM\'s VM init', internal: true },
   RUNCVM_HAS_HOME: { kind: 'bool', truth: 'one', doc: 'HOME was set by the image or docker run (moby#2968)', internal: true },
   RUNCVM_UIDGID: { kind: 'string', default: '0:0:', doc: 'Requested <uid>:<gid>:<additionalGids>', internal: true },
   RUNCVM_CPUS: { kind: 'int', min: 0, default: 0, doc: 'VM CPUs from --cpus (0: all host CPUs)', internal: true },
-  RUNCVM_VM_MOUNTPOINT: { kind: 'string', default: '/vm', doc: 'Where the container root is re-mounted for virtiofsd', internal: true },
+  RUNCVM_VM_MOUNTPOINT: { kind: 'string', default: VM_MOUNTPOINT, doc: 'Where the container root is re-mounted for virtiofsd', internal: true },
   RUNCVM_TMPFS: { kind: 'string', default: '', doc: 'fstab lines for the VM\'s tmpfs mounts', internal: true },
   RUNCVM_KERNEL_PATH: { kind: 'string', default: '', doc: 'Kernel image path (in the container)', internal: true },
   RUNCVM_KERNEL_INITRAMFS_PATH: { kind: 'string', default: '', doc: 'initramfs path (in the container)', internal: true },

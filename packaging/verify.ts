@@ -4,7 +4,7 @@
 import { lstatSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { isElf, parseElf } from './elf'
-import { ldProblems, parseLdList } from './plan'
+import { INTERP, ldProblems, parseLdList } from './plan'
 import { step, tryRun, walkFiles } from './util'
 
 export interface VerifyResult {
@@ -35,7 +35,7 @@ export function verifyTree(out: string): VerifyResult {
     }
     for (const p of ldProblems(parseLdList(text), out)) res.problems.push(`${rel}: ${p}`)
     // Libraries such as libc.so.6 carry a PT_INTERP to be runnable; only executables matter here.
-    if (!rel.startsWith('lib/') && info.interp && info.interp !== '/.runcvm/guest/lib/ld-linux-x86-64.so.2') res.problems.push(`${rel}: PT_INTERP is ${info.interp}`)
+    if (!rel.startsWith('lib/') && info.interp && info.interp !== INTERP) res.problems.push(`${rel}: PT_INTERP is ${info.interp}`)
   }
   step(`verify: ${res.checked} dynamic ELF(s) resolve inside the tree, ${res.statics} static; ${res.problems.length} problem(s)`)
   return res

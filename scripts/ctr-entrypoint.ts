@@ -16,9 +16,10 @@ import { planSshdGuard } from '../lib/vm/sshd.js'
 import { cleanEnv, parseUidGid } from '../lib/vm/launch.js'
 import { resolveHome } from '../lib/vm/passwd.js'
 import { buildVirtiofsdArgs } from '../lib/qemu/virtiofsd.js'
-import { BIN, PKG_VIRTIOFSD_LOG, PKG_VIRTIOFSD_SOCKET, TTY_SOCKET } from '../lib/vm/bins.js'
 import { hostTimer } from '../lib/vm/timing.js'
-import { RUNCVM_GUEST, VIRTIOFSD_LOG, VIRTIOFSD_SOCKET, guestScript } from '../lib/paths.js'
+import {
+  BIN, CTR_QEMU, DNSMASQ_PID, PKG_VIRTIOFSD_LOG, PKG_VIRTIOFSD_SOCKET, RUNCVM_GUEST, TTY_SOCKET, VIRTIOFSD_LOG, VIRTIOFSD_SOCKET,
+} from '../lib/paths.js'
 import { execve, reportAndExit } from '../lib/proc.js'
 import { ConfigError } from '../lib/errors.js'
 
@@ -73,7 +74,7 @@ function main(): never {
     try { copyFileSync(vmResolv, '/etc/resolv.conf') } catch { /* image without /etc */ }
     writeFileSync(vmResolv, rewriteResolvConf(resolv))
   }
-  const dns = spawnSync(BIN.dnsmasq, ['-u', 'root', '--no-hosts', '--pid-file=/run/.dnsmasq.pid'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' })
+  const dns = spawnSync(BIN.dnsmasq, ['-u', 'root', '--no-hosts', `--pid-file=${DNSMASQ_PID}`], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' })
   if (dns.status !== 0) process.stderr.write(`RunCVM: Warning: dnsmasq did not start; DNS in the VM may not work: ${(dns.stderr ?? '').trim()}\n`)
 
   const vfs = { sysAdmin: s.RUNCVM_SYS_ADMIN }
@@ -86,7 +87,7 @@ function main(): never {
   if (s.RUNCVM_BREAK.includes('postnet')) shell()
 
   // --tty-relay: with `-t`, runcvm-init keeps the pty's SIGWINCH and forwards sizes to the VM.
-  return execve(BIN.runcvmInit, [BIN.runcvmInit, '--tty-relay', TTY_SOCKET, '--', guestScript('ctr-qemu')])
+  return execve(BIN.runcvmInit, [BIN.runcvmInit, '--tty-relay', TTY_SOCKET, '--', CTR_QEMU])
 }
 
 try {

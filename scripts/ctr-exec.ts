@@ -14,7 +14,7 @@ import { execve } from '../lib/proc.js'
 import { readNetwork, type NetworkState } from '../lib/state.js'
 import { parsePasswd } from '../lib/exec/passwd.js'
 import { parseCtrExecArgs, planCtrExec } from '../lib/exec/plan.js'
-import { SSHD_KEY, SSHD_READY } from '../lib/vm/sshd.js'
+import { GUEST_TOOLS_PATH, SSHD_KEY, SSHD_READY } from '../lib/paths.js'
 
 /** Upstream waited 15 s, then slept 2 s. We poll the readiness marker for up to 60 s: TCG boots on
  * a loaded host took 25-31 s here (a 30 s bound failed an exec issued right after `docker run -d`). */
@@ -47,7 +47,7 @@ async function main(): Promise<never> {
   const passwd = parsePasswd(existsSync('/etc/passwd') ? readFileSync('/etc/passwd', 'utf8') : undefined)
   const plan = planCtrExec({ args, env: process.env, passwd, net, nonce: `${process.pid}-${Date.now()}` })
   if (plan.file) writeFileSync(plan.file.path, plan.file.content, { mode: 0o600 })
-  return execve(plan.argv[0], plan.argv, { HOME: '/', PATH: '/.runcvm/guest/usr/bin:/.runcvm/guest/bin' })
+  return execve(plan.argv[0], plan.argv, { HOME: '/', PATH: GUEST_TOOLS_PATH })
 }
 
 main().catch(e => {

@@ -1,5 +1,5 @@
 // runcvm-ctr-qemu-ifdown <tap>: QEMU's tap `downscript=` (upstream): take the tap down.
 import { applyCmds } from '../lib/sh.js'
-import { BIN } from '../lib/vm/bins.js'
+import { BIN } from '../lib/paths.js'
 
 applyCmds([[BIN.ip, 'link', 'set', 'dev', process.argv[2] ?? '', 'down']], { keepGoing: true, stdio: 'ignore' })

@@ -4,7 +4,7 @@
 import { readNetwork } from '../lib/state.js'
 import { planTapUp } from '../lib/net/plan.js'
 import { applyCmds } from '../lib/sh.js'
-import { BIN } from '../lib/vm/bins.js'
+import { BIN } from '../lib/paths.js'
 
 const tap = process.argv[2] ?? ''
 const ifname = tap.replace(/^tap-/, '')

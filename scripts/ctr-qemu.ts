@@ -6,7 +6,7 @@ import { chmodSync, copyFileSync, existsSync, readlinkSync, rmSync, statSync } f
 import { isatty } from 'node:tty'
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { parseSettings } from '../lib/settings.js'
-import { readConfig, readNetwork, writeFstab, writeVm, statePath } from '../lib/state.js'
+import { readConfig, readNetwork, writeFstab, writeVm } from '../lib/state.js'
 import { decideAccel, probeAccel } from '../lib/accel.js'
 import { diskFstabLine, parseDisks, planDisk, type DiskSpec } from '../lib/disks.js'
 import { applyCmds, shWord } from '../lib/sh.js'
@@ -14,13 +14,15 @@ import { buildQemuArgs } from '../lib/qemu/args.js'
 import { buildCmdline } from '../lib/qemu/cmdline.js'
 import { consoleDevice, displayOf } from '../lib/qemu/display.js'
 import { guestMac, tapName } from '../lib/net/plan.js'
-import { BIN, OVMF_VARS_COPY, STDIO_PORTS, CONTROL_PORT, CONTROL_SOCKET, TTY_PORT, TTY_SOCKET, PKG_TAG, PKG_VIRTIOFSD_SOCKET } from '../lib/vm/bins.js'
 import { hostTimer } from '../lib/vm/timing.js'
 import { buildVmInitScript } from '../lib/vm/init-script.js'
 import { readInitInput } from '../lib/vm/init-facts.js'
 import { writeFileAtomic } from '../lib/fsx.js'
 import { runWatchdog } from '../lib/qemu/qmp.js'
-import { RUNCVM_GUEST, QEMU_GUEST_AGENT_SOCKET, QEMU_MONITOR_SOCKET, QMP_SOCKET, VIRTIOFSD_SOCKET, guestScript } from '../lib/paths.js'
+import {
+  BIN, CONTROL_PORT, CONTROL_SOCKET, CTR_QEMU, OVMF_VARS_COPY, PKG_TAG, PKG_VIRTIOFSD_SOCKET, QEMU_GUEST_AGENT_SOCKET, QEMU_MONITOR_SOCKET,
+  QMP_SOCKET, ROOT_TAG, RUNCVM_GUEST, STDIO_PORTS, TTY_PORT, TTY_SOCKET, VIRTIOFSD_SOCKET, statePath,
+} from '../lib/paths.js'
 import { ConfigError, ExecError } from '../lib/errors.js'
 import { execve, reportAndExit } from '../lib/proc.js'
 
@@ -93,7 +95,7 @@ function main(): void {
     dataDir: BIN.qemuData, accel: accel.accel, usb: s.RUNCVM_QEMU_USB,
     memSize: s.RUNCVM_MEM_SIZE ?? '512M', memBackend: s.RUNCVM_HUGETLB ? 'hugetlb' : 'shm', prealloc: s.RUNCVM_QEMU_MEM_PREALLOC === 'on',
     cpus: cfg.cpus,
-    virtiofs: { socket: VIRTIOFSD_SOCKET, tag: 'runcvmfs', queueSize: 1024 },
+    virtiofs: { socket: VIRTIOFSD_SOCKET, tag: ROOT_TAG, queueSize: 1024 },
     ...(pkgfs ? { pkgfs: { socket: PKG_VIRTIOFSD_SOCKET, tag: PKG_TAG, queueSize: 1024 } } : {}),
     nics: net.interfaces.map(n => ({ tap: tapName(n.name), mac: guestMac(n.mac), vhost: s.RUNCVM_QEMU_NET_VHOST })),
     disks: disks.map(d => ({ file: d.src })),
@@ -119,7 +121,7 @@ function main(): void {
   }
   // QEMU keeps this PID after execve: the watchdog watches it over QMP.
   if (accel.accel === 'kvm') rmSync(statePath('booted'), { force: true })
-  if (accel.accel === 'kvm') spawn(guestScript('ctr-qemu'), ['--watchdog', String(process.pid)], { detached: true, stdio: ['ignore', 'ignore', 'inherit'] }).unref()
+  if (accel.accel === 'kvm') spawn(CTR_QEMU, ['--watchdog', String(process.pid)], { detached: true, stdio: ['ignore', 'ignore', 'inherit'] }).unref()
   mark('ctr-qemu-exec')
   if (s.RUNCVM_QEMU_DEBUG) {
     const r = spawnSync(BIN.qemu, args, { stdio: 'inherit', env })

@@ -6,9 +6,8 @@
 // Differs from upstream: no poweroff/kill over `docker exec` (exec is not needed here).
 import { connect } from 'node:net'
 import { writeFileSync } from 'node:fs'
-import { readExitStatus, statePath } from '../lib/state.js'
-import { CONTROL_SOCKET } from '../lib/vm/bins.js'
-import { QEMU_MONITOR_SOCKET } from '../lib/paths.js'
+import { readExitStatus } from '../lib/state.js'
+import { CONTROL_SOCKET, QEMU_MONITOR_SOCKET, statePath } from '../lib/paths.js'
 
 /** Docker sends SIGKILL 10 s after SIGTERM by default; the guest gets 8.5 s, QEMU the rest. */
 const STOP_GRACE_MS = 8500

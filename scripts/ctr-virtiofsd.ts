@@ -5,8 +5,7 @@ import { openSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { parseSettings } from '../lib/settings.js'
 import { buildVirtiofsdArgs } from '../lib/qemu/virtiofsd.js'
-import { BIN } from '../lib/vm/bins.js'
-import { VIRTIOFSD_LOG, VIRTIOFSD_SOCKET } from '../lib/paths.js'
+import { BIN, VIRTIOFSD_LOG, VIRTIOFSD_SOCKET } from '../lib/paths.js'
 import { reportAndExit } from '../lib/proc.js'
 
 try {

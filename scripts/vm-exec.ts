@@ -6,11 +6,12 @@
 // execs runcvm-init with the same argv the normal path sends (buildInitArgs): cwd check with
 // runc's message, exact env, ids, cwd.
 import { execve } from '../lib/proc.js'
-import { RUNCVM_INIT, buildInitArgs, decodeRequest } from '../lib/exec/codec.js'
+import { buildInitArgs, decodeRequest } from '../lib/exec/codec.js'
+import { BIN } from '../lib/paths.js'
 
 function main(): never {
   const r = decodeRequest(process.argv[2] ?? '')
-  return execve(RUNCVM_INIT, [RUNCVM_INIT, ...buildInitArgs(r)], { ...process.env })
+  return execve(BIN.runcvmInit, [BIN.runcvmInit, ...buildInitArgs(r)], { ...process.env })
 }
 
 try {

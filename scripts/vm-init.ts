@@ -6,10 +6,9 @@
 //     the state and the image at '/', writes /.runcvm/vm-init.sh and execs busybox sh on it;
 //   runcvm-vm-init --plan [ROOT]: prints the script for the image at ROOT (default '/') — debug.
 import { chmodSync, writeFileSync } from 'node:fs'
-import { statePath } from '../lib/state.js'
 import { buildVmInitScript } from '../lib/vm/init-script.js'
 import { readInitInput } from '../lib/vm/init-facts.js'
-import { BIN } from '../lib/vm/bins.js'
+import { BIN, statePath } from '../lib/paths.js'
 import { execve } from '../lib/proc.js'
 
 function main(): never {

@@ -7,10 +7,10 @@
 // Differs from upstream (respawn → second vm-start → poweroff): a busybox shell waits for the
 // workload and powers off itself, so the VM never pays for a second Node start (~1-3 s under TCG).
 import { existsSync, writeFileSync } from 'node:fs'
-import { readConfig, readVm, statePath } from '../lib/state.js'
+import { readConfig, readVm } from '../lib/state.js'
 import { planLaunch } from '../lib/vm/launch.js'
 import { launchPaths } from '../lib/vm/init-facts.js'
-import { BIN } from '../lib/vm/bins.js'
+import { BIN, statePath } from '../lib/paths.js'
 import { execve } from '../lib/proc.js'
 import { envOf } from '../lib/settings.js'
 

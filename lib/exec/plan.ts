@@ -3,7 +3,7 @@
 //
 // Port of runcvm-ctr-exec's behaviour: HOME rules (moby#2968), RUNCVM_* removed from the env,
 // `-t` when docker asked for a terminal, key-only login as root on the VM's default IP, port 22222.
-import { RUNCVM_GUEST, SSHD_PORT, guestScript } from '../paths.js'
+import { BIN, SSHD_DIR, SSHD_KEY, SSHD_PORT, VM_EXEC } from '../paths.js'
 import { SETTING_NAMES } from '../settings.js'
 import { SpecError } from '../errors.js'
 import type { NetworkState } from '../state.js'
@@ -12,10 +12,7 @@ import {
   buildNodeCommand, nulJoin, parseUidGid,
 } from './codec.js'
 import { homeOf, type PasswdEntry } from './passwd.js'
-import { SSHD_DIR, SSHD_KEY } from '../vm/sshd.js'
 
-export const DBCLIENT = `${RUNCVM_GUEST}/usr/bin/dbclient`
-export const VM_EXEC = guestScript('vm-exec')
 /** Exec-time switch (docker exec -e RUNCVM_EXEC_VIA=node): run the VM side through Node runcvm-vm-exec. */
 export const EXEC_VIA_VAR = 'RUNCVM_EXEC_VIA'
 
@@ -98,7 +95,7 @@ export function planCtrExec(o: {
     }
   }
   const argv = [
-    DBCLIENT,
+    BIN.dbclient,
     ...(request.tty ? ['-t'] : ['-T']),
     '-p', String(SSHD_PORT),
     // -y -y: no host key check and no known_hosts file; the private link and our key are the trust.

@@ -1,6 +1,7 @@
 // buildQemuArgs(VmSpec) → QEMU argv (without argv[0]). One helper per section, golden-tested
 // (tests/golden/*.argv). Flags and their reasons follow upstream runcvm-ctr-qemu.
 import type { DiskAttach, NicSpec, VmSpec } from './vm-spec.js'
+import { GUEST_AGENT_PORT } from '../paths.js'
 
 type Opt = string | number | boolean | undefined
 
@@ -165,7 +166,7 @@ export function controlArgs(vm: VmSpec): string[] {
   return [
     // Guest agent (qemu-ga in the VM, when present).
     '-chardev', qopts('socket', { id: 'qemuguest0', path: vm.sockets.agent, server: true, wait: false }),
-    '-device', qopts('virtserialport', { chardev: 'qemuguest0', name: 'org.qemu.guest_agent.0' }),
+    '-device', qopts('virtserialport', { chardev: 'qemuguest0', name: GUEST_AGENT_PORT }),
     // Stop requests to runcvm-init --vm (ctr-shutdown writes "stop").
     '-chardev', qopts('socket', { id: 'runcvmctl', path: vm.sockets.control, server: true, wait: false }),
     '-device', qopts('virtserialport', { chardev: 'runcvmctl', name: vm.controlPort }),

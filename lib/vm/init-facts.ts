@@ -4,10 +4,9 @@
 // so an absolute link in the image never escapes to the container's own files.
 import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs'
 import { parseSettings } from '../settings.js'
-import { readConfig, readFstab, readNetwork, readVm, statePath, type VmState } from '../state.js'
-import { STATE_DIR } from '../paths.js'
+import { readConfig, readFstab, readNetwork, readVm, type VmState } from '../state.js'
+import { BIN, STATE_DIR, statePath } from '../paths.js'
 import { cleanEnv, resolveOnPath, type LaunchPaths } from './launch.js'
-import { BIN } from './bins.js'
 import type { ImageFacts, InitScriptInput } from './init-script.js'
 
 export interface PathFs { isLink(p: string): boolean; readlink(p: string): string }

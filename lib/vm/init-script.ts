@@ -16,8 +16,7 @@ import { buildInittab, buildVmStartScript, isInitEntrypoint, isSystemd, planLaun
 import { groupId } from './mounts.js'
 import { buildSshdScript } from './sshd.js'
 import { netLines } from './net.js'
-import { BIN } from './bins.js'
-import { RUNCVM_GUEST } from '../paths.js'
+import { BIN, GUEST_AGENT_PORT, RUNCVM_GUEST, VIRTIO_PORTS_DIR } from '../paths.js'
 import { shQuote as sq } from '../sh.js'
 
 
@@ -175,7 +174,7 @@ export function buildVmInitScript(i: InitScriptInput): string {
   L.push(`printf '' >${sq(P.booted)}`)
   mark('vm-setup')
   L.push(
-    `if [ -e ${sq(BIN.qemuGa)} ] && [ -e /dev/virtio-ports/org.qemu.guest_agent.0 ]; then`,
+    `if [ -e ${sq(BIN.qemuGa)} ] && [ -e ${VIRTIO_PORTS_DIR}/${GUEST_AGENT_PORT} ]; then`,
     `  setsid env -i ${sq(BIN.qemuGa)} --retry-path --statedir ${sq(P.state)} </dev/null 8>&- 9>&- &`,
     'fi',
     // dropbear for `docker exec` (lib/vm/sshd.ts): keys + listen in the background.
