@@ -74,10 +74,20 @@ export interface KernelChoice {
 // text and add this hint, so the user knows which setting to fix and what is accepted.
 const KERNEL_HINT = `RUNCVM_KERNEL accepts <dist> or <dist>/<version>, naming a directory under ${RUNCVM_HOST}/${PKG.kernels} (e.g. debian or debian/latest)`
 
-/** Validate a RUNCVM_KERNEL value's form (existence is checked against the probe). */
+/** The form of a RUNCVM_KERNEL value: `<dist>` or `<dist>/<version>` (upstream's pattern, quoted in its error). */
+const KERNEL_SETTING = /^[a-z]+(\/[^/]+)?$/
+
+/** The problem with a RUNCVM_KERNEL value's form, or undefined (existence is checked against the probe). */
+function kernelSettingProblem(k: string): string | undefined {
+  if (k.includes('..')) return "contains '..'"
+  if (!KERNEL_SETTING.test(k)) return 'should match ^[a-z]+(/[^/]+)?$'
+  return undefined
+}
+
+/** Validate a RUNCVM_KERNEL value's form. */
 export function validateKernelSetting(k: string): void {
-  if (k.includes('..')) throw new ConfigError(`Kernel '${k}' invalid (contains '..')`, { hint: KERNEL_HINT })
-  if (!/^[a-z]+(\/[^/]+)?$/.test(k)) throw new ConfigError(`Kernel '${k}' invalid (should match ^[a-z]+(/[^/]+)?$)`, { hint: KERNEL_HINT })
+  const problem = kernelSettingProblem(k)
+  if (problem) throw new ConfigError(`Kernel '${k}' invalid (${problem})`, { hint: KERNEL_HINT })
 }
 
 /**
@@ -193,7 +203,8 @@ export function probeKernels(rootfs: string, hostKernels: string, setting: strin
     if (fam) imageFiles = [fam.kernel, fam.initramfs].filter(f => isFileInImage(rootfs, f))
   }
   const bundled: Record<string, string | null> = {}
-  const keys = setting && (setting.includes('..') || !/^[a-z]+(\/[^/]+)?$/.test(setting)) ? [] : kernelKeysToProbe(setting, osId)
+  // An invalid setting is reported by selectKernel(); never stat a path built from it.
+  const keys = setting && kernelSettingProblem(setting) ? [] : kernelKeysToProbe(setting, osId)
   for (const key of keys) {
     const p = join(hostKernels, key)
     bundled[key] = isDir(p) ? basename(realpathSync(p)) : null

@@ -20,6 +20,9 @@ type Row =
   | { kind: 'string'; default?: string; doc: string; internal?: boolean }
   | { kind: 'list'; values: readonly string[]; doc: string; internal?: boolean }
 
+/** VM memory when the container has no memory limit and RUNCVM_MEM_SIZE is unset (MiB). */
+export const MEM_SIZE_DEFAULT_MIB = 512
+
 /**
  * The table. `internal` rows are set by runcvm-runtime on the container's env for later roles;
  * users do not set them (and anything they set is overwritten at create).
@@ -44,7 +47,7 @@ export const SETTINGS = {
   RUNCVM_BIOS_DEBUG: { kind: 'bool', truth: 'one', doc: 'Show SeaBIOS output' },
   RUNCVM_SYS_ADMIN: { kind: 'bool', truth: 'one', doc: 'Grant CAP_SYS_ADMIN and run virtiofsd with modcaps=+sys_admin' },
   RUNCVM_HUGETLB: { kind: 'bool', truth: 'one', doc: 'Back VM memory with memfd+hugetlb instead of /dev/shm (experimental)' },
-  RUNCVM_MEM_SIZE: { kind: 'string', doc: 'VM memory when no --memory is given (default 512M); set by the runtime from --memory' },
+  RUNCVM_MEM_SIZE: { kind: 'string', default: `${MEM_SIZE_DEFAULT_MIB}M`, doc: 'VM memory when no --memory is given; set by the runtime from --memory' },
   RUNCVM_VIRTIOFSD_CACHE: { kind: 'enum', values: ['auto', 'none', 'always'], default: 'auto', doc: 'virtiofsd cache policy for the container root' },
   RUNCVM_CGROUPFS: { kind: 'enum', values: ['', 'none', 'systemd', '1', 'cgroup1', '2', 'cgroup2', 'hybrid', 'mixed'], default: '', doc: 'cgroupfs mounts in the VM (default: none for systemd entrypoints, else hybrid)' },
   RUNCVM_BREAK: { kind: 'list', values: ['prenet', 'postnet', 'preqemu'], doc: 'Comma-separated breakpoints that drop to a shell during boot' },

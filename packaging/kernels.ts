@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { buildCpio, type CpioEntry } from './cpio'
 import { mergeLoadOrder, parseShowDepends } from './plan'
-import { resolveInRoot, run, sha256, step } from './util'
+import { duBytes, resolveInRoot, run, sha256, step } from './util'
 
 export const FLAVOURS = ['cloud-amd64', 'amd64'] as const
 export const DEFAULT_FLAVOUR = 'cloud-amd64'
@@ -94,9 +94,6 @@ export interface KernelReport {
   initrdModules: string[]
 }
 
-function duBytes(path: string): number {
-  return Number(run('du', ['-sb', path]).split('\t')[0])
-}
 
 /** Install kernels into <out>/kernels/debian, skipping flavours whose stamp matches. */
 export function buildKernels(repo: string, cache: string, staging: string, out: string): KernelReport[] {

@@ -19,7 +19,7 @@ import { buildNative } from './native'
 import { buildPatched } from './patched'
 import { BUSYBOX_APPLETS, DATA, FILES, LINKS, PLUGIN_DIRS, relativeLink } from './plan'
 import { PKG } from '../lib/paths.js'
-import { resolveInRoot, run, step, tryRun, walkFiles } from './util'
+import { duBytes, resolveInRoot, run, step, tryRun, walkFiles } from './util'
 import { verifyTree } from './verify'
 
 export interface BuildPackageOptions {
@@ -31,9 +31,6 @@ export interface BuildPackageOptions {
 /** Tree parts this stage owns and recreates on every run (scripts/ and kernels/ are not here). */
 const USERLAND_DIRS = ['bin', 'sbin', 'lib', 'usr']
 
-function duBytes(path: string): number {
-  return Number(run('du', ['-sb', path]).split('\t')[0])
-}
 
 const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`
 

@@ -108,3 +108,8 @@ export function readHead(path: string, n = 64): Buffer {
 export function ensureParent(path: string): string {
   return dirname(path)
 }
+
+/** Disk usage of a file or tree in bytes (`du -sb`). */
+export function duBytes(path: string): number {
+  return Number(run('du', ['-sb', path]).split('\t')[0])
+}

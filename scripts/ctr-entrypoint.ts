@@ -13,8 +13,9 @@ import { bridgeName, planBridges, rewriteResolvConf } from '../lib/net/plan.js'
 import { rpFilterWarning } from '../lib/net/rp-filter.js'
 import { applyCmds } from '../lib/sh.js'
 import { planSshdGuard } from '../lib/vm/sshd.js'
-import { cleanEnv, parseUidGid } from '../lib/vm/launch.js'
-import { resolveHome } from '../lib/vm/passwd.js'
+import { parseUidGid } from '../lib/ids.js'
+import { parsePasswd } from '../lib/passwd.js'
+import { isRunCvmVar, workloadEnv } from '../lib/workload-env.js'
 import { buildVirtiofsdArgs } from '../lib/qemu/virtiofsd.js'
 import { hostTimer } from '../lib/vm/timing.js'
 import {
@@ -45,14 +46,11 @@ function main(): never {
   const mark = hostTimer(process.env.RUNCVM_BOOT_TIMING === '1')
   mark('ctr-entrypoint')
   const s: RunCvmSettings = parseSettings(process.env)
-  const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`)
   const ids = parseUidGid(s.RUNCVM_UIDGID)
-  let workEnv = cleanEnv(env)
-  const home = resolveHome(s.RUNCVM_HAS_HOME, process.env.HOME, readText(`${s.RUNCVM_VM_MOUNTPOINT}/etc/passwd`), ids.uid)
-  if (!s.RUNCVM_HAS_HOME && home !== undefined) workEnv = [...workEnv.filter(kv => !kv.startsWith('HOME=')), `HOME=${home}`]
+  const passwd = parsePasswd(readText(`${s.RUNCVM_VM_MOUNTPOINT}/etc/passwd`))
   writeConfig({
-    v: 1, args: process.argv.slice(2), env: workEnv, cwd: process.cwd(), ...ids,
-    settingsEnv: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('RUNCVM_')).map(([k, v]) => [k, v ?? ''])),
+    v: 1, args: process.argv.slice(2), env: workloadEnv(process.env, { hasHome: s.RUNCVM_HAS_HOME, uid: ids.uid, passwd }), cwd: process.cwd(), ...ids,
+    settingsEnv: Object.fromEntries(Object.entries(process.env).filter(([k]) => isRunCvmVar(k)).map(([k, v]) => [k, v ?? ''])),
     cpus: s.RUNCVM_CPUS > 0 ? s.RUNCVM_CPUS : availableParallelism(),
   })
   if (s.RUNCVM_BREAK.includes('prenet')) shell()

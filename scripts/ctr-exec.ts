@@ -12,7 +12,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { execve } from '../lib/proc.js'
 import { readNetwork, type NetworkState } from '../lib/state.js'
-import { parsePasswd } from '../lib/exec/passwd.js'
+import { parsePasswd } from '../lib/passwd.js'
 import { parseCtrExecArgs, planCtrExec } from '../lib/exec/plan.js'
 import { GUEST_TOOLS_PATH, SSHD_KEY, SSHD_READY } from '../lib/paths.js'
 

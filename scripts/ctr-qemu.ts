@@ -93,7 +93,7 @@ function main(): void {
   mark('ctr-qemu-plan')
   const args = buildQemuArgs({
     dataDir: BIN.qemuData, accel: accel.accel, usb: s.RUNCVM_QEMU_USB,
-    memSize: s.RUNCVM_MEM_SIZE ?? '512M', memBackend: s.RUNCVM_HUGETLB ? 'hugetlb' : 'shm', prealloc: s.RUNCVM_QEMU_MEM_PREALLOC === 'on',
+    memSize: s.RUNCVM_MEM_SIZE, memBackend: s.RUNCVM_HUGETLB ? 'hugetlb' : 'shm', prealloc: s.RUNCVM_QEMU_MEM_PREALLOC === 'on',
     cpus: cfg.cpus,
     virtiofs: { socket: VIRTIOFSD_SOCKET, tag: ROOT_TAG, queueSize: 1024 },
     ...(pkgfs ? { pkgfs: { socket: PKG_VIRTIOFSD_SOCKET, tag: PKG_TAG, queueSize: 1024 } } : {}),

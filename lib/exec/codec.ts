@@ -60,17 +60,6 @@ export function decodeRequest(token: string): ExecRequest {
   return r as ExecRequest
 }
 
-/**
- * `<uid>:<gid>:<g1,g2,...>` as runcvm-runtime passes it (rewrite-exec uidGidOf). The group list
- * may be empty.
- */
-export function parseUidGid(s: string): { uid: number; gid: number; groups: number[] } {
-  const m = /^(\d+):(\d+):([\d,]*)$/.exec(s)
-  if (!m) throw new SpecError(`invalid uid:gid:groups '${s}'`)
-  const groups = m[3] === '' ? [] : m[3].split(',').filter(Boolean).map(Number)
-  return { uid: Number(m[1]), gid: Number(m[2]), groups }
-}
-
 /** runc's wording for a missing exec cwd (docker prints it; exit status 126). */
 export function chdirFailedMessage(cwd: string): string {
   return `OCI runtime exec failed: exec failed: unable to start container process: chdir to cwd (${JSON.stringify(cwd)}) set in config.json failed: no such file or directory: unknown`

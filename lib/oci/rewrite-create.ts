@@ -2,9 +2,10 @@
 // (upstream runcvm-runtime, "create" branch). Pure: no I/O, never mutates its input. The edge that
 // reads/writes the file and probes kernels is lib/oci/bundle.ts.
 import { ConfigError, SpecError } from '../errors.js'
+import { formatUidGid } from '../ids.js'
 import type { KernelChoice } from '../kernel.js'
 import { CTR_ENTRYPOINT, RUNCVM_GUEST, VM_MOUNTPOINT } from '../paths.js'
-import { envOf, type RunCvmSettings } from '../settings.js'
+import { envOf, MEM_SIZE_DEFAULT_MIB, type RunCvmSettings } from '../settings.js'
 import { deviceNode, deviceRule, nodeKey, ruleKey, vmDevices } from './devices.js'
 import {
   isDevPath, isDisksPath, modulesBind, packageBind, runTmpfs, shmTmpfs, stateTmpfs, tmpfsFstabLine, vmRootRbind,
@@ -14,8 +15,6 @@ import type { Mount, SeccompSyscall, Spec } from './spec.js'
 /** argv[0] values Docker (/sbin/docker-init) and Podman (/dev/init) use for `--init`. */
 export const INIT_PATHS: readonly string[] = ['/sbin/docker-init', '/dev/init']
 
-/** VM memory when the container has no memory limit and RUNCVM_MEM_SIZE is unset (MiB). */
-export const MEM_SIZE_DEFAULT_MIB = 512
 /**
  * Added to the VM's memory for the container's cgroup limit (MiB): QEMU, virtiofsd, dnsmasq and
  * the rest of the container's own footprint. Upstream: 128 MiB minimum, 256 MiB recommended.
@@ -90,10 +89,6 @@ export function vmMemoryMiB(spec: Spec, userSize: string | undefined): number {
   if (userSize) return parseMemSize(userSize)
   return MEM_SIZE_DEFAULT_MIB
 }
-
-/** `<uid>:<gid>:<gid>,<gid>...` as runcvm-ctr-entrypoint and runcvm-ctr-exec expect it. */
-export const uidGidOf = (u: { uid: number; gid: number; additionalGids?: number[] }): string =>
-  `${u.uid}:${u.gid}:${(u.additionalGids ?? []).join(',')}`
 
 /** Set NAME=value in an OCI env list: drop every earlier NAME= entry, append the new one. */
 export function setEnv(env: readonly string[], name: string, value: string): string[] {
@@ -188,7 +183,7 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   vars.push(['RUNCVM_HAS_HOME', envOf(oldEnv).HOME ? '1' : '0'])
 
   // QEMU and virtiofsd must run as root; the requested user travels in the env.
-  vars.push(['RUNCVM_UIDGID', uidGidOf(proc.user)])
+  vars.push(['RUNCVM_UIDGID', formatUidGid(proc.user)])
   proc.user = { uid: 0, gid: 0 }
 
   const quota = out.linux?.resources?.cpu?.quota

@@ -6,7 +6,8 @@ import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs'
 import { parseSettings } from '../settings.js'
 import { readConfig, readFstab, readNetwork, readVm, type VmState } from '../state.js'
 import { BIN, STATE_DIR, statePath } from '../paths.js'
-import { cleanEnv, resolveOnPath, type LaunchPaths } from './launch.js'
+import { resolveOnPath, type LaunchPaths } from './launch.js'
+import { withoutRunCvmVars } from '../workload-env.js'
 import type { ImageFacts, InitScriptInput } from './init-script.js'
 
 export interface PathFs { isLink(p: string): boolean; readlink(p: string): string }
@@ -40,7 +41,7 @@ export function readImageFacts(root: string, args: readonly string[], env: reado
     readlink: p => readlinkSync(root + p),
   }
   const arg0 = args[0] ?? ''
-  const path = cleanEnv(env).find(kv => kv.startsWith('PATH='))?.slice(5)
+  const path = withoutRunCvmVars(env).find(kv => kv.startsWith('PATH='))?.slice(5)
   const found = resolveOnPath(arg0, path, p => { try { return statSync(root + realpathIn(p, fs)).isFile() } catch { return false } })
   let resolved = found ?? arg0
   // As realpath(3) in the VM: a missing path keeps the name (runcvm-init reports it).

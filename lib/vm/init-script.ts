@@ -13,7 +13,7 @@
 import type { ConfigState, NetworkState, VmState } from '../state.js'
 import { cgroupMode, type CgroupMode } from './cgroupfs.js'
 import { buildInittab, buildVmStartScript, isInitEntrypoint, isSystemd, planLaunch, type LaunchPaths } from './launch.js'
-import { groupId } from './mounts.js'
+import { groupId } from '../passwd.js'
 import { buildSshdScript } from './sshd.js'
 import { netLines } from './net.js'
 import { BIN, GUEST_AGENT_PORT, RUNCVM_GUEST, VIRTIO_PORTS_DIR } from '../paths.js'

@@ -8,9 +8,9 @@
 //    becomes PID 1, as it expects;
 //  - `--init` (RUNCVM_INIT=1) → busybox init with an inittab whose console entry runs
 //    runcvm-vm-start once (upstream behaviour).
-import { SETTING_NAMES } from '../settings.js'
 import type { ConfigState } from '../state.js'
 import { shQuote } from '../sh.js'
+import { withoutRunCvmVars } from '../workload-env.js'
 
 /**
  * True when the entrypoint is an init system that must itself be PID 1: `resolved` is args[0]
@@ -24,16 +24,6 @@ export function isInitEntrypoint(resolved: string, arg0: string): boolean {
 }
 
 export const isSystemd = (resolved: string): boolean => /(^|\/)systemd$/.test(resolved)
-
-const RUNCVM_NAMES = new Set<string>(SETTING_NAMES)
-
-/** Workload env: no RUNCVM_* (settings or anything else of ours), nor USER set by busybox init. */
-export function cleanEnv(env: readonly string[]): string[] {
-  return env.filter(kv => {
-    const name = kv.slice(0, kv.indexOf('=') >>> 0)
-    return !(RUNCVM_NAMES.has(name) || name.startsWith('RUNCVM_'))
-  })
-}
 
 export interface Launch { file: string; argv: string[]; env: string[] }
 
@@ -63,7 +53,7 @@ export function planLaunch(c: ConfigState, p: LaunchPaths, mode: 'vm' | 'no-fork
   return {
     file: p.runcvmInit,
     argv: [p.runcvmInit, ...(p.verbose ? ['-v'] : []), ...head, ...ids, ...io, '--', ...c.args],
-    env: cleanEnv(c.env),
+    env: withoutRunCvmVars(c.env),
   }
 }
 
@@ -87,13 +77,6 @@ export function resolveOnPath(arg0: string, path: string | undefined, isFile: (p
     if (isFile(cand)) return cand
   }
   return undefined
-}
-
-/** `RUNCVM_UIDGID` (`uid:gid:g1,g2`) → numbers. */
-export function parseUidGid(raw: string): { uid: number; gid: number; groups: number[] } {
-  const [u = '0', g = '0', rest = ''] = raw.split(':')
-  const num = (s: string) => (/^\d+$/.test(s) ? Number(s) : 0)
-  return { uid: num(u), gid: num(g), groups: rest.split(',').filter(x => /^\d+$/.test(x)).map(Number) }
 }
 
 /**

@@ -2,10 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { cpuinfoHasVirt, decideAccel } from '../../lib/accel.js'
 import { diskFstabLine, parseDisks, planDisk } from '../../lib/disks.js'
 import { deriveExitCode } from '../../lib/vm/exit-code.js'
-import { homeOf, parsePasswd, resolveHome } from '../../lib/vm/passwd.js'
 import { cgroupMode } from '../../lib/vm/cgroupfs.js'
-import { buildInittab, buildVmStartScript, cleanEnv, isInitEntrypoint, parseUidGid, planLaunch, resolveOnPath } from '../../lib/vm/launch.js'
-import { groupId } from '../../lib/vm/mounts.js'
+import { buildInittab, buildVmStartScript, isInitEntrypoint, planLaunch, resolveOnPath } from '../../lib/vm/launch.js'
 import { shWord } from '../../lib/sh.js'
 import type { ConfigState } from '../../lib/state.js'
 
@@ -75,21 +73,6 @@ describe('exit code derivation', () => {
   ])('%o → %d', (facts, code) => expect(deriveExitCode(facts)).toBe(code))
 })
 
-describe('passwd / HOME (moby#2968)', () => {
-  const pw = 'root:x:0:0:root:/root:/bin/sh\n# c\nbad line\nuser:x:1000:1000::/home/user:/bin/sh\nnobody:x:65534:65534:n:/nonexistent:/bin/false\n'
-  it('parses and looks up by uid or name', () => {
-    expect(parsePasswd(pw)).toHaveLength(3)
-    expect(homeOf(parsePasswd(pw), 1000)).toBe('/home/user')
-    expect(homeOf(parsePasswd(pw), 'root')).toBe('/root')
-  })
-  it('keeps an explicit HOME, else the user\'s home, else /', () => {
-    expect(resolveHome(true, '/custom', pw, 1000)).toBe('/custom')
-    expect(resolveHome(false, '/root', pw, 1000)).toBe('/home/user')
-    expect(resolveHome(false, '/root', pw, 4242)).toBe('/')
-    expect(resolveHome(false, '/root', undefined, 0)).toBe('/')
-  })
-})
-
 describe('cgroupfs', () => {
   it('mode defaults: none for systemd, else hybrid', () => {
     expect(cgroupMode('', true)).toBe('none')
@@ -140,15 +123,12 @@ describe('launch', () => {
     ['/bin/busybox', 'sh', false],
     ['/usr/bin/sleep', 'sleep', false],
   ])('isInitEntrypoint(%s, %s) = %s', (resolved, arg0, want) => expect(isInitEntrypoint(resolved, arg0)).toBe(want))
-  it('PATH lookup and uid:gid parsing', () => {
+  it('PATH lookup', () => {
     const files = new Set(['/usr/bin/env', '/bin/sh'])
     expect(resolveOnPath('sh', '/usr/bin:/bin', p => files.has(p))).toBe('/bin/sh')
     expect(resolveOnPath('./x', '/bin', () => false)).toBe('./x')
     expect(resolveOnPath('nope', '/bin', () => false)).toBeUndefined()
-    expect(parseUidGid('1000:1000:')).toEqual({ uid: 1000, gid: 1000, groups: [] })
-    expect(parseUidGid('0:0:4,24')).toEqual({ uid: 0, gid: 0, groups: [4, 24] })
   })
-  it('cleanEnv drops every RUNCVM_* name', () => expect(cleanEnv(['RUNCVM_X=1', 'X=RUNCVM_Y', 'E='])).toEqual(['X=RUNCVM_Y', 'E=']))
   it('--init console script: exact env and argv, once only, then power off', () => {
     const l = planLaunch({ ...cfg, args: ['sh', '-c', "echo 'x'\ny"] }, paths, 'vm')
     expect(buildVmStartScript(l, { busybox: '/bb', onceFile: '/.runcvm/once' })).toBe(
@@ -159,13 +139,6 @@ describe('launch', () => {
   it('inittab', () => {
     expect(buildInittab({ console: 'hvc0', vmStart: '/g/scripts/runcvm-vm-start', poweroff: '/g/bin/poweroff' })).toBe(
       'hvc0::respawn:-/g/scripts/runcvm-vm-start\nnull::ctrlaltdel:/g/bin/poweroff\nnull::restart:/g/bin/poweroff\nnull::shutdown:/g/bin/poweroff\n')
-  })
-})
-
-describe('/dev fixes', () => {
-  it('tty group id from /etc/group, 5 when absent', () => {
-    expect(groupId('root:x:0:\ntty:x:7:\n', 'tty', 5)).toBe(7)
-    expect(groupId(undefined, 'tty', 5)).toBe(5)
   })
 })
 
