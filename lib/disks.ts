@@ -6,7 +6,7 @@
 // commands that create a missing backing file. Error texts are upstream's.
 import { dirname } from 'node:path'
 import { ConfigError } from './errors.js'
-import type { Cmd } from './sh.js'
+import type { Cmd } from './cmd.js'
 
 export interface DiskSpec {
   /** The spec text as given (for error messages). */

@@ -6,9 +6,7 @@
 // plain argv lists with no pipes or globbing, which is all spawnSync needs.
 import { spawnSync } from 'node:child_process'
 import { ExecError } from './errors.js'
-
-/** One command: argv[0] is the absolute path of the binary. */
-export type Cmd = readonly string[]
+import { batchWord, shWord, type Cmd } from './cmd.js'
 
 export interface ApplyOpts {
   env?: NodeJS.ProcessEnv
@@ -29,15 +27,6 @@ export interface ApplyOpts {
   /** Where command output goes: 'inherit' (default) or 'ignore'. */
   stdio?: 'inherit' | 'ignore'
 }
-
-/** Quote one word for `ip -batch` (its tokenizer understands double quotes and backslashes). */
-export const batchWord = (w: string): string => (/^[\w.:/@+=-]+$/.test(w) ? w : `"${w.replace(/(["\\])/g, '\\$1')}"`)
-
-/** POSIX sh single-quoting: exact for any string without NUL (also inside assignments). */
-export const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
-
-/** Quote one word for a POSIX shell, only when it needs it (readable logs and scripts). */
-export const shWord = (w: string): string => (/^[\w.:/@+=,-]+$/.test(w) ? w : shQuote(w))
 
 function runOne(cmd: Cmd, o: ApplyOpts, input?: string): number | null {
   const r = spawnSync(cmd[0], cmd.slice(1), {

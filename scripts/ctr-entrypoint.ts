@@ -21,7 +21,7 @@ import { hostTimer } from '../lib/vm/timing.js'
 import {
   BIN, CTR_QEMU, DNSMASQ_PID, PKG_VIRTIOFSD_LOG, PKG_VIRTIOFSD_SOCKET, RUNCVM_GUEST, TTY_SOCKET, VIRTIOFSD_LOG, VIRTIOFSD_SOCKET,
 } from '../lib/paths.js'
-import { execve, reportAndExit } from '../lib/proc.js'
+import { execve, runRole } from '../lib/proc.js'
 import { ConfigError } from '../lib/errors.js'
 
 const readText = (f: string) => { try { return readFileSync(f, 'utf8') } catch { return undefined } }
@@ -88,8 +88,4 @@ function main(): never {
   return execve(BIN.runcvmInit, [BIN.runcvmInit, '--tty-relay', TTY_SOCKET, '--', CTR_QEMU])
 }
 
-try {
-  main()
-} catch (e) {
-  reportAndExit(e)
-}
+runRole(main)

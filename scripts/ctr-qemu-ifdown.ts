@@ -1,5 +1,6 @@
 // runcvm-ctr-qemu-ifdown <tap>: QEMU's tap `downscript=` (upstream): take the tap down.
 import { applyCmds } from '../lib/sh.js'
 import { BIN } from '../lib/paths.js'
+import { runRole } from '../lib/proc.js'
 
-applyCmds([[BIN.ip, 'link', 'set', 'dev', process.argv[2] ?? '', 'down']], { keepGoing: true, stdio: 'ignore' })
+runRole(() => applyCmds([[BIN.ip, 'link', 'set', 'dev', process.argv[2] ?? '', 'down']], { keepGoing: true, stdio: 'ignore' }))

@@ -5,8 +5,13 @@ import { readNetwork } from '../lib/state.js'
 import { planTapUp } from '../lib/net/plan.js'
 import { applyCmds } from '../lib/sh.js'
 import { BIN } from '../lib/paths.js'
+import { runRole } from '../lib/proc.js'
 
-const tap = process.argv[2] ?? ''
-const ifname = tap.replace(/^tap-/, '')
-const n = readNetwork().interfaces.find(i => i.name === ifname) ?? { name: ifname, mac: '', mtu: 1500 }
-applyCmds(planTapUp(BIN.ip, n, true), { keepGoing: true })
+function main(): void {
+  const tap = process.argv[2] ?? ''
+  const ifname = tap.replace(/^tap-/, '')
+  const n = readNetwork().interfaces.find(i => i.name === ifname) ?? { name: ifname, mac: '', mtu: 1500 }
+  applyCmds(planTapUp(BIN.ip, n, true), { keepGoing: true })
+}
+
+runRole(main)

@@ -2,14 +2,15 @@
 // the accelerator, builds the QEMU argv (lib/qemu/args.ts) and execve's QEMU.
 //   runcvm-ctr-qemu --watchdog <pid>   (internal) KVM-stuck watchdog, see lib/qemu/qmp.ts
 // Env: RUNCVM_* via /.runcvm/config.json; RUNCVM_BREAK=preqemu prints the command and opens a shell.
-import { chmodSync, copyFileSync, existsSync, readlinkSync, rmSync, statSync } from 'node:fs'
+import { copyFileSync, existsSync, readlinkSync, statSync } from 'node:fs'
 import { isatty } from 'node:tty'
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { parseSettings } from '../lib/settings.js'
-import { readConfig, readNetwork, writeFstab, writeVm } from '../lib/state.js'
+import { clearBooted, readConfig, readNetwork, writeFstab, writeVm, writeVmInit } from '../lib/state.js'
 import { decideAccel, probeAccel } from '../lib/accel.js'
 import { diskFstabLine, parseDisks, planDisk, type DiskSpec } from '../lib/disks.js'
-import { applyCmds, shWord } from '../lib/sh.js'
+import { applyCmds } from '../lib/sh.js'
+import { shWord } from '../lib/cmd.js'
 import { buildQemuArgs } from '../lib/qemu/args.js'
 import { buildCmdline } from '../lib/qemu/cmdline.js'
 import { consoleDevice, displayOf } from '../lib/qemu/display.js'
@@ -17,14 +18,13 @@ import { guestMac, tapName } from '../lib/net/plan.js'
 import { hostTimer } from '../lib/vm/timing.js'
 import { buildVmInitScript } from '../lib/vm/init-script.js'
 import { readInitInput } from '../lib/vm/init-facts.js'
-import { writeFileAtomic } from '../lib/fsx.js'
 import { runWatchdog } from '../lib/qemu/qmp.js'
 import {
   BIN, CONTROL_PORT, CONTROL_SOCKET, CTR_QEMU, OVMF_VARS_COPY, PKG_TAG, PKG_VIRTIOFSD_SOCKET, QEMU_GUEST_AGENT_SOCKET, QEMU_MONITOR_SOCKET,
   QMP_SOCKET, ROOT_TAG, RUNCVM_GUEST, STDIO_PORTS, TTY_PORT, TTY_SOCKET, VIRTIOFSD_SOCKET, statePath,
 } from '../lib/paths.js'
 import { ConfigError, ExecError } from '../lib/errors.js'
-import { execve, reportAndExit } from '../lib/proc.js'
+import { execve, runRole } from '../lib/proc.js'
 
 /** A KVM boot reaches vm-init in ~1 s; 30 s leaves room for a loaded host. */
 const KVM_BOOT_TIMEOUT_MS = 30_000
@@ -88,8 +88,7 @@ function main(): void {
   // Plan in the container, apply in the VM: the VM's init is a busybox sh script with every
   // decision taken here at native speed (no Node start in the VM, DESIGN §4).
   const vmInit = statePath('vmInit')
-  writeFileAtomic(vmInit, buildVmInitScript(readInitInput(s.RUNCVM_VM_MOUNTPOINT)))
-  chmodSync(vmInit, 0o755)
+  writeVmInit(buildVmInitScript(readInitInput(s.RUNCVM_VM_MOUNTPOINT)))
   mark('ctr-qemu-plan')
   const args = buildQemuArgs({
     dataDir: BIN.qemuData, accel: accel.accel, usb: s.RUNCVM_QEMU_USB,
@@ -120,7 +119,7 @@ function main(): void {
     spawnSync(BIN.busybox, ['sh'], { stdio: 'inherit', env })
   }
   // QEMU keeps this PID after execve: the watchdog watches it over QMP.
-  if (accel.accel === 'kvm') rmSync(statePath('booted'), { force: true })
+  if (accel.accel === 'kvm') clearBooted()
   if (accel.accel === 'kvm') spawn(CTR_QEMU, ['--watchdog', String(process.pid)], { detached: true, stdio: ['ignore', 'ignore', 'inherit'] }).unref()
   mark('ctr-qemu-exec')
   if (s.RUNCVM_QEMU_DEBUG) {
@@ -133,7 +132,7 @@ function main(): void {
 }
 
 if (process.argv[2] === '--watchdog') {
-  runWatchdog({ pid: Number(process.argv[3]), qmp: QMP_SOCKET, exitStatusFile: statePath('exitStatus'), bootedFile: statePath('booted'), bootTimeoutMs: KVM_BOOT_TIMEOUT_MS })
+  runRole(() => runWatchdog({ pid: Number(process.argv[3]), qmp: QMP_SOCKET, bootedFile: statePath('booted'), bootTimeoutMs: KVM_BOOT_TIMEOUT_MS }))
 } else {
-  try { main() } catch (e) { reportAndExit(e) }
+  runRole(main)
 }

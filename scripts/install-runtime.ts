@@ -19,7 +19,7 @@ import { delimiter, dirname, join, resolve } from 'node:path'
 import { ConfigError, RunCvmError } from '../lib/errors.js'
 import { writeFileAtomic } from '../lib/fsx.js'
 import { RUNCVM_HOST, RUNTIME_PATH } from '../lib/paths.js'
-import { reportAndExit } from '../lib/proc.js'
+import { reportAndExit, runRole } from '../lib/proc.js'
 import { mergeRuntime } from '../lib/install/daemon-json.js'
 import { planReload, type DockerdFacts } from '../lib/install/dockerd.js'
 import { patchSysctlText, planRpFilter, SYSCTL_DROPIN, SYSCTL_DROPIN_TEXT, SYSCTL_MARK } from '../lib/install/rp-filter.js'
@@ -287,4 +287,4 @@ async function main(): Promise<void> {
     : '- RunCVM is already installed and registered: nothing changed.\n')
 }
 
-main().catch(reportAndExit)
+runRole(main)

@@ -5,7 +5,8 @@
 // argv: <base64 JSON ExecRequest> (lib/exec/codec.ts). Decodes and validates it in Node, then
 // execs runcvm-init with the same argv the normal path sends (buildInitArgs): cwd check with
 // runc's message, exact env, ids, cwd.
-import { execve } from '../lib/proc.js'
+import { messageOf } from '../lib/errors.js'
+import { execve, runRole } from '../lib/proc.js'
 import { buildInitArgs, decodeRequest } from '../lib/exec/codec.js'
 import { BIN } from '../lib/paths.js'
 
@@ -14,9 +15,4 @@ function main(): never {
   return execve(BIN.runcvmInit, [BIN.runcvmInit, ...buildInitArgs(r)], { ...process.env })
 }
 
-try {
-  main()
-} catch (e) {
-  process.stderr.write(`runcvm-vm-exec: ${e instanceof Error ? e.message : String(e)}\n`)
-  process.exit(1)
-}
+runRole(main, { report: e => `runcvm-vm-exec: ${messageOf(e)}\n` })

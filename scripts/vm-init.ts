@@ -5,23 +5,23 @@
 //   as VM PID 1 (e.g. RUNCVM_KERNEL_APPEND=init=/.runcvm/guest/scripts/runcvm-vm-init): plans from
 //     the state and the image at '/', writes /.runcvm/vm-init.sh and execs busybox sh on it;
 //   runcvm-vm-init --plan [ROOT]: prints the script for the image at ROOT (default '/') — debug.
-import { chmodSync, writeFileSync } from 'node:fs'
 import { buildVmInitScript } from '../lib/vm/init-script.js'
 import { readInitInput } from '../lib/vm/init-facts.js'
 import { BIN, statePath } from '../lib/paths.js'
-import { execve } from '../lib/proc.js'
+import { writeExitStatus, writeVmInit } from '../lib/state.js'
+import { RunCvmError } from '../lib/errors.js'
+import { execve, runRole } from '../lib/proc.js'
 
-function main(): never {
+function main(): void {
   if (process.argv[2] === '--plan') {
     const root = (process.argv[3] ?? '/').replace(/\/+$/, '')
     process.stdout.write(buildVmInitScript(readInitInput(root)))
-    process.exit(0)
+    return
   }
   const script = buildVmInitScript(readInitInput(''))
   const file = statePath('vmInit')
   try {
-    writeFileSync(file, script)
-    chmodSync(file, 0o755)
+    writeVmInit(script)
   } catch {
     // /.runcvm not writable yet: run the text directly ("$0" is then not the script: no re-exec).
     return execve(BIN.busybox, [BIN.busybox, 'sh', '-c', script, file], {})
@@ -29,11 +29,13 @@ function main(): never {
   return execve(BIN.busybox, [BIN.busybox, 'sh', file], {})
 }
 
-try {
-  main()
-} catch (e) {
-  // PID 1 must not just exit (kernel panic → QEMU exits with no explanation): say why, power off.
-  process.stderr.write(`\nRunCVM: Error: VM init failed: ${(e as Error)?.stack ?? e}\n`)
-  try { writeFileSync(statePath('exitStatus'), '1\n') } catch { /* nothing more to do */ }
-  execve(BIN.busybox, [BIN.busybox, 'poweroff', '-f'], {})
-}
+// PID 1 must not just exit (kernel panic → QEMU exits with no explanation): say why, power off.
+// An unexpected error keeps its stack: this is the debugging form of the VM's init.
+runRole(main, {
+  report: e => `\nRunCVM: Error: VM init failed: ${e instanceof RunCvmError ? e.message : (e as Error)?.stack ?? e}\n`,
+  finally: () => {
+    if (process.argv[2] === '--plan') return
+    try { writeExitStatus(1) } catch { /* nothing more to do */ }
+    execve(BIN.busybox, [BIN.busybox, 'poweroff', '-f'], {})
+  },
+})

@@ -6,17 +6,19 @@
 // off when the workload ends.
 // Differs from upstream (respawn → second vm-start → poweroff): a busybox shell waits for the
 // workload and powers off itself, so the VM never pays for a second Node start (~1-3 s under TCG).
-import { existsSync, writeFileSync } from 'node:fs'
-import { readConfig, readVm } from '../lib/state.js'
+import { markOnce, readConfig, readVm } from '../lib/state.js'
 import { planLaunch } from '../lib/vm/launch.js'
 import { launchPaths } from '../lib/vm/init-facts.js'
-import { BIN, statePath } from '../lib/paths.js'
-import { execve } from '../lib/proc.js'
+import { BIN } from '../lib/paths.js'
+import { execve, runRole } from '../lib/proc.js'
 import { envOf } from '../lib/settings.js'
 
-if (existsSync(statePath('once'))) execve(BIN.busybox, [BIN.busybox, 'poweroff', '-f'], {})
-writeFileSync(statePath('once'), '')
-const launch = planLaunch(readConfig(), launchPaths(readVm()), 'vm')
-// argv passes through "$@" untouched; poweroff -f: the workload and its group are already gone.
-const script = `"$0" "$@"; exec ${BIN.busybox} poweroff -f`
-execve(BIN.busybox, [BIN.busybox, 'sh', '-c', script, ...launch.argv], envOf(launch.env))
+function main(): never {
+  if (markOnce()) return execve(BIN.busybox, [BIN.busybox, 'poweroff', '-f'], {})
+  const launch = planLaunch(readConfig(), launchPaths(readVm()), 'vm')
+  // argv passes through "$@" untouched; poweroff -f: the workload and its group are already gone.
+  const script = `"$0" "$@"; exec ${BIN.busybox} poweroff -f`
+  return execve(BIN.busybox, [BIN.busybox, 'sh', '-c', script, ...launch.argv], envOf(launch.env))
+}
+
+runRole(main)

@@ -14,7 +14,7 @@
 // (and UTF-8 text uses 0x80-0x85 as continuation bytes).
 import { BIN } from '../paths.js'
 import { SpecError } from '../errors.js'
-import { shQuote } from '../sh.js'
+import { shQuote } from '../cmd.js'
 
 /** Everything the VM side needs to run one exec'd command. */
 export interface ExecRequest {

@@ -1,11 +1,12 @@
 // IPv4 prefix/netmask arithmetic (behaviour of upstream runcvm-ip-functions). Pure.
 // Works on unsigned 32-bit integers; `>>> 0` keeps JavaScript's bit operators unsigned.
+import { NetworkError } from '../errors.js'
 
 /** Dotted quad → unsigned 32-bit integer. Throws on anything that is not a.b.c.d with 0-255 parts. */
 export function ipToInt(ip: string): number {
   const parts = ip.split('.')
   if (parts.length !== 4 || parts.some(p => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
-    throw new Error(`not an IPv4 address: '${ip}'`)
+    throw new NetworkError(`not an IPv4 address: '${ip}'`)
   }
   return parts.reduce((acc, p) => ((acc << 8) | Number(p)) >>> 0, 0)
 }
@@ -16,7 +17,7 @@ export function intToIp(n: number): string {
 
 /** Prefix length (0-32) → mask as an integer (24 → 0xffffff00). */
 export function prefixToMaskInt(prefix: number): number {
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > 32) throw new Error(`bad prefix length: ${prefix}`)
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > 32) throw new NetworkError(`bad prefix length: ${prefix}`)
   return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0
 }
 

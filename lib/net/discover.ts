@@ -6,6 +6,7 @@
 // address, MAC and MTU; the default route names the gateway interface; non-link, non-default
 // routes are kept for the VM to restore.
 import { execFileSync } from 'node:child_process'
+import { NetworkError } from '../errors.js'
 import type { NetIfState, RouteState, NetworkState } from '../state.js'
 
 interface IpAddrInfo { family?: string; local?: string; prefixlen?: number }
@@ -17,9 +18,9 @@ function parseArray<T>(what: string, text: string): T[] {
   try {
     v = JSON.parse(text.trim() === '' ? '[]' : text)
   } catch (e) {
-    throw new Error(`cannot parse \`ip -json ${what}\` output: ${(e as Error).message}`)
+    throw new NetworkError(`cannot parse \`ip -json ${what}\` output: ${(e as Error).message}`)
   }
-  if (!Array.isArray(v)) throw new Error(`\`ip -json ${what}\` output is not an array`)
+  if (!Array.isArray(v)) throw new NetworkError(`\`ip -json ${what}\` output is not an array`)
   return v as T[]
 }
 

@@ -3,7 +3,8 @@
 // forever. ctr-qemu starts `runcvm-ctr-qemu --watchdog <qemu pid>` detached before execve'ing
 // QEMU (KVM only); it polls `query-status` over QMP and, on a dead state, explains and quits QEMU.
 import { connect, type Socket } from 'node:net'
-import { existsSync, writeFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
+import { writeExitStatus } from '../state.js'
 
 /** QMP run states that mean the guest will never continue by itself. */
 const DEAD_STATES: Readonly<Record<string, string>> = {
@@ -21,7 +22,6 @@ const alive = (pid: number) => { try { process.kill(pid, 0); return true } catch
 export interface WatchdogOpts {
   pid: number
   qmp: string
-  exitStatusFile: string
   intervalMs?: number
   /**
    * Written by vm-init as soon as it runs. On kvm-pvm with `-cpu host,pmu=off` QEMU does not
@@ -36,7 +36,7 @@ export function runWatchdog(o: WatchdogOpts): void {
   const interval = o.intervalMs ?? 1000
   const fail = (msg: string) => {
     process.stderr.write(`\nRunCVM: Error: ${msg}\n`)
-    try { writeFileSync(o.exitStatusFile, '1\n') } catch { /* best effort */ }
+    try { writeExitStatus(1) } catch { /* best effort */ }
     // quit over the human monitor is not available here; SIGTERM makes QEMU exit cleanly.
     try { process.kill(o.pid, 'SIGTERM') } catch { /* gone */ }
     setTimeout(() => { try { process.kill(o.pid, 'SIGKILL') } catch { /* gone */ } process.exit(0) }, 2000)

@@ -5,7 +5,7 @@
 import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs'
 import { parseSettings } from '../settings.js'
 import { readConfig, readFstab, readNetwork, readVm, type VmState } from '../state.js'
-import { BIN, STATE_DIR, statePath } from '../paths.js'
+import { BIN, statePath } from '../paths.js'
 import { resolveOnPath, type LaunchPaths } from './launch.js'
 import { withoutRunCvmVars } from '../workload-env.js'
 import type { ImageFacts, InitScriptInput } from './init-script.js'
@@ -65,9 +65,5 @@ export function readInitInput(root: string): InitScriptInput {
     cfg, vm, launch: launchPaths(vm), net: readNetwork(), fstab: readFstab(),
     settings: { RUNCVM_INIT: s.RUNCVM_INIT, RUNCVM_BOOT_TIMING: s.RUNCVM_BOOT_TIMING, RUNCVM_CGROUPFS: s.RUNCVM_CGROUPFS },
     image: readImageFacts(root, cfg.args, cfg.env),
-    paths: {
-      state: STATE_DIR, exitStatus: statePath('exitStatus'), vmStart: statePath('vmStart'), once: statePath('once'),
-      fstab: statePath('fstab'), mounts: statePath('mounts'), booted: statePath('booted'), timing: statePath('timing'),
-    },
   }
 }

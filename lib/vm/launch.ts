@@ -9,7 +9,7 @@
 //  - `--init` (RUNCVM_INIT=1) → busybox init with an inittab whose console entry runs
 //    runcvm-vm-start once (upstream behaviour).
 import type { ConfigState } from '../state.js'
-import { shQuote } from '../sh.js'
+import { shQuote } from '../cmd.js'
 import { withoutRunCvmVars } from '../workload-env.js'
 
 /**

@@ -20,10 +20,8 @@
 // ctr-exec waits for it instead of upstream's fixed 2 s sleep. /.runcvm is fresh for every
 // container start, so a stale marker cannot exist.
 import { BIN, SSHD_AUTHORIZED_KEYS, SSHD_DIR, SSHD_HOST_KEY, SSHD_KEY, SSHD_PORT, SSHD_READY } from '../paths.js'
-import { shQuote } from '../sh.js'
+import { shQuote, type Cmd } from '../cmd.js'
 import type { NetworkState } from '../state.js'
-
-type Cmd = readonly string[]
 
 /** Options on our one key: a command session and nothing else. */
 export const KEY_OPTIONS = 'no-port-forwarding,no-agent-forwarding,no-X11-forwarding'

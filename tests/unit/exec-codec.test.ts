@@ -7,7 +7,7 @@ import {
   type ExecRequest, buildFileCommand, buildInitArgs, buildInlineCommand, chdirFailedMessage, decodeRequest,
   encodeRequest, nulJoin, nulSplit,
 } from '../../lib/exec/codec.js'
-import { shQuote } from '../../lib/sh.js'
+import { shQuote } from '../../lib/cmd.js'
 
 const TORTURE = ['', ' ', 'a b', "it's", '"q"', '\\', '$HOME', '`id`', 'new\nline', 'trail\n', 'ünï€😀', '\x80\x85', '*', "'", '--']
 

@@ -4,7 +4,7 @@ import { diskFstabLine, parseDisks, planDisk } from '../../lib/disks.js'
 import { deriveExitCode } from '../../lib/vm/exit-code.js'
 import { cgroupMode } from '../../lib/vm/cgroupfs.js'
 import { buildInittab, buildVmStartScript, isInitEntrypoint, planLaunch, resolveOnPath } from '../../lib/vm/launch.js'
-import { shWord } from '../../lib/sh.js'
+import { shWord } from '../../lib/cmd.js'
 import type { ConfigState } from '../../lib/state.js'
 
 describe('accelerator decision table', () => {
