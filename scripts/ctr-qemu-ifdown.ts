@@ -1,4 +1,5 @@
-// runcvm-ctr-qemu-ifdown <tap>: QEMU's tap `downscript=` (upstream): take the tap down.
+// runcvm-ctr-qemu-ifdown <tap> (manual use only): QEMU's tap `downscript=` as upstream had it:
+// take the tap down. ctr-entrypoint pre-creates the taps and QEMU runs with downscript=no.
 import { applyCmds } from '../lib/sh.js'
 import { BIN } from '../lib/paths.js'
 import { runRole } from '../lib/proc.js'

@@ -4,12 +4,11 @@
 // Env: RUNCVM_* via /.runcvm/config.json; RUNCVM_BREAK=preqemu prints the command and opens a shell.
 import { copyFileSync, existsSync, readlinkSync, statSync } from 'node:fs'
 import { isatty } from 'node:tty'
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { parseSettings } from '../lib/settings.js'
 import { clearBooted, readConfig, readNetwork, writeFstab, writeVm, writeVmInit } from '../lib/state.js'
 import { decideAccel, probeAccel } from '../lib/accel.js'
 import { diskFstabLine, parseDisks, planDisk, type DiskSpec } from '../lib/disks.js'
-import { applyCmds } from '../lib/sh.js'
+import { $, applyCmds } from '../lib/sh.js'
 import { shWord } from '../lib/cmd.js'
 import { buildQemuArgs } from '../lib/qemu/args.js'
 import { buildCmdline } from '../lib/qemu/cmdline.js'
@@ -29,18 +28,18 @@ import { execve, runRole } from '../lib/proc.js'
 /** A KVM boot reaches vm-init in ~1 s; 30 s leaves room for a loaded host. */
 const KVM_BOOT_TIMEOUT_MS = 30_000
 
-function prepareDisk(d: DiskSpec, vmMount: string): string {
+async function prepareDisk(d: DiskSpec, vmMount: string): Promise<string> {
   const st = (p: string) => { try { return statSync(p) } catch { return undefined } }
   const src = st(d.src), dst = st(`${vmMount}${d.dst}`)
   const cmds = planDisk(d, { srcExists: !!src, srcIsFile: !!src?.isFile(), dstExists: !!dst, dstIsDir: !!dst?.isDirectory() },
     { busybox: BIN.busybox, mke2fs: BIN.mke2fs, vmMount })
   try {
-    applyCmds(cmds, { stdio: 'ignore' })
+    await applyCmds(cmds, { stdio: 'ignore' })
   } catch (e) {
     const what = e instanceof ExecError && e.cmd[0] === BIN.mke2fs ? `mke2fs on '${d.src}' with fs '${d.fs}' failed` : `truncate on '${d.src}' with size '${d.size}' failed`
     throw new ConfigError(`disk spec '${d.spec}' invalid: ${what}`, { cause: e })
   }
-  const uuid = execFileSync(BIN.blkid, ['-o', 'value', '-s', 'UUID', d.src], { encoding: 'utf8' }).trim().split('\n')[0]
+  const uuid = (await $({ quiet: true })`${BIN.blkid} -o value -s UUID ${d.src}`).stdout.trim().split('\n')[0]
   return diskFstabLine(d, uuid)
 }
 
@@ -52,14 +51,14 @@ const stdinOpen = (): boolean => { try { return readlinkSync('/proc/self/fd/0') 
  * already turns "\n" into "\r\n" (QEMU keeps OPOST but leaves ONLCR as found), so the client
  * sees one "\r\n" as under runc, not "\r\r\n".
  */
-function windowSize(): { rows: number; cols: number } | undefined {
-  spawnSync(BIN.busybox, ['stty', '-onlcr'], { stdio: ['inherit', 'ignore', 'ignore'] })
-  const r = spawnSync(BIN.busybox, ['stty', 'size'], { stdio: ['inherit', 'pipe', 'ignore'], encoding: 'utf8' })
-  const m = /^(\d+) (\d+)/.exec(r.stdout ?? '')
+async function windowSize(): Promise<{ rows: number; cols: number } | undefined> {
+  await $({ stdio: ['inherit', 'ignore', 'ignore'], nothrow: true })`${BIN.busybox} stty -onlcr`
+  const r = await $({ stdio: ['inherit', 'pipe', 'ignore'], nothrow: true })`${BIN.busybox} stty size`
+  const m = /^(\d+) (\d+)/.exec(r.stdout)
   return m && Number(m[1]) > 0 ? { rows: Number(m[1]), cols: Number(m[2]) } : undefined
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const cfg = readConfig()
   const s = parseSettings(cfg.settingsEnv)
   const mark = hostTimer(s.RUNCVM_BOOT_TIMING)
@@ -68,7 +67,9 @@ function main(): void {
   if (accel.warning) process.stderr.write(accel.warning + '\n')
 
   const disks = parseDisks(s.RUNCVM_DISKS)
-  const fstab = [...s.RUNCVM_TMPFS.split('\n').filter(l => l.trim()), ...disks.map(d => prepareDisk(d, s.RUNCVM_VM_MOUNTPOINT))]
+  const diskLines: string[] = []
+  for (const d of disks) diskLines.push(await prepareDisk(d, s.RUNCVM_VM_MOUNTPOINT))
+  const fstab = [...s.RUNCVM_TMPFS.split('\n').filter(l => l.trim()), ...diskLines]
   if (fstab.length) writeFstab(fstab)
 
   if (s.RUNCVM_BIOS === 'EFI') copyFileSync(BIN.ovmfVars, OVMF_VARS_COPY)
@@ -79,7 +80,7 @@ function main(): void {
   // with `-i` (without it fd 0 is /dev/null, which the workload then keeps, as under runc).
   const tty = isatty(1)
   const stdioPorts = tty ? undefined : { ...(stdinOpen() ? { stdin: STDIO_PORTS.stdin } : {}), stdout: STDIO_PORTS.stdout, stderr: STDIO_PORTS.stderr }
-  const ttySize = tty ? windowSize() : undefined
+  const ttySize = tty ? await windowSize() : undefined
   writeVm({
     v: 1, console: consoleDevice(display.mode), controlPort: CONTROL_PORT, ...(pkgfs ? { pkgTag: PKG_TAG } : {}),
     ...(stdioPorts ? { stdio: stdioPorts } : {}), ...(ttySize ? { ttySize } : {}), ...(tty ? { ttyPort: TTY_PORT } : {}),
@@ -116,17 +117,19 @@ function main(): void {
   const env = { ...process.env, TERMINFO: BIN.terminfo, QEMU_MODULE_DIR: BIN.qemuModules }
   if (s.RUNCVM_BREAK.includes('preqemu')) {
     process.stdout.write(`Preparing to run: ${[BIN.qemu, ...args].map(shWord).join(' ')}\n`)
-    spawnSync(BIN.busybox, ['sh'], { stdio: 'inherit', env })
+    await $({ stdio: 'inherit', env, nothrow: true })`${BIN.busybox} sh`
   }
   // QEMU keeps this PID after execve: the watchdog watches it over QMP.
   if (accel.accel === 'kvm') clearBooted()
-  if (accel.accel === 'kvm') spawn(CTR_QEMU, ['--watchdog', String(process.pid)], { detached: true, stdio: ['ignore', 'ignore', 'inherit'] }).unref()
+  if (accel.accel === 'kvm') $({ detached: true, stdio: ['ignore', 'ignore', 'inherit'], nothrow: true })`${CTR_QEMU} --watchdog ${process.pid}`.child?.unref()
   mark('ctr-qemu-exec')
   if (s.RUNCVM_QEMU_DEBUG) {
-    const r = spawnSync(BIN.qemu, args, { stdio: 'inherit', env })
-    process.stderr.write(`QEMU exited with code: ${r.status ?? r.signal}\n`)
-    try { process.stderr.write(`QEMU memory cgroup events:\n${execFileSync(BIN.busybox, ['cat', '/sys/fs/cgroup/memory.events'], { encoding: 'utf8' })}`) } catch { /* cgroup v1 */ }
-    process.exit(r.status ?? 1)
+    const r = await $({ stdio: 'inherit', env, nothrow: true })`${BIN.qemu} ${args}`
+    process.stderr.write(`QEMU exited with code: ${r.exitCode ?? r.signal}\n`)
+    const events = await $({ quiet: true, nothrow: true })`${BIN.busybox} cat /sys/fs/cgroup/memory.events`
+    if (events.ok) process.stderr.write(`QEMU memory cgroup events:\n${events.stdout}`) // cgroup v2 only
+    process.exitCode = r.exitCode ?? 1
+    return
   }
   execve(BIN.qemu, [BIN.qemu, ...args], env)
 }
