@@ -10,7 +10,10 @@
 //   `docker exec` set it; otherwise the home of the requested uid's first passwd entry, and "/"
 //   when there is none or it is empty, as runc does. Differs from runcvm-ctr-exec (which left HOME
 //   empty for an unknown uid): exec output matches runc's.
+import { parseUidGid } from './ids.js'
 import type { PasswdEntry } from './passwd.js'
+import type { RunCvmSettings } from './settings.js'
+import type { ConfigState } from './state.js'
 
 export const isRunCvmVar = (name: string): boolean => name.startsWith('RUNCVM_')
 
@@ -46,4 +49,26 @@ export function workloadEnv(
   }
   if (!sawHome) out.push(`HOME=${workloadHome(o.hasHome, undefined, o.passwd, o.uid)}`)
   return out
+}
+
+/**
+ * What ctr-entrypoint saves about the workload (/.runcvm/config.json): the container process as
+ * runc started it (argv after runcvm-ctr-entrypoint, env, cwd), with the identity, env and vCPU
+ * count it must have in the VM.
+ */
+export function workloadConfig(o: {
+  args: readonly string[]
+  env: Readonly<Record<string, string | undefined>>
+  cwd: string
+  passwd: readonly PasswdEntry[]
+  settings: Pick<RunCvmSettings, 'RUNCVM_UIDGID' | 'RUNCVM_HAS_HOME' | 'RUNCVM_CPUS'>
+  /** CPUs the container may use (nproc), for RUNCVM_CPUS=0. */
+  hostCpus: number
+}): ConfigState {
+  const ids = parseUidGid(o.settings.RUNCVM_UIDGID)
+  return {
+    v: 1, args: [...o.args], env: workloadEnv(o.env, { hasHome: o.settings.RUNCVM_HAS_HOME, uid: ids.uid, passwd: o.passwd }), cwd: o.cwd, ...ids,
+    settingsEnv: Object.fromEntries(Object.entries(o.env).filter(([k]) => isRunCvmVar(k)).map(([k, v]) => [k, v ?? ''])),
+    cpus: o.settings.RUNCVM_CPUS > 0 ? o.settings.RUNCVM_CPUS : o.hostCpus,
+  }
 }

@@ -13,9 +13,8 @@ import { bridgeName, planBridges, rewriteResolvConf } from '../lib/net/plan.js'
 import { rpFilterWarning } from '../lib/net/rp-filter.js'
 import { $, applyCmds } from '../lib/sh.js'
 import { planSshdGuard } from '../lib/vm/sshd.js'
-import { parseUidGid } from '../lib/ids.js'
 import { parsePasswd } from '../lib/passwd.js'
-import { isRunCvmVar, workloadEnv } from '../lib/workload-env.js'
+import { workloadConfig } from '../lib/workload-env.js'
 import { displayOf } from '../lib/qemu/display.js'
 import { buildVirtiofsdArgs } from '../lib/qemu/virtiofsd.js'
 import { hostTimer } from '../lib/vm/timing.js'
@@ -53,13 +52,8 @@ async function main(): Promise<never> {
   const mark = hostTimer(process.env.RUNCVM_BOOT_TIMING === '1')
   mark('ctr-entrypoint')
   const s = parseSettings(process.env)
-  const ids = parseUidGid(s.RUNCVM_UIDGID)
   const passwd = parsePasswd(readText(`${s.RUNCVM_VM_MOUNTPOINT}/etc/passwd`))
-  writeConfig({
-    v: 1, args: process.argv.slice(2), env: workloadEnv(process.env, { hasHome: s.RUNCVM_HAS_HOME, uid: ids.uid, passwd }), cwd: process.cwd(), ...ids,
-    settingsEnv: Object.fromEntries(Object.entries(process.env).filter(([k]) => isRunCvmVar(k)).map(([k, v]) => [k, v ?? ''])),
-    cpus: s.RUNCVM_CPUS > 0 ? s.RUNCVM_CPUS : availableParallelism(),
-  })
+  writeConfig(workloadConfig({ args: process.argv.slice(2), env: process.env, cwd: process.cwd(), passwd, settings: s, hostCpus: availableParallelism() }))
   if (s.RUNCVM_BREAK.includes('prenet')) await breakShell()
 
   const net = await readNetwork(BIN.ip)

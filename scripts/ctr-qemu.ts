@@ -1,61 +1,35 @@
-// runcvm-ctr-qemu: supervised by runcvm-init in the container. Prepares disks and fstab, decides
-// the accelerator, builds the QEMU argv (lib/qemu/args.ts) and execve's QEMU.
+// runcvm-ctr-qemu: supervised by runcvm-init in the container. Reads the saved state and what it
+// must know about the container (lib/vm/boot-probes.ts), plans the boot (lib/vm/boot-plan.ts:
+// disks, fstab, the VM's state and init script, QEMU's argv), applies the plan and execve's QEMU.
 //   runcvm-ctr-qemu --watchdog <pid>   (internal) KVM-stuck watchdog, see lib/qemu/qmp.ts
 // Env: RUNCVM_* via /.runcvm/config.json; RUNCVM_BREAK=preqemu prints the command and opens a shell.
-import { copyFileSync, existsSync, readlinkSync, statSync } from 'node:fs'
-import { isatty } from 'node:tty'
-import { parseSettings } from '../lib/settings.js'
-import { clearBooted, readConfig, readNetwork, writeFstab, writeVm, writeVmInit } from '../lib/state.js'
+import { copyFileSync } from 'node:fs'
 import { decideAccel, probeAccel } from '../lib/accel.js'
-import { diskFstabLine, parseDisks, planDisk, type DiskSpec } from '../lib/disks.js'
-import { $, applyCmds } from '../lib/sh.js'
 import { shWord } from '../lib/cmd.js'
-import { buildQemuArgs } from '../lib/qemu/args.js'
-import { buildCmdline } from '../lib/qemu/cmdline.js'
-import { consoleDevice, displayOf } from '../lib/qemu/display.js'
-import { guestMac, tapName } from '../lib/net/plan.js'
-import { hostTimer } from '../lib/vm/timing.js'
-import { buildVmInitScript } from '../lib/vm/init-script.js'
-import { readInitInput } from '../lib/vm/init-facts.js'
-import { runWatchdog } from '../lib/qemu/qmp.js'
-import {
-  BIN, CONTROL_PORT, CONTROL_SOCKET, CTR_QEMU, OVMF_VARS_COPY, PKG_TAG, PKG_VIRTIOFSD_SOCKET, QEMU_GUEST_AGENT_SOCKET, QEMU_MONITOR_SOCKET,
-  QMP_SOCKET, ROOT_TAG, RUNCVM_GUEST, STDIO_PORTS, TTY_PORT, TTY_SOCKET, VIRTIOFSD_SOCKET, statePath,
-} from '../lib/paths.js'
 import { ConfigError, ExecError } from '../lib/errors.js'
+import { BIN, CTR_QEMU, QMP_SOCKET, statePath } from '../lib/paths.js'
 import { execve, runRole } from '../lib/proc.js'
+import { runWatchdog } from '../lib/qemu/qmp.js'
+import { parseSettings } from '../lib/settings.js'
+import { $, applyCmds } from '../lib/sh.js'
+import { clearBooted, readConfig, writeFstab, writeVm, writeVmInit } from '../lib/state.js'
+import { planVmBoot, type BootPlan } from '../lib/vm/boot-plan.js'
+import { readBootProbes } from '../lib/vm/boot-probes.js'
+import { hostTimer } from '../lib/vm/timing.js'
 
 /** A KVM boot reaches vm-init in ~1 s; 30 s leaves room for a loaded host. */
 const KVM_BOOT_TIMEOUT_MS = 30_000
 
-async function prepareDisk(d: DiskSpec, vmMount: string): Promise<string> {
-  const st = (p: string) => { try { return statSync(p) } catch { return undefined } }
-  const src = st(d.src), dst = st(`${vmMount}${d.dst}`)
-  const cmds = planDisk(d, { srcExists: !!src, srcIsFile: !!src?.isFile(), dstExists: !!dst, dstIsDir: !!dst?.isDirectory() },
-    { busybox: BIN.busybox, mke2fs: BIN.mke2fs, vmMount })
-  try {
-    await applyCmds(cmds, { stdio: 'ignore' })
-  } catch (e) {
-    const what = e instanceof ExecError && e.cmd[0] === BIN.mke2fs ? `mke2fs on '${d.src}' with fs '${d.fs}' failed` : `truncate on '${d.src}' with size '${d.size}' failed`
-    throw new ConfigError(`disk spec '${d.spec}' invalid: ${what}`, { cause: e })
+/** Disk commands, per disk; a failure names the disk spec and the step, in upstream's words. */
+async function applyDisks(plan: BootPlan): Promise<void> {
+  for (const { disk: d, cmds } of plan.disks) {
+    try {
+      await applyCmds(cmds, { stdio: 'ignore' })
+    } catch (e) {
+      const what = e instanceof ExecError && e.cmd[0] === BIN.mke2fs ? `mke2fs on '${d.src}' with fs '${d.fs}' failed` : `truncate on '${d.src}' with size '${d.size}' failed`
+      throw new ConfigError(`disk spec '${d.spec}' invalid: ${what}`, { cause: e })
+    }
   }
-  const uuid = (await $({ quiet: true })`${BIN.blkid} -o value -s UUID ${d.src}`).stdout.trim().split('\n')[0]
-  return diskFstabLine(d, uuid)
-}
-
-const stdinOpen = (): boolean => { try { return readlinkSync('/proc/self/fd/0') !== '/dev/null' } catch { return false } }
-
-/**
- * `-t`: the pty's size (docker sets it from the client) via `stty size` (Node's tty streams would
- * reopen fd 1 non-blocking under QEMU), and `-onlcr` on the container pty: the VM's console
- * already turns "\n" into "\r\n" (QEMU keeps OPOST but leaves ONLCR as found), so the client
- * sees one "\r\n" as under runc, not "\r\r\n".
- */
-async function windowSize(): Promise<{ rows: number; cols: number } | undefined> {
-  await $({ stdio: ['inherit', 'ignore', 'ignore'], nothrow: true })`${BIN.busybox} stty -onlcr`
-  const r = await $({ stdio: ['inherit', 'pipe', 'ignore'], nothrow: true })`${BIN.busybox} stty size`
-  const m = /^(\d+) (\d+)/.exec(r.stdout)
-  return m && Number(m[1]) > 0 ? { rows: Number(m[1]), cols: Number(m[2]) } : undefined
 }
 
 async function main(): Promise<void> {
@@ -66,72 +40,35 @@ async function main(): Promise<void> {
   const accel = decideAccel(s.RUNCVM_ACCEL, probeAccel())
   if (accel.warning) process.stderr.write(accel.warning + '\n')
 
-  const disks = parseDisks(s.RUNCVM_DISKS)
-  const diskLines: string[] = []
-  for (const d of disks) diskLines.push(await prepareDisk(d, s.RUNCVM_VM_MOUNTPOINT))
-  const fstab = [...s.RUNCVM_TMPFS.split('\n').filter(l => l.trim()), ...diskLines]
-  if (fstab.length) writeFstab(fstab)
-
-  if (s.RUNCVM_BIOS === 'EFI') copyFileSync(BIN.ovmfVars, OVMF_VARS_COPY)
-  const display = displayOf(s)
-  const pkgfs = existsSync(PKG_VIRTIOFSD_SOCKET)
-  // `-t` (docker gives the container a pty on fds 0-2): the console is the workload's terminal,
-  // sized as the client's. Otherwise stdio ports (lib/qemu/args.ts stdioPortArgs); stdin only
-  // with `-i` (without it fd 0 is /dev/null, which the workload then keeps, as under runc).
-  const tty = isatty(1)
-  const stdioPorts = tty ? undefined : { ...(stdinOpen() ? { stdin: STDIO_PORTS.stdin } : {}), stdout: STDIO_PORTS.stdout, stderr: STDIO_PORTS.stderr }
-  const ttySize = tty ? await windowSize() : undefined
-  writeVm({
-    v: 1, console: consoleDevice(display.mode), controlPort: CONTROL_PORT, ...(pkgfs ? { pkgTag: PKG_TAG } : {}),
-    ...(stdioPorts ? { stdio: stdioPorts } : {}), ...(ttySize ? { ttySize } : {}), ...(tty ? { ttyPort: TTY_PORT } : {}),
-  })
-  const net = readNetwork()
-  // Plan in the container, apply in the VM: the VM's init is a busybox sh script with every
-  // decision taken here at native speed (no Node start in the VM, DESIGN §4).
-  const vmInit = statePath('vmInit')
-  writeVmInit(buildVmInitScript(readInitInput(s.RUNCVM_VM_MOUNTPOINT)))
+  const plan = planVmBoot(cfg, s, await readBootProbes(cfg, s, accel.accel))
+  await applyDisks(plan)
+  if (plan.fstab.length) writeFstab(plan.fstab)
+  for (const [from, to] of plan.copies) copyFileSync(from, to)
+  writeVm(plan.vmState)
+  writeVmInit(plan.initScript)
   mark('ctr-qemu-plan')
-  const args = buildQemuArgs({
-    dataDir: BIN.qemuData, accel: accel.accel, usb: s.RUNCVM_QEMU_USB,
-    memSize: s.RUNCVM_MEM_SIZE, memBackend: s.RUNCVM_HUGETLB ? 'hugetlb' : 'shm', prealloc: s.RUNCVM_QEMU_MEM_PREALLOC === 'on',
-    cpus: cfg.cpus,
-    virtiofs: { socket: VIRTIOFSD_SOCKET, tag: ROOT_TAG, queueSize: 1024 },
-    ...(pkgfs ? { pkgfs: { socket: PKG_VIRTIOFSD_SOCKET, tag: PKG_TAG, queueSize: 1024 } } : {}),
-    nics: net.interfaces.map(n => ({ tap: tapName(n.name), mac: guestMac(n.mac), vhost: s.RUNCVM_QEMU_NET_VHOST })),
-    disks: disks.map(d => ({ file: d.src })),
-    display,
-    bios: { debug: s.RUNCVM_BIOS_DEBUG, ...(s.RUNCVM_BIOS === 'EFI' ? { efi: { code: BIN.ovmfCode, vars: OVMF_VARS_COPY } } : {}) },
-    sockets: { agent: QEMU_GUEST_AGENT_SOCKET, monitor: QEMU_MONITOR_SOCKET, qmp: QMP_SOCKET, control: CONTROL_SOCKET },
-    controlPort: CONTROL_PORT,
-    ...(tty ? { ttyPort: { name: TTY_PORT, socket: TTY_SOCKET } } : {}),
-    ...(stdioPorts ? { stdioPorts } : {}),
-    kernel: {
-      path: s.RUNCVM_KERNEL_PATH, initrd: s.RUNCVM_KERNEL_INITRAMFS_PATH,
-      cmdline: buildCmdline({
-        root: s.RUNCVM_KERNEL_ROOT, init: vmInit, ...(pkgfs ? { pkgTag: PKG_TAG } : {}), originPath: `${RUNCVM_GUEST}/usr/bin`, consoleDev: consoleDevice(display.mode),
-        nomodeset: display.mode !== 'vnc' && (display.vga === '' || display.vga === 'none'), debug: s.RUNCVM_KERNEL_DEBUG, append: s.RUNCVM_KERNEL_APPEND,
-      }),
-    },
-  })
-  // QEMU_MODULE_DIR: the TCG accelerator and display devices (virtio-vga...) are loadable modules.
-  const env = { ...process.env, TERMINFO: BIN.terminfo, QEMU_MODULE_DIR: BIN.qemuModules }
+
+  const { file, args } = plan.qemu
+  const env = { ...process.env, ...plan.qemu.env }
   if (s.RUNCVM_BREAK.includes('preqemu')) {
-    process.stdout.write(`Preparing to run: ${[BIN.qemu, ...args].map(shWord).join(' ')}\n`)
+    process.stdout.write(`Preparing to run: ${[file, ...args].map(shWord).join(' ')}\n`)
     await $({ stdio: 'inherit', env, nothrow: true })`${BIN.busybox} sh`
   }
-  // QEMU keeps this PID after execve: the watchdog watches it over QMP.
-  if (accel.accel === 'kvm') clearBooted()
-  if (accel.accel === 'kvm') $({ detached: true, stdio: ['ignore', 'ignore', 'inherit'], nothrow: true })`${CTR_QEMU} --watchdog ${process.pid}`.child?.unref()
+  if (plan.watchdog) {
+    // QEMU keeps this PID after execve: the watchdog watches it over QMP.
+    clearBooted()
+    $({ detached: true, stdio: ['ignore', 'ignore', 'inherit'], nothrow: true })`${CTR_QEMU} --watchdog ${process.pid}`.child?.unref()
+  }
   mark('ctr-qemu-exec')
   if (s.RUNCVM_QEMU_DEBUG) {
-    const r = await $({ stdio: 'inherit', env, nothrow: true })`${BIN.qemu} ${args}`
+    const r = await $({ stdio: 'inherit', env, nothrow: true })`${file} ${args}`
     process.stderr.write(`QEMU exited with code: ${r.exitCode ?? r.signal}\n`)
     const events = await $({ quiet: true, nothrow: true })`${BIN.busybox} cat /sys/fs/cgroup/memory.events`
     if (events.ok) process.stderr.write(`QEMU memory cgroup events:\n${events.stdout}`) // cgroup v2 only
     process.exitCode = r.exitCode ?? 1
     return
   }
-  execve(BIN.qemu, [BIN.qemu, ...args], env)
+  execve(file, [file, ...args], env)
 }
 
 if (process.argv[2] === '--watchdog') {

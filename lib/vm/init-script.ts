@@ -1,7 +1,7 @@
-// The VM's init as a busybox sh script ("plan in the container, apply in the VM", issue 4).
+// The VM's init as a busybox sh script ("plan in the container, apply in the VM").
 //
-// DESIGN §4: a Node start in the VM costs ~2.4 s cold under TCG (reading Node over virtiofs and
-// translating V8's start-up). So everything that can be decided before QEMU starts is decided by
+// A Node start in the VM costs ~2.4 s cold under TCG (reading Node over virtiofs and translating
+// V8's start-up; docs/BOOT-CHAIN.md). So everything that can be decided before QEMU starts is decided by
 // ctr-qemu at native speed from the saved state and the image (read through /vm): entrypoint
 // resolution, init/systemd detection, the launch argv and env, hostname, tty gid, fstab, cgroup
 // mode, the network plan. What only the VM knows (its mounts, /dev entries, NIC names by MAC,
@@ -41,7 +41,7 @@ export interface InitScriptInput {
   /** /.runcvm/fstab lines (tmpfs + disks, written by ctr-qemu). */
   fstab: readonly string[]
   image: ImageFacts
-  /** runcvm-init's paths and stdio choice (lib/vm/launch.ts; built from VmState by init-facts). */
+  /** runcvm-init's paths and stdio choice (lib/vm/launch.ts launchPaths, from the VmState). */
   launch: LaunchPaths
 }
 

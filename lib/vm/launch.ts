@@ -1,14 +1,14 @@
-// How vm-init hands the VM over to the workload: pure decisions, no I/O.
-//
-// Boot path rule (DESIGN §4: each Node process in the VM costs 0.3-1.1 s under TCG): vm-init is
-// the only Node process; it execve's the native runcvm-init:
-//  - normal entrypoint → `runcvm-init --vm`: VM PID 1 supervisor that runs the workload with the
-//    requested ids/cwd, writes its exit status to /.runcvm/exit-status and powers the VM off;
+// How the VM's init hands the VM over to the workload: pure decisions, no I/O. The init is the
+// busybox sh script /.runcvm/vm-init.sh (lib/vm/init-script.ts; no Node process in the VM, where
+// one costs 0.3-1.1 s warm and seconds cold under TCG); it ends by exec'ing the native runcvm-init:
+//  - normal entrypoint → `runcvm-init --vm`: the VM's supervisor of the workload, which it runs
+//    with the requested ids/cwd, writes its exit status to /.runcvm/exit-status and powers off;
 //  - an init (systemd, /sbin/init, busybox init) → `runcvm-init --no-fork`: the workload itself
 //    becomes PID 1, as it expects;
 //  - `--init` (RUNCVM_INIT=1) → busybox init with an inittab whose console entry runs
-//    runcvm-vm-start once (upstream behaviour).
-import type { ConfigState } from '../state.js'
+//    /.runcvm/vm-start.sh once (upstream's once-only rule), the workload under `runcvm-init --vm`.
+import type { ConfigState, VmState } from '../state.js'
+import { BIN, statePath } from '../paths.js'
 import { shQuote } from '../cmd.js'
 import { withoutRunCvmVars } from '../workload-env.js'
 
@@ -36,6 +36,13 @@ export interface LaunchPaths {
   /** `-t`: the port later window sizes arrive on (VmState.ttyPort); `vm` mode only. */
   ttyPort?: string
 }
+
+/** runcvm-init's paths, plus the stdio ports (non-tty) or the window size (-t) ctr-qemu chose. */
+export const launchPaths = (vm: VmState): LaunchPaths => ({
+  runcvmInit: BIN.runcvmInit, exitFile: statePath('exitStatus'), controlPort: vm.controlPort,
+  ...(vm.stdio ? { stdio: vm.stdio } : {}), ...(vm.ttySize ? { ttySize: vm.ttySize } : {}),
+  ...(vm.ttyPort ? { ttyPort: vm.ttyPort } : {}),
+})
 
 /** argv for runcvm-init that applies ids/cwd and runs (or, noFork, execs) the workload. */
 export function planLaunch(c: ConfigState, p: LaunchPaths, mode: 'vm' | 'no-fork'): Launch {
