@@ -144,11 +144,3 @@ export function parseSettings(env: Readonly<Record<string, string | undefined>>)
   }
   return out as RunCvmSettings
 }
-
-/** Parse a single setting (for hot paths that need one value only). */
-export function parseSetting<K extends SettingName>(name: K, env: Readonly<Record<string, string | undefined>>): RunCvmSettings[K] {
-  return parseOne(name, SETTINGS[name] as Row, env[name]) as RunCvmSettings[K]
-}
-
-/** Names of every RUNCVM_* variable, so roles can strip them before handing env to the workload. */
-export const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[]

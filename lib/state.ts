@@ -145,7 +145,6 @@ export function writeVmInit(script: string, dir = STATE_DIR): void {
 
 /** Forget an earlier boot's marker before QEMU starts (the KVM watchdog waits for a new one). */
 export const clearBooted = (dir = STATE_DIR): void => rmSync(statePath('booted', dir), { force: true })
-export const isBooted = (dir = STATE_DIR): boolean => existsSync(statePath('booted', dir))
 
 /** --init mode: the workload runs once (upstream /.runcvm/once); true if it already ran. */
 export function markOnce(dir = STATE_DIR): boolean {

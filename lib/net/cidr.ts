@@ -21,16 +21,9 @@ export function prefixToMaskInt(prefix: number): number {
   return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0
 }
 
-export const prefixToNetmask = (prefix: number): string => intToIp(prefixToMaskInt(prefix))
-
 /** Network address of ip/prefix (172.17.0.2, 16 → 172.17.0.0). */
 export function networkOf(ip: string, prefix: number): string {
   return intToIp((ipToInt(ip) & prefixToMaskInt(prefix)) >>> 0)
-}
-
-/** Broadcast address of ip/prefix (172.17.0.2, 16 → 172.17.255.255). */
-export function broadcastOf(ip: string, prefix: number): string {
-  return intToIp((ipToInt(ip) | (~prefixToMaskInt(prefix) >>> 0)) >>> 0)
 }
 
 /** `network/prefix` string for a route (upstream ip_prefix_to_network + "/prefix"). */

@@ -104,10 +104,11 @@ export function nicArgs(n: NicSpec, id: number): string[] {
   return [
     '-netdev', qopts('tap', {
       id: `qemu${id}`, ifname: n.tap,
-      script: n.ifup ?? 'no', downscript: n.ifdown ?? 'no', vhost: n.vhost,
+      // The tap is pre-created and enslaved by ctr-entrypoint: QEMU runs no ifup/ifdown script.
+      script: 'no', downscript: 'no', vhost: n.vhost,
     }),
     // romfile= (empty): no PXE option ROM. We boot with -kernel, and without it QEMU needs
-    // efi-virtio.rom on -L (DESIGN §4).
+    // efi-virtio.rom on -L.
     '-device', qopts('virtio-net-pci', { netdev: `qemu${id}`, mac: n.mac, romfile: '' }),
   ]
 }

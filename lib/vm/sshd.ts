@@ -31,16 +31,6 @@ export const planKeygen = (): Cmd[] => [
   [BIN.dropbearkey, '-t', 'ed25519', '-f', SSHD_HOST_KEY],
 ]
 
-/** The public key line out of `dropbearkey` stdout ("Public key portion is:\nssh-ed25519 AAAA… user@host\n…"). */
-export function parsePublicKey(stdout: string): string | undefined {
-  const line = stdout.split('\n').find(l => /^ssh-[a-z0-9-]+ [A-Za-z0-9+/=]+/.test(l))
-  if (!line) return undefined
-  const [type, blob] = line.split(' ')
-  return `${type} ${blob}`
-}
-
-export const authorizedKeysLine = (pub: string): string => `${KEY_OPTIONS} ${pub} runcvm-exec\n`
-
 /** Addresses to listen on: every VM interface address (never 0.0.0.0). */
 export function sshdAddresses(net: NetworkState): string[] {
   return net.interfaces.map(i => i.ip).filter((ip): ip is string => !!ip)
