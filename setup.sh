@@ -130,7 +130,7 @@ smoke_test() {
     | sed 's/^/    /'
 }
 
-# Booting a VM needs the boot chain (issue 4). It is wired in once scripts/ctr-entrypoint.ts exists.
+# The demo boots one VM (skipped in a tree without the boot chain's entry role).
 demo_vm() {
   if [ ! -f "$REPO/scripts/ctr-entrypoint.ts" ]; then
     step "demo VM: skipped, the boot chain is not wired yet (no scripts/ctr-entrypoint.ts)"

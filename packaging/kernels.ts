@@ -1,7 +1,7 @@
 // packaging/kernels.ts — Debian guest kernels: kernels/debian/<release>/{vmlinuz,initrd,modules/<release>}
 // and kernels/debian/latest -> the cloud kernel.
 //
-// Two flavours ship (DESIGN.md §4, measured here under TCG):
+// Two flavours ship (measured under TCG on the development machine):
 //   cloud-amd64 — LZ4-compressed, boots ~2.6 s faster under TCG than the xz generic image; minimal
 //                 driver set (virtio, no VGA/USB). Default (`latest`).
 //   amd64       — generic: has the graphics/USB input drivers VNC display mode needs.

@@ -49,7 +49,7 @@ export const CLONE_NEW_MASK = 0x7e020000 + 0x80
 /**
  * The one syscall Docker's default profile denies (it is only allowed with CAP_SYS_ADMIN) that
  * the container side needs: virtiofsd calls unshare(CLONE_FS) in its worker threads so each can
- * fchdir() on its own (DESIGN §4: "Docker's default seccomp kills virtiofsd"). Allowed only when
+ * fchdir() on its own (Docker's default seccomp kills virtiofsd otherwise). Allowed only when
  * no namespace flag is set (SCMP_CMP_MASKED_EQ: flags & CLONE_NEW_MASK == 0), so an unprivileged
  * user namespace, the reason Docker blocks unshare, stays blocked. virtiofsd runs with
  * `-o sandbox=chroot`, so the mount/pivot_root/umount2 calls of its namespace sandbox are never

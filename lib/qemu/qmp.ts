@@ -1,5 +1,5 @@
 // KVM-stuck watchdog (beyond upstream). When KVM cannot emulate an instruction (e.g. on kvm-pvm,
-// DESIGN §4) QEMU reports "KVM internal error" and *pauses* the guest: the container would hang
+// a paravirtual KVM module that cannot run a stock kernel) QEMU reports "KVM internal error" and *pauses* the guest: the container would hang
 // forever. ctr-qemu starts `runcvm-ctr-qemu --watchdog <qemu pid>` detached before execve'ing
 // QEMU (KVM only); it polls `query-status` over QMP and, on a dead state, explains and quits QEMU.
 import { connect, type Socket } from 'node:net'

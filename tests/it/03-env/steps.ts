@@ -1,4 +1,4 @@
-// 03-env: upstream tests/03-env shape (docker run half; exec half with issue 5). The workload's
+// 03-env: upstream tests/03-env shape (docker run half; the exec half is in case 20). The workload's
 // environment inside the VM equals runc's for the same image and flags, and no RUNCVM_* leaks.
 //
 // Exclusions, and why there are (almost) none:

@@ -23,7 +23,7 @@ export default {
       else note(`--network=${mode}: ${msg.trim().slice(0, 200)}`)
     }
     const none = await ctx.runcvm(['--network=none', 'runcvm-test/bb', 'sh', '-c', 'ls /sys/class/net; ip -o -4 addr'])
-    // CRLF here is a console/stdio matter (issue 5), not networking: report it, judge the content.
+    // CRLF here is a console/stdio matter, not networking: report it, judge the content.
     if (none.stdout.includes('\r\n')) note('--network=none: stdout had CRLF line endings without -t (stdio issue)')
     none.stdout = none.stdout.replace(/\r\n/g, '\n')
     if (none.code !== 0 || none.stdout.split('\n')[0] !== 'lo' || !/^1: lo\s+inet 127\.0\.0\.1\/8/m.test(none.stdout) || /eth/.test(none.stdout)) {
