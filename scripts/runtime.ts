@@ -7,7 +7,9 @@
 // - anything else: straight to runc. runc's argv is always passed on unchanged, and we hand over
 //   with execve (same PID, no Node left behind).
 //
-// HOT PATH (every start/state/kill/delete): no zx; the create/exec code is imported lazily.
+// HOT PATH (every start/state/kill/delete): the create/exec code is imported lazily, and no zx:
+// this role starts no program but runc (execve), and importing zx/core would be most of its
+// start-up cost (bench/role-start-bench.mjs: the `runtime` vs `runtime+zx` rows).
 //
 // Environment of this process (i.e. dockerd's, not the container's):
 //   RUNCVM_RUNC       path of the real runc (default: search, see lib/runc.ts)

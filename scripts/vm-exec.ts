@@ -1,6 +1,7 @@
-// runcvm-vm-exec: VM side of `docker exec` in Node (port of upstream runcvm-vm-exec). NOT the
-// normal path: ctr-exec normally has runcvm-init decode the request itself, because a Node start in
-// the VM costs ~0.3-1.1 s under TCG. Used when the exec sets RUNCVM_EXEC_VIA=node (debugging).
+// runcvm-vm-exec (debugging only): the VM side of `docker exec` in Node (port of upstream
+// runcvm-vm-exec). Not the normal path: ctr-exec normally has runcvm-init decode the request
+// itself, because a Node start in the VM costs ~0.3-1.1 s under TCG. Used when the exec sets
+// RUNCVM_EXEC_VIA=node.
 //
 // argv: <base64 JSON ExecRequest> (lib/exec/codec.ts). Decodes and validates it in Node, then
 // execs runcvm-init with the same argv the normal path sends (buildInitArgs): cwd check with
