@@ -13,7 +13,7 @@ import { ConfigError } from '../../lib/errors.js'
 import { createExclusive, readRegular, RefusedError, resolveEditable, type Owner } from '../../lib/install/host-files.js'
 import { install } from '../../lib/install/install.js'
 import { SYSCTL_DROPIN_TEXT } from '../../lib/install/rp-filter.js'
-import { backupName, checkRpFilter, installTree, registerRuntime, type StepResult } from '../../lib/install/steps.js'
+import { backupName, checkRpFilter, installTree, registerRuntime, reloadDockerd, type StepResult } from '../../lib/install/steps.js'
 import { tempDir } from './helpers.js'
 
 const RT = '/opt/runcvm/scripts/runcvm-runtime'
@@ -404,5 +404,36 @@ describe('install (all steps, temp paths, no dockerd)', () => {
     expect(await install(o, ui)).toEqual([])
     expect(seen.filter(l => l.startsWith('Found net.ipv4'))).toHaveLength(3)
     expect(readFileSync(join(d, 'proc/all/rp_filter'), 'utf8')).toBe('1\n')
+  })
+})
+
+describe('reloadDockerd (programs and signals injected)', () => {
+  const calls: string[] = []
+  const ok = async (argv: readonly string[]) => { calls.push(argv.join(' ')); return { ok: true, err: '' } }
+  const failing = async (argv: readonly string[]) => { calls.push(argv.join(' ')); return { ok: false, err: 'Job for docker.service canceled' } }
+  const base = { run: ok, confirm: async () => true, signal: (pid: number) => { calls.push(`SIGHUP ${pid}`) } }
+  const systemd = { pid1: 'systemd', systemdActive: true, dockerdPid: 10 }
+
+  it('plain dockerd: SIGHUP to its pid', async () => {
+    calls.length = 0
+    const r = await reloadDockerd({ ...base, facts: { pid1: 'init', systemdActive: false, dockerdPid: 77 } })
+    expect(calls).toEqual(['SIGHUP 77'])
+    expect(r.changes).toEqual([{ path: 'dockerd (pid 77)', what: 'reloaded (SIGHUP)' }])
+  })
+  it('systemd: reload; a failed reload restarts only when confirmed', async () => {
+    calls.length = 0
+    expect((await reloadDockerd({ ...base, facts: systemd })).changes).toEqual([{ path: 'dockerd', what: 'reloaded (systemctl reload docker)' }])
+    const declined = await reloadDockerd({ ...base, run: failing, confirm: async () => false, facts: systemd })
+    expect(declined.changes).toEqual([])
+    expect(declined.warnings).toEqual(['Please restart dockerd yourself'])
+    const restarted = await reloadDockerd({ ...base, run: async a => (a[1] === 'reload' ? failing(a) : ok(a)), facts: systemd })
+    expect(restarted.changes).toEqual([{ path: 'dockerd', what: 'restarted (systemctl restart docker)' }])
+    expect(calls).toEqual(['systemctl reload docker', 'systemctl reload docker', 'systemctl reload docker', 'systemctl restart docker'])
+  })
+  it('--dry-run and no dockerd: nothing run, nothing signalled', async () => {
+    calls.length = 0
+    expect((await reloadDockerd({ ...base, dryRun: true, facts: systemd })).changes).toEqual([{ path: 'dockerd', what: 'would be reloaded' }])
+    expect((await reloadDockerd({ ...base, facts: { pid1: 'init', systemdActive: false } })).changes).toEqual([])
+    expect(calls).toEqual([])
   })
 })
