@@ -17,7 +17,7 @@
 // busybox sh -c execs the last command of its script itself, so a `$` command costs one exec of
 // the static busybox more than a bare spawn (~1 ms), not an extra resident process.
 import { existsSync } from 'node:fs'
-import { $, ProcessOutput } from 'zx/core'
+import { $, ProcessOutput, which } from 'zx/core'
 import { ExecError } from './errors.js'
 import { batchWord, shQuote, type Cmd } from './cmd.js'
 import { PKG, RUNCVM_HOST, BIN } from './paths.js'
@@ -43,7 +43,7 @@ $.killSignal = 'SIGTERM'
 // No stdin unless a command is given input (a pipe nobody ends would hang a reader).
 $.stdio = ['ignore', 'pipe', 'pipe']
 
-export { $, ProcessOutput }
+export { $, ProcessOutput, which }
 
 export interface ApplyOpts {
   env?: NodeJS.ProcessEnv

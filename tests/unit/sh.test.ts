@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ExecError } from '../../lib/errors.js'
 import { $, applyCmds, packageShell } from '../../lib/sh.js'
+import { shWord } from '../../lib/cmd.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'runcvm-sh-'))
 const log = join(dir, 'log')
@@ -49,5 +50,13 @@ describe('applyCmds', () => {
     const failed = await applyCmds([['/bin/false'], [ip, 'fail'], ['/bin/true']], { batchIp: ip, keepGoing: true, stdio: 'ignore' })
     expect(failed).toEqual([['/bin/false'], [ip, 'fail']])
     expect(calls()).toEqual(['-force -batch -|fail'])
+  })
+})
+
+describe('shell quoting (lib/cmd.ts)', () => {
+  it('quotes only what needs it', () => {
+    expect(shWord('/sys/fs/cgroup')).toBe('/sys/fs/cgroup')
+    expect(shWord("it's a b")).toBe(`'it'\\''s a b'`)
+    expect(shWord('')).toBe("''")
   })
 })
