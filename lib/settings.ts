@@ -56,7 +56,7 @@ export const SETTINGS = {
   RUNCVM_INIT: { kind: 'bool', truth: 'one', doc: 'docker run --init was given: run RunCVM\'s VM init', internal: true },
   RUNCVM_HAS_HOME: { kind: 'bool', truth: 'one', doc: 'HOME was set by the image or docker run (moby#2968)', internal: true },
   RUNCVM_UIDGID: { kind: 'string', default: '0:0:', doc: 'Requested <uid>:<gid>:<additionalGids>', internal: true },
-  RUNCVM_CPUS: { kind: 'int', min: 0, default: 0, doc: 'VM CPUs from --cpus (0: all host CPUs)', internal: true },
+  RUNCVM_CPUS: { kind: 'int', min: 0, default: 0, doc: 'The spec\'s CPU limit: ceil(quota/period) capped by the cpuset (0: none); ctr-qemu caps it by the container\'s CPUs and the machine limit', internal: true },
   RUNCVM_VM_MOUNTPOINT: { kind: 'string', default: '/vm', doc: 'Where the container root is re-mounted for virtiofsd', internal: true },
   RUNCVM_TMPFS: { kind: 'string', default: '', doc: 'fstab lines for the VM\'s tmpfs mounts', internal: true },
   RUNCVM_KERNEL_PATH: { kind: 'string', default: '', doc: 'Kernel image path (in the container)', internal: true },

@@ -49,8 +49,6 @@ export interface ConfigState {
   uid: number
   gid: number
   groups: number[]
-  /** VM vCPUs, already resolved (RUNCVM_CPUS, or nproc when 0). */
-  cpus: number
 }
 
 export interface NetIfState {

@@ -3,11 +3,13 @@
 //   runcvm-ctr-qemu --watchdog <pid>   (internal) KVM-stuck watchdog, see lib/qemu/qmp.ts
 // Env: RUNCVM_* via /.runcvm/config.json; RUNCVM_BREAK=preqemu prints the command and opens a shell.
 import { chmodSync, copyFileSync, existsSync, readlinkSync, rmSync, statSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { isatty } from 'node:tty'
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { parseSettings } from '../lib/settings.js'
 import { readConfig, readNetwork, writeFstab, writeVm, statePath } from '../lib/state.js'
 import { decideAccel, probeAccel } from '../lib/accel.js'
+import { machineMaxCpus, vcpuCount } from '../lib/sizing.js'
 import { diskFstabLine, parseDisks, planDisk, type DiskSpec } from '../lib/disks.js'
 import { applyCmds, shWord } from '../lib/sh.js'
 import { buildQemuArgs } from '../lib/qemu/args.js'
@@ -92,7 +94,7 @@ function main(): void {
   const args = buildQemuArgs({
     dataDir: BIN.qemuData, accel: accel.accel, usb: s.RUNCVM_QEMU_USB,
     memSize: s.RUNCVM_MEM_SIZE ?? '512M', memBackend: s.RUNCVM_HUGETLB ? 'hugetlb' : 'shm', prealloc: s.RUNCVM_QEMU_MEM_PREALLOC === 'on',
-    cpus: cfg.cpus,
+    cpus: vcpuCount({ specLimit: s.RUNCVM_CPUS, hostCpus: availableParallelism(), machineMax: machineMaxCpus(accel.accel) }),
     virtiofs: { socket: VIRTIOFSD_SOCKET, tag: 'runcvmfs', queueSize: 1024 },
     ...(pkgfs ? { pkgfs: { socket: PKG_VIRTIOFSD_SOCKET, tag: PKG_TAG, queueSize: 1024 } } : {}),
     nics: net.interfaces.map(n => ({ tap: tapName(n.name), mac: guestMac(n.mac), vhost: s.RUNCVM_QEMU_NET_VHOST })),

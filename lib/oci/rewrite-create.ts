@@ -5,6 +5,7 @@ import { ConfigError, SpecError } from '../errors.js'
 import type { KernelChoice } from '../kernel.js'
 import { CTR_ENTRYPOINT, RUNCVM_GUEST, VM_MOUNTPOINT } from '../paths.js'
 import { envOf, type RunCvmSettings } from '../settings.js'
+import { specCpuLimit } from '../sizing.js'
 import { deviceNode, deviceRule, nodeKey, ruleKey, vmDevices } from './devices.js'
 import {
   isDevPath, isDisksPath, modulesBind, packageBind, runTmpfs, shmTmpfs, stateTmpfs, tmpfsFstabLine, vmRootRbind,
@@ -21,9 +22,6 @@ export const MEM_SIZE_DEFAULT_MIB = 512
  * the rest of the container's own footprint. Upstream: 128 MiB minimum, 256 MiB recommended.
  */
 export const CONTAINER_MEM_OVERHEAD_MIB = 256
-
-/** Docker's `--cpus` sets cpu.period to 100000 µs, so quota/100000 is the CPU count. */
-export const CPU_PERIOD_US = 100000
 
 /**
  * Capabilities added to bounding, effective and permitted. Docker already grants some of these;
@@ -191,8 +189,9 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   vars.push(['RUNCVM_UIDGID', uidGidOf(proc.user)])
   proc.user = { uid: 0, gid: 0 }
 
-  const quota = out.linux?.resources?.cpu?.quota
-  vars.push(['RUNCVM_CPUS', String(typeof quota === 'number' && quota > 0 ? Math.floor(quota / CPU_PERIOD_US) : 0)])
+  // The spec's CPU limit (quota/period, cpuset); ctr-qemu caps it by the container's CPUs and the
+  // machine's limit (lib/sizing.ts vcpuCount).
+  vars.push(['RUNCVM_CPUS', String(specCpuLimit(out.linux?.resources?.cpu))])
 
   vars.push(['RUNCVM_VM_MOUNTPOINT', vm])
 

@@ -52,9 +52,8 @@ describe.each(CONFIG_FIXTURES)('%s', name => {
     expect(out.process.user).toEqual({ uid: 0, gid: 0 })
   })
 
-  it('sets RUNCVM_CPUS from the CPU quota', () => {
-    const q = input.linux?.resources?.cpu?.quota
-    expect(envValue(env, 'RUNCVM_CPUS')).toBe(String(q && q > 0 ? Math.floor(q / 100000) : 0))
+  it('sets RUNCVM_CPUS from the CPU quota (only the --cpus 2 fixture has one)', () => {
+    expect(envValue(env, 'RUNCVM_CPUS')).toBe(name === 'config-run-mem-cpus-volume-tmpfs.json' ? '2' : '0')
   })
 
   it('turns non-/dev tmpfs mounts into RUNCVM_TMPFS lines and removes them', () => {
@@ -281,12 +280,14 @@ describe('mutations', () => {
     expect(rewrite(base(), { seccomp: 'remove' }).linux!.seccomp).toBeUndefined()
   })
 
-  it('CPU quota: fractional and missing', () => {
+  it('CPU limit: quota/period rounded up, cpuset, none', () => {
     const s = base()
-    s.linux!.resources!.cpu = { quota: 150000, period: 100000 }
-    expect(envValue(rewrite(s).process.env, 'RUNCVM_CPUS')).toBe('1')
-    s.linux!.resources!.cpu = { quota: -1 }
-    expect(envValue(rewrite(s).process.env, 'RUNCVM_CPUS')).toBe('0')
+    const cpus = (cpu: Record<string, unknown>) => { s.linux!.resources!.cpu = cpu; return envValue(rewrite(s).process.env, 'RUNCVM_CPUS') }
+    expect(cpus({ quota: 150000, period: 100000 })).toBe('2')
+    expect(cpus({ quota: 50000, period: 100000 })).toBe('1')
+    expect(cpus({ quota: 100000, period: 50000 })).toBe('2')
+    expect(cpus({ cpus: '0-3' })).toBe('4')
+    expect(cpus({ quota: -1 })).toBe('0')
   })
 
   it('an in-image kernel adds no modules mount', () => {
