@@ -85,3 +85,88 @@ export function machineMaxCpus(accel: 'kvm' | 'tcg', kvmMaxVcpus?: number): numb
   if (accel === 'tcg') return TCG_MAX_CPUS
   return kvmMaxVcpus !== undefined && kvmMaxVcpus > 0 ? Math.min(Q35_MAX_CPUS, kvmMaxVcpus) : Q35_MAX_CPUS
 }
+
+// ---------------------------------------------------------------------------------------------
+// Container memory: the VM's RAM plus what the container's own processes need
+// ---------------------------------------------------------------------------------------------
+
+const MiB = 1024 * 1024
+
+/** One part of the memory added to the VM's RAM for the container's cgroup limit. */
+export interface OverheadPart { name: string; mib: number }
+
+/**
+ * TCG translation cache cap (MiB), passed as `-accel tcg,tb-size=`: QEMU 7.2's default lets it
+ * grow to 1 GiB, filled lazily, and a long-lived VM running many execs grew past its container's
+ * limit and was OOM-killed; a full cache is flushed and refilled, costing only retranslation.
+ */
+export const TCG_TB_SIZE_MIB = 128
+
+/** Page-table bytes per byte mapped with 4 KiB pages: one 8-byte entry per page. */
+const PTE_RATIO = 8 / 4096
+
+/**
+ * What the container needs besides the guest's RAM, part by part (MiB). The guest RAM itself is
+ * the /dev/shm file (or hugetlb memfd) and is counted by the caller. Measured here with
+ * `bench/mem-bench.sh` (TCG, idle VM at -m 512m/1g/2g, 1-2 vCPUs; cgroup v1 memory.stat and
+ * /proc/<pid>/status of every process in the container's cgroup):
+ *
+ * - qemu 72: QEMU's own heap and mappings besides guest RAM and the translation cache: 42 MiB
+ *   anonymous + 24 MiB of binary/library pages, the same at 512m, 1g and 2g and with 1 or 2 vCPUs.
+ * - accelerator: the larger of the TCG translation cache (TCG_TB_SIZE_MIB; 73-75 MiB were
+ *   filled after one boot and one exec) and KVM's second-level page tables for the guest
+ *   (EPT/NPT, one 8-byte entry per 4 KiB of guest RAM, charged to the container's cgroup:
+ *   `sec_pagetables` in cgroup v2's memory.stat); the create step does not know yet which
+ *   accelerator ctr-qemu will pick, and one of the two is always absent.
+ * - page tables: QEMU and both virtiofsd map all guest RAM (vhost-user), one 8-byte entry per
+ *   4 KiB page each once touched: measured 4.5 MiB of VmPTE for QEMU with 2 GiB preallocated.
+ * - virtiofsd 16: two daemons (container root and package), 4 MiB each besides the shared guest
+ *   RAM (0.4 anonymous + 3.6 binary), doubled for their thread pools under load.
+ * - dnsmasq 2, runcvm-init 1: measured 1.8-2.0 and 0.7 MiB.
+ * - node 72: Node roles that run beside QEMU (the boot watchdog, one ctr-exec per `docker exec`):
+ *   a bare Node is 9 MiB anonymous + 37 MiB of binary pages; two at once, with their bundles.
+ * - kernel 16: per-process kernel memory charged to the cgroup but not in any RSS (thread
+ *   stacks, socket buffers, pipes, the virtio-serial and vhost-user sockets).
+ *
+ * Differs from upstream (a fixed 256 MiB): a 32 GiB VM needs ~200 MiB of page tables alone.
+ */
+export function containerOverhead(vmMiB: number): OverheadPart[] {
+  const pte = Math.ceil(vmMiB * PTE_RATIO)
+  return [
+    { name: 'qemu', mib: 72 },
+    { name: 'accelerator', mib: Math.max(TCG_TB_SIZE_MIB, pte) },
+    { name: 'page tables', mib: 3 * pte },
+    { name: 'virtiofsd', mib: 16 },
+    { name: 'dnsmasq', mib: 2 },
+    { name: 'runcvm-init', mib: 1 },
+    { name: 'node', mib: 72 },
+    { name: 'kernel', mib: 16 },
+  ]
+}
+
+export const containerOverheadMiB = (vmMiB: number): number => containerOverhead(vmMiB).reduce((n, p) => n + p.mib, 0)
+
+/** runtime-spec linux.resources.memory (bytes; swap is the memory+swap limit, -1 unlimited). */
+export interface MemoryResources { limit?: number; swap?: number; reservation?: number; [k: string]: unknown }
+
+/**
+ * The container's memory limits for a VM of vmMiB: limit = VM + containerOverheadMiB, and the
+ * memory+swap limit raised by the same amount so the swap allowance the user asked for (swap -
+ * limit) stays what it was. -1 (unlimited) stays -1; an absent or 0 swap stays as it was (runc
+ * then leaves the kernel default). runtime-spec's `swap` is memory+swap on cgroup v1 and v2
+ * alike: runc writes it to memory.memsw.limit_in_bytes on v1 and (swap - limit) to
+ * memory.swap.max on v2, and refuses swap < limit on both ("invalid argument" from the v1
+ * kernel, "memory+swap limit should be >= memory limit" from runc on v2). Upstream raised only
+ * the limit, so every `-m` under 256m (Docker sets swap = 2 x memory) and every `--memory-swap`
+ * equal to `-m` failed at create.
+ */
+export function containerMemory(mem: MemoryResources | undefined, vmMiB: number): MemoryResources {
+  const limit = (vmMiB + containerOverheadMiB(vmMiB)) * MiB
+  const out: MemoryResources = { ...mem, limit }
+  const swap = mem?.swap
+  if (typeof swap === 'number' && swap > 0) {
+    const old = typeof mem?.limit === 'number' && mem.limit > 0 ? mem.limit : undefined
+    out.swap = old !== undefined ? swap + (limit - old) : Math.max(swap, limit)
+  }
+  return out
+}

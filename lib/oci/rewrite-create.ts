@@ -5,7 +5,7 @@ import { ConfigError, SpecError } from '../errors.js'
 import type { KernelChoice } from '../kernel.js'
 import { CTR_ENTRYPOINT, RUNCVM_GUEST, VM_MOUNTPOINT } from '../paths.js'
 import { envOf, type RunCvmSettings } from '../settings.js'
-import { specCpuLimit } from '../sizing.js'
+import { containerMemory, specCpuLimit } from '../sizing.js'
 import { deviceNode, deviceRule, nodeKey, ruleKey, vmDevices } from './devices.js'
 import {
   isDevPath, isDisksPath, modulesBind, packageBind, runTmpfs, shmTmpfs, stateTmpfs, tmpfsFstabLine, vmRootRbind,
@@ -17,11 +17,6 @@ export const INIT_PATHS: readonly string[] = ['/sbin/docker-init', '/dev/init']
 
 /** VM memory when the container has no memory limit and RUNCVM_MEM_SIZE is unset (MiB). */
 export const MEM_SIZE_DEFAULT_MIB = 512
-/**
- * Added to the VM's memory for the container's cgroup limit (MiB): QEMU, virtiofsd, dnsmasq and
- * the rest of the container's own footprint. Upstream: 128 MiB minimum, 256 MiB recommended.
- */
-export const CONTAINER_MEM_OVERHEAD_MIB = 256
 
 /**
  * Capabilities added to bounding, effective and permitted. Docker already grants some of these;
@@ -246,7 +241,8 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   if ((o.seccomp ?? SECCOMP_MODE) === 'remove') delete linux.seccomp
   else if (linux.seccomp) linux.seccomp.syscalls = [...(linux.seccomp.syscalls ?? []), SECCOMP_ALLOW]
 
-  res.memory = { ...res.memory, limit: (memMiB + CONTAINER_MEM_OVERHEAD_MIB) * 1024 * 1024 }
+  // The VM's RAM plus the container's own processes, swap raised alike (lib/sizing.ts).
+  res.memory = containerMemory(res.memory, memMiB)
 
   // Differs from runcvm-runtime: upstream's loop only grew `bounding` (its jq ignored the loop
   // variable); we grow all three sets, so the caps do not depend on uid 0 regaining them at execve.

@@ -1,11 +1,9 @@
 // buildQemuArgs(VmSpec) → QEMU argv (without argv[0]). One helper per section, golden-tested
 // (tests/golden/*.argv). Flags and their reasons follow upstream runcvm-ctr-qemu.
+import { TCG_TB_SIZE_MIB } from '../sizing.js'
 import type { DiskAttach, NicSpec, VmSpec } from './vm-spec.js'
 
 type Opt = string | number | boolean | undefined
-
-/** TCG translation cache cap in MiB (see machineArgs). */
-export const TCG_TB_SIZE_MIB = 128
 
 /**
  * QemuOpts list `head,k=v,...`. A ',' inside a value is written ',,' (QEMU's escape); undefined

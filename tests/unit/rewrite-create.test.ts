@@ -103,11 +103,12 @@ describe.each(CONFIG_FIXTURES)('%s', name => {
     expect(out.linux!.seccomp!.syscalls).toEqual([...input.linux!.seccomp!.syscalls!, SECCOMP_ALLOW])
   })
 
-  it('sizes memory: RUNCVM_MEM_SIZE, /dev/shm, container limit = VM + 256M', () => {
+  it('sizes memory: RUNCVM_MEM_SIZE, /dev/shm, container limit = VM + its own processes', () => {
     const limit = input.linux?.resources?.memory?.limit
     const mem = limit ? Math.floor(limit / MiB) : 512
     expect(envValue(env, 'RUNCVM_MEM_SIZE')).toBe(`${mem}M`)
-    expect(out.linux!.resources!.memory!.limit).toBe((mem + 256) * MiB)
+    // 512 MiB VM: +310 MiB; 1 GiB: +313 MiB (lib/sizing.ts containerOverhead).
+    expect(out.linux!.resources!.memory!.limit).toBe(({ 512: 822, 1024: 1337 } as Record<number, number>)[mem] * MiB)
     expect(out.mounts!.filter(m => m.destination === '/dev/shm')).toEqual([
       { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${mem}M`] },
     ])
@@ -155,7 +156,9 @@ describe('specific fixtures', () => {
     const out = rewrite(configFixture('config-run-mem-cpus-volume-tmpfs.json'))
     const env = out.process.env
     expect(envValue(env, 'RUNCVM_MEM_SIZE')).toBe('1024M')
-    expect(out.linux!.resources!.memory!.limit).toBe(1280 * MiB)
+    expect(out.linux!.resources!.memory!.limit).toBe(1337 * MiB)
+    // Docker's default swap (2 x memory) keeps its 1 GiB swap allowance.
+    expect(out.linux!.resources!.memory!.swap).toBe((2048 + 313) * MiB)
     expect(envValue(env, 'RUNCVM_CPUS')).toBe('2')
     expect(envValue(env, 'RUNCVM_TMPFS')).toBe('tmpfs /scratch tmpfs noexec,nosuid,nodev 0 0')
     expect(out.mounts!.find(m => m.source === '/tmp')!.destination).toBe('/vm/hosttmp')
@@ -224,7 +227,7 @@ describe('mutations', () => {
     const s = base()
     s.process.env!.push('RUNCVM_MEM_SIZE=2G')
     expect(envValue(rewrite(s).process.env, 'RUNCVM_MEM_SIZE')).toBe('2048M')
-    expect(rewrite(s).linux!.resources!.memory!.limit).toBe((2048 + 256) * MiB)
+    expect(rewrite(s).linux!.resources!.memory!.limit).toBe((2048 + 319) * MiB)
     s.linux!.resources!.memory = { limit: 768 * MiB }
     expect(envValue(rewrite(s).process.env, 'RUNCVM_MEM_SIZE')).toBe('768M')
     s.linux!.resources!.memory = {}
@@ -265,7 +268,7 @@ describe('mutations', () => {
     delete s.linux!.seccomp
     const out = rewrite(s)
     expect(out.linux!.resources!.devices).toHaveLength(2)
-    expect(out.linux!.resources!.memory).toEqual({ limit: 768 * MiB })
+    expect(out.linux!.resources!.memory).toEqual({ limit: 822 * MiB })
     expect(out.process.capabilities!.permitted).toEqual(EXTRA_CAPS)
     expect(out.linux!.seccomp).toBeUndefined()
   })

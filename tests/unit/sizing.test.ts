@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { cpuListCount, machineMaxCpus, Q35_MAX_CPUS, specCpuLimit, TCG_MAX_CPUS, vcpuCount, type CpuResources } from '../../lib/sizing.js'
+import {
+  containerMemory, containerOverhead, containerOverheadMiB, cpuListCount, machineMaxCpus, Q35_MAX_CPUS, specCpuLimit, TCG_MAX_CPUS, TCG_TB_SIZE_MIB, vcpuCount,
+  type CpuResources,
+} from '../../lib/sizing.js'
+import { configFixture } from './helpers.js'
 
 describe('vCPU count', () => {
   it('cpuset lists', () => {
@@ -38,5 +42,59 @@ describe('vCPU count', () => {
   it('machine limits', () => {
     expect([Q35_MAX_CPUS, TCG_MAX_CPUS]).toEqual([288, 255])
     expect(machineMaxCpus('tcg', 1024)).toBe(255)
+  })
+})
+
+describe('container memory limits on Docker config.json (cgroup v1 captured here, v2 per moby and runc)', () => {
+  const MiB = 1024 * 1024
+  /**
+   * What runc writes on a cgroup v2 host for runtime-spec memory.swap (runc's
+   * ConvertMemorySwapToCgroupV2Value): memory.swap.max = swap - limit; -1 and 0 pass through;
+   * swap < limit is refused with "memory+swap limit should be >= memory limit".
+   */
+  function v2SwapMax(swap: number | undefined, limit: number): number | 'max' | undefined {
+    if (swap === undefined || swap === 0) return undefined
+    if (swap === -1) return 'max'
+    if (swap < limit) throw new Error('memory+swap limit should be >= memory limit')
+    return swap - limit
+  }
+  /** cgroup v1: memory.memsw.limit_in_bytes below memory.limit_in_bytes is EINVAL. */
+  function v1Check(swap: number | undefined, limit: number): void {
+    if (swap !== undefined && swap > 0 && swap < limit) throw new Error('write memory.memsw.limit_in_bytes: invalid argument')
+  }
+
+  // [fixture (docker run flags), VM MiB, limit MiB after rewrite, memory+swap MiB after (undefined: absent)]
+  const cases: [string, number, number, number | undefined][] = [
+    ['config-run-m128m.json', 128, 438, 566], //               -m 128m: Docker's swap = 2 x memory
+    ['config-run-m256m-swap256m.json', 256, 566, 566], //      -m 256m --memory-swap 256m: no swap at all
+    ['config-run-m256m-swap-unlimited.json', 256, 566, undefined], // --memory-swap -1 (Docker 20.10 leaves swap out)
+    ['config-run-m512m-swap1g.json', 512, 822, 1334], //       -m 512m --memory-swap 1g: 512 MiB of swap
+  ]
+  for (const dir of ['', 'cgroup2/']) {
+    it.each(cases)(`${dir || 'cgroup v1 '}%s`, (file, vm, limitMiB, swapMiB) => {
+      const before = configFixture(dir + file).linux!.resources!.memory!
+      expect(Math.floor(before.limit! / MiB)).toBe(vm)
+      const after = containerMemory(before, vm)
+      expect(after.limit).toBe(limitMiB * MiB)
+      expect(after.swap).toBe(swapMiB === undefined ? undefined : swapMiB * MiB)
+      expect(after.disableOOMKiller).toBe(false) // other fields kept
+      // Both hosts accept the result, and the swap allowance the user asked for is unchanged.
+      expect(() => v1Check(after.swap, after.limit!)).not.toThrow()
+      expect(v2SwapMax(after.swap, after.limit!)).toEqual(v2SwapMax(before.swap, before.limit!))
+    })
+  }
+
+  it('-1 (unlimited, as Podman writes it) stays -1; no limit and no swap gets a limit only', () => {
+    expect(containerMemory({ limit: 256 * MiB, swap: -1 }, 256)).toEqual({ limit: 566 * MiB, swap: -1 })
+    expect(containerMemory(undefined, 512)).toEqual({ limit: 822 * MiB })
+    expect(containerMemory({ swap: 100 * MiB }, 512).swap).toBe(822 * MiB)
+  })
+
+  it('overhead parts: page tables grow with the VM, the accelerator part is the larger of TCG cache and EPT', () => {
+    const parts = (mib: number) => Object.fromEntries(containerOverhead(mib).map(p => [p.name, p.mib]))
+    expect(parts(512)).toMatchObject({ accelerator: TCG_TB_SIZE_MIB, 'page tables': 3 })
+    expect(parts(32 * 1024)).toMatchObject({ accelerator: 128, 'page tables': 192 })
+    expect(parts(256 * 1024)).toMatchObject({ accelerator: 512, 'page tables': 1536 })
+    expect([512, 1024, 32 * 1024, 256 * 1024].map(containerOverheadMiB)).toEqual([310, 313, 499, 2227])
   })
 })
