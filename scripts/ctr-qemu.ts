@@ -8,7 +8,7 @@ import { isatty } from 'node:tty'
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { parseSettings } from '../lib/settings.js'
 import { readConfig, readNetwork, writeFstab, writeVm, statePath } from '../lib/state.js'
-import { decideAccel, probeAccel } from '../lib/accel.js'
+import { decideAccel, probeAccel, type AccelChoice } from '../lib/accel.js'
 import { machineMaxCpus, vcpuCount } from '../lib/sizing.js'
 import { diskFstabLine, parseDisks, planDisk, type DiskSpec } from '../lib/disks.js'
 import { applyCmds, shWord } from '../lib/sh.js'
@@ -64,7 +64,8 @@ function main(): void {
   const s = parseSettings(cfg.settingsEnv)
   const mark = hostTimer(s.RUNCVM_BOOT_TIMING)
   mark('ctr-qemu')
-  const accel = decideAccel(s.RUNCVM_ACCEL, probeAccel())
+  // The probe creates and runs a tiny VM on /dev/kvm (a few ms); skipped when TCG is asked for.
+  const accel: AccelChoice = s.RUNCVM_ACCEL === 'tcg' ? { accel: 'tcg' } : decideAccel(s.RUNCVM_ACCEL, probeAccel(BIN.kvmProbe))
   if (accel.warning) process.stderr.write(accel.warning + '\n')
 
   const disks = parseDisks(s.RUNCVM_DISKS)
@@ -94,7 +95,7 @@ function main(): void {
   const args = buildQemuArgs({
     dataDir: BIN.qemuData, accel: accel.accel, usb: s.RUNCVM_QEMU_USB,
     memSize: s.RUNCVM_MEM_SIZE ?? '512M', memBackend: s.RUNCVM_HUGETLB ? 'hugetlb' : 'shm', prealloc: s.RUNCVM_QEMU_MEM_PREALLOC === 'on',
-    cpus: vcpuCount({ specLimit: s.RUNCVM_CPUS, hostCpus: availableParallelism(), machineMax: machineMaxCpus(accel.accel) }),
+    cpus: vcpuCount({ specLimit: s.RUNCVM_CPUS, hostCpus: availableParallelism(), machineMax: machineMaxCpus(accel.accel, accel.maxVcpus) }),
     virtiofs: { socket: VIRTIOFSD_SOCKET, tag: 'runcvmfs', queueSize: 1024 },
     ...(pkgfs ? { pkgfs: { socket: PKG_VIRTIOFSD_SOCKET, tag: PKG_TAG, queueSize: 1024 } } : {}),
     nics: net.interfaces.map(n => ({ tap: tapName(n.name), mac: guestMac(n.mac), vhost: s.RUNCVM_QEMU_NET_VHOST })),

@@ -22,21 +22,23 @@ export function qopts(head: string, kv: Record<string, Opt> = {}): string {
 export function machineArgs(vm: VmSpec): string[] {
   const kvm = vm.accel === 'kvm'
   return [
-    // q35: PCIe chipset. sata/vmport/hpet off: devices a virtio guest never uses; smm: only with
-    // EFI firmware (secure boot). Differs from runcvm-ctr-qemu (always smm=on): kvm-pvm has no
-    // SMM ("System Management Mode not supported by this hypervisor") and SeaBIOS needs none;
-    // dump-guest-core=off keeps VM RAM out of QEMU core dumps; kernel_irqchip is KVM-only.
-    '-machine', qopts('q35', {
-      accel: kvm ? 'kvm' : undefined, sata: false, vmport: false, smm: vm.bios.efi !== undefined, 'dump-guest-core': false,
-      hpet: false, usb: vm.usb, kernel_irqchip: kvm ? 'on' : undefined,
-    }),
+    // q35: PCIe chipset. sata/vmport/hpet off: devices a virtio guest never uses;
+    // dump-guest-core=off keeps VM RAM out of QEMU core dumps.
+    // smm=off: Differs from runcvm-ctr-qemu (smm=on): SMM is only needed by secure-boot firmware,
+    // and the package ships OVMF_CODE.fd, the build without SMM_REQUIRE (SeaBIOS needs none);
+    // smm=on makes QEMU exit on KVMs without SMM ("System Management Mode not supported by this
+    // hypervisor": kvm-pvm, and kernels built without CONFIG_KVM_SMM, an option since Linux 6.2).
+    '-machine', qopts('q35', { sata: false, vmport: false, smm: false, 'dump-guest-core': false, hpet: false, usb: vm.usb }),
     ...(kvm
-      // pmu=off: no guest perf counters (upstream). Never plain `-cpu host` on kvm-pvm: it aborts.
-      ? ['-enable-kvm', '-cpu', 'host,pmu=off']
+      // Exactly one accelerator option. Upstream's `-enable-kvm` plus `-machine accel=kvm,
+      // kernel_irqchip=on` name it twice; QEMU 7.2 maps both onto this -accel (kernel_irqchip is
+      // a compat alias of the kvm accelerator's kernel-irqchip). kernel-irqchip=on: APIC, IOAPIC
+      // and PIT in the host kernel (fast interrupts; also what -smp > 255 needs).
+      // -cpu host,pmu=off: every host CPU feature, no guest perf counters (upstream). Never plain
+      // `-cpu host` on kvm-pvm: it aborts ("failed to set MSR 0x10a").
+      ? ['-accel', 'kvm,kernel-irqchip=on', '-cpu', 'host,pmu=off']
       // Multi-threaded TCG: one host thread per vCPU; max: every feature TCG can emulate.
-      // tb-size: cap the translation cache (QEMU 7.2 default: up to 1 GiB, filled lazily, so a
-      // long-lived VM running many execs grew past the container limit of VM + 256 MiB and was
-      // OOM-killed); a full cache is flushed and refilled, costing only retranslation.
+      // tb-size: cap the translation cache (lib/sizing.ts TCG_TB_SIZE_MIB).
       : ['-accel', `tcg,thread=multi,tb-size=${TCG_TB_SIZE_MIB}`, '-cpu', 'max']),
     // The guest can end QEMU with a chosen status through port 0x501 (sbin/qemu-exit; ctr-exit decodes it).
     '-device', 'isa-debug-exit',

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import { cpuinfoHasVirt, decideAccel } from '../../lib/accel.js'
 import { diskFstabLine, parseDisks, planDisk } from '../../lib/disks.js'
 import { deriveExitCode } from '../../lib/vm/exit-code.js'
 import { homeOf, parsePasswd, resolveHome } from '../../lib/vm/passwd.js'
@@ -8,28 +7,6 @@ import { buildInittab, buildVmStartScript, cleanEnv, isInitEntrypoint, parseUidG
 import { groupId } from '../../lib/vm/mounts.js'
 import { shWord } from '../../lib/sh.js'
 import type { ConfigState } from '../../lib/state.js'
-
-describe('accelerator decision table', () => {
-  const real = { kvmRw: true, cpuVirt: true, pvm: false }
-  it.each([
-    ['auto', real, 'kvm', false],
-    ['auto', { ...real, pvm: true }, 'tcg', true],
-    ['auto', { ...real, cpuVirt: false }, 'tcg', true],
-    ['auto', { ...real, kvmRw: false }, 'tcg', true],
-    ['kvm', { kvmRw: false, cpuVirt: false, pvm: true }, 'kvm', false],
-    ['tcg', real, 'tcg', false],
-  ] as const)('%s %o → %s', (setting, probe, accel, warns) => {
-    const c = decideAccel(setting, probe)
-    expect(c.accel).toBe(accel)
-    expect(c.warning !== undefined).toBe(warns)
-    if (warns) expect(c.warning).toMatch(/^RunCVM: Warning: .*TCG/)
-  })
-  it('reads vmx/svm from cpuinfo flags only', () => {
-    expect(cpuinfoHasVirt('processor\t: 0\nflags\t\t: fpu vme vmx sse\n')).toBe(true)
-    expect(cpuinfoHasVirt('flags\t\t: fpu svm\n')).toBe(true)
-    expect(cpuinfoHasVirt('model name: vmx-ish\nflags\t\t: fpu sse\n')).toBe(false)
-  })
-})
 
 describe('RUNCVM_DISKS', () => {
   it('parses specs', () => {
