@@ -50,6 +50,7 @@ export const SETTINGS = {
   RUNCVM_RUNTIME_DEBUG: { kind: 'bool', truth: 'one', doc: 'Write runtime debug logs to /tmp/runcvm-<pid>.log' },
   // --- ours (beyond upstream) ---
   RUNCVM_ACCEL: { kind: 'enum', values: ['auto', 'kvm', 'tcg'], default: 'auto', doc: 'Accelerator: auto (KVM if it can run the guest, else TCG with a warning), kvm, tcg' },
+  RUNCVM_BOOT_TIMEOUT: { kind: 'int', min: 0, doc: 'Seconds the VM may run without a sign of life from the guest before the container fails (0: no limit); default 120 under KVM, none under TCG' },
   RUNCVM_BOOT_TIMING: { kind: 'bool', truth: 'one', doc: 'Log per-phase boot timestamps to /.runcvm/timing.log' },
   // --- internal: written by runcvm-runtime at create ---
   RUNCVM_GUEST: { kind: 'string', default: '/.runcvm/guest', doc: 'Package mount point in the container and VM', internal: true },
