@@ -98,7 +98,7 @@ function main(): void {
     virtiofs: { socket: VIRTIOFSD_SOCKET, tag: 'runcvmfs', queueSize: 1024 },
     ...(pkgfs ? { pkgfs: { socket: PKG_VIRTIOFSD_SOCKET, tag: PKG_TAG, queueSize: 1024 } } : {}),
     nics: net.interfaces.map(n => ({ tap: tapName(n.name), mac: guestMac(n.mac), vhost: s.RUNCVM_QEMU_NET_VHOST })),
-    disks: disks.map(d => ({ file: d.src })),
+    disks: disks.map(d => ({ file: d.src })), diskAio: s.RUNCVM_DISK_AIO,
     display,
     bios: { debug: s.RUNCVM_BIOS_DEBUG, ...(s.RUNCVM_BIOS === 'EFI' ? { efi: { code: BIN.ovmfCode, vars: OVMF_VARS_COPY } } : {}) },
     sockets: { agent: QEMU_GUEST_AGENT_SOCKET, monitor: QEMU_MONITOR_SOCKET, qmp: QMP_SOCKET, control: CONTROL_SOCKET },

@@ -1,7 +1,7 @@
 // The create/exec edges: read the JSON once, gather what the pure rewrite needs (settings, kernel
 // probe), rewrite, and write the file once, atomically, only on success. Any error leaves the file
 // byte-identical. Loaded lazily by scripts/runtime.ts, so pass-through verbs never evaluate it.
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { SpecError } from '../errors.js'
 import { readJson, writeJsonAtomic } from '../fsx.js'
@@ -21,6 +21,11 @@ export interface RunOpts {
   pid?: number
   logDir?: string
   seccomp?: SeccompMode
+}
+
+/** An integer sysctl, or undefined when the file is absent (older kernels) or unreadable. */
+function readSysctlInt(path: string): number | undefined {
+  try { const n = Number(readFileSync(path, 'utf8').trim()); return Number.isInteger(n) ? n : undefined } catch { return undefined }
 }
 
 function modeOf(file: string): number {
@@ -61,7 +66,8 @@ export function runCreate(bundle: string, o: RunOpts): void {
     )
     log.log(`kernel probe=${JSON.stringify(probe)} choice=${JSON.stringify(kernel)}`)
     const hostHasVhostNet = settings.RUNCVM_QEMU_NET_VHOST ? existsSync('/dev/vhost-net') : undefined
-    const out = rewriteCreateConfig(spec, { settings, kernel, hostRoot: o.hostRoot, rootPath, seccomp: o.seccomp, hostHasVhostNet })
+    const hostIoUringDisabled = settings.RUNCVM_DISKS ? readSysctlInt('/proc/sys/kernel/io_uring_disabled') : undefined
+    const out = rewriteCreateConfig(spec, { settings, kernel, hostRoot: o.hostRoot, rootPath, seccomp: o.seccomp, hostHasVhostNet, hostIoUringDisabled })
     writeJsonAtomic(file, out, modeOf(file))
     log.saveJson('config.json', 2, out)
     log.log('--- LOG ENDS ---')

@@ -10,6 +10,7 @@ import { deviceNode, deviceRule, nodeKey, ruleKey, vmDevices } from './devices.j
 import {
   isDevPath, isDisksPath, modulesBind, packageBind, runTmpfs, shmTmpfs, stateTmpfs, tmpfsFstabLine, vmRootRbind,
 } from './mounts.js'
+import { diskAio } from './seccomp.js'
 import type { Mount, SeccompSyscall, Spec } from './spec.js'
 
 /** argv[0] values Docker (/sbin/docker-init) and Podman (/dev/init) use for `--init`. */
@@ -47,7 +48,8 @@ export const CLONE_NEW_MASK = 0x7e020000 + 0x80
  * no namespace flag is set (SCMP_CMP_MASKED_EQ: flags & CLONE_NEW_MASK == 0), so an unprivileged
  * user namespace, the reason Docker blocks unshare, stays blocked. virtiofsd runs with
  * `-o sandbox=chroot`, so the mount/pivot_root/umount2 calls of its namespace sandbox are never
- * made; QEMU's needs (ioctl, memfd_create, io_uring_*, mlock, eventfd...) are all allowed already.
+ * made; QEMU's needs (ioctl, memfd_create, mlock, eventfd...) are all allowed already, except
+ * io_uring_* on Docker 25+: disks then use aio=threads (lib/oci/seccomp.ts diskAio).
  */
 export const SECCOMP_ALLOW: SeccompSyscall = {
   names: ['unshare'],
@@ -65,6 +67,8 @@ export interface CreateOpts {
   seccomp?: SeccompMode
   /** Whether the host has /dev/vhost-net (probed by the edge; undefined: not checked). */
   hostHasVhostNet?: boolean
+  /** The host's kernel.io_uring_disabled sysctl (probed only with RUNCVM_DISKS; undefined: absent). */
+  hostIoUringDisabled?: number
 }
 
 /** Parse RUNCVM_MEM_SIZE (`<n>`, `<n>M`, `<n>G`; MiB when no unit) to MiB. */
@@ -240,6 +244,10 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
 
   if ((o.seccomp ?? SECCOMP_MODE) === 'remove') delete linux.seccomp
   else if (linux.seccomp) linux.seccomp.syscalls = [...(linux.seccomp.syscalls ?? []), SECCOMP_ALLOW]
+  // Disks: io_uring only where the profile as written and the host allow it (lib/oci/seccomp.ts).
+  if (s.RUNCVM_DISKS) {
+    vars.push(['RUNCVM_DISK_AIO', diskAio({ seccomp: linux.seccomp, ioUringDisabled: o.hostIoUringDisabled, sysAdmin: s.RUNCVM_SYS_ADMIN })])
+  }
 
   // The VM's RAM plus the container's own processes, swap raised alike (lib/sizing.ts).
   res.memory = containerMemory(res.memory, memMiB)

@@ -111,12 +111,13 @@ export function nicArgs(n: NicSpec, id: number): string[] {
   ]
 }
 
-export function diskArgs(d: DiskAttach, id: number, cpus: number): string[] {
+export function diskArgs(d: DiskAttach, id: number, cpus: number, aio: VmSpec['diskAio']): string[] {
   return [
-    // cache=none: O_DIRECT, rely on guest flushes; aio=io_uring: lower overhead than libaio;
+    // cache=none: O_DIRECT, rely on guest flushes; aio=io_uring: lower overhead than libaio, or
+    // QEMU's thread pool where the seccomp profile or the host forbid io_uring (RUNCVM_DISK_AIO);
     // discard/detect-zeroes=unmap: give freed and zeroed blocks back to the host file.
     '-drive', qopts(`id=drv${id}`, {
-      file: d.file, if: 'none', format: 'raw', media: 'disk', cache: 'none', aio: 'io_uring', discard: 'unmap', 'detect-zeroes': 'unmap',
+      file: d.file, if: 'none', format: 'raw', media: 'disk', cache: 'none', aio, discard: 'unmap', 'detect-zeroes': 'unmap',
     }),
     // A dedicated I/O thread per disk; queues follow the vCPUs, capped at 8 (upstream).
     '-object', `iothread,id=ioth${id}`,
@@ -197,7 +198,7 @@ export function buildQemuArgs(vm: VmSpec): string[] {
     '-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0',
     ...virtiofsArgs(vm),
     ...vm.nics.flatMap((n, i) => nicArgs(n, i)),
-    ...vm.disks.flatMap((d, i) => diskArgs(d, i, vm.cpus)),
+    ...vm.disks.flatMap((d, i) => diskArgs(d, i, vm.cpus, vm.diskAio)),
     ...consoleArgs(vm),
     ...stdioPortArgs(vm),
     ...controlArgs(vm),
