@@ -28,6 +28,24 @@ function readSysctlInt(path: string): number | undefined {
   try { const n = Number(readFileSync(path, 'utf8').trim()); return Number.isInteger(n) ? n : undefined } catch { return undefined }
 }
 
+/**
+ * Whether tmpfs accepts huge=: the kernel has transparent huge pages (the sysfs file exists) and
+ * the administrator has not set shmem_enabled to "deny" (which forbids huge pages on every tmpfs).
+ * The file's other values only concern internal shm mounts; "[never]" is the common default.
+ */
+export function probeShmemThp(file = '/sys/kernel/mm/transparent_hugepage/shmem_enabled'): boolean {
+  try { return !/\[deny\]/.test(readFileSync(file, 'utf8')) } catch { return false }
+}
+
+/**
+ * 2 MiB huge pages a new mapping can still get: free minus already reserved, plus what overcommit
+ * may still create (nr_overcommit_hugepages - surplus_hugepages). 0 when the size is not there.
+ */
+export function probeHugePages(dir = '/sys/kernel/mm/hugepages/hugepages-2048kB'): number {
+  const n = (f: string) => readSysctlInt(`${dir}/${f}`) ?? 0
+  return Math.max(0, n('free_hugepages') - n('resv_hugepages')) + Math.max(0, n('nr_overcommit_hugepages') - n('surplus_hugepages'))
+}
+
 function modeOf(file: string): number {
   try { return statSync(file).mode & 0o7777 } catch { return 0o644 }
 }
@@ -67,7 +85,11 @@ export function runCreate(bundle: string, o: RunOpts): void {
     log.log(`kernel probe=${JSON.stringify(probe)} choice=${JSON.stringify(kernel)}`)
     const hostHasVhostNet = settings.RUNCVM_QEMU_NET_VHOST ? existsSync('/dev/vhost-net') : undefined
     const hostIoUringDisabled = settings.RUNCVM_DISKS ? readSysctlInt('/proc/sys/kernel/io_uring_disabled') : undefined
-    const out = rewriteCreateConfig(spec, { settings, kernel, hostRoot: o.hostRoot, rootPath, seccomp: o.seccomp, hostHasVhostNet, hostIoUringDisabled })
+    const hostShmemThp = settings.RUNCVM_HUGETLB ? undefined : probeShmemThp()
+    const hostFreeHugePages2M = settings.RUNCVM_HUGETLB ? probeHugePages() : undefined
+    const out = rewriteCreateConfig(spec, {
+      settings, kernel, hostRoot: o.hostRoot, rootPath, seccomp: o.seccomp, hostHasVhostNet, hostIoUringDisabled, hostShmemThp, hostFreeHugePages2M,
+    })
     writeJsonAtomic(file, out, modeOf(file))
     log.saveJson('config.json', 2, out)
     log.log('--- LOG ENDS ---')

@@ -69,6 +69,27 @@ export interface CreateOpts {
   hostHasVhostNet?: boolean
   /** The host's kernel.io_uring_disabled sysctl (probed only with RUNCVM_DISKS; undefined: absent). */
   hostIoUringDisabled?: number
+  /** The host kernel can back tmpfs with transparent huge pages (hostShmemThp in bundle.ts). */
+  hostShmemThp?: boolean
+  /** With RUNCVM_HUGETLB=1: 2 MiB huge pages the host can still hand out (probeHugePages). */
+  hostFreeHugePages2M?: number
+}
+
+/**
+ * RUNCVM_HUGETLB=1: the VM's RAM comes from 2 MiB hugetlb pages, which must exist on the host
+ * (vm.nr_hugepages or overcommit) and cover the whole VM. Refused at create with the numbers,
+ * instead of QEMU failing at start (it reserves every page when it maps guest RAM).
+ */
+export function checkHugePages(memMiB: number, freePages: number | undefined): void {
+  if (memMiB % 2 !== 0) {
+    throw new ConfigError(`RUNCVM_HUGETLB=1 needs the VM's memory (${memMiB} MiB) to be a multiple of the 2 MiB huge page size`)
+  }
+  const need = memMiB / 2
+  if (freePages !== undefined && freePages < need) {
+    throw new ConfigError(
+      `RUNCVM_HUGETLB=1 needs ${need} free 2 MiB huge pages for a ${memMiB} MiB VM, but the host has ${freePages}: ` +
+      'reserve more (sysctl vm.nr_hugepages, or /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages) or unset RUNCVM_HUGETLB')
+  }
 }
 
 /** Parse RUNCVM_MEM_SIZE (`<n>`, `<n>M`, `<n>G`; MiB when no unit) to MiB. */
@@ -206,9 +227,16 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
 
   // VM memory: /dev/shm holds the guest RAM file, so it must be as large as the VM's memory
   // (with RUNCVM_HUGETLB=1 memory comes from memfd+hugetlb, and --shm-size applies).
+  // huge=within_size (beyond upstream), where the host kernel has transparent huge pages: guest
+  // RAM in 2 MiB pages, mapped as such by QEMU (which aligns guest RAM to 2 MiB) and, on KVM, by
+  // the EPT/NPT tables: fewer TLB misses and 1/512 of the page-table memory for those ranges.
+  // Safe: the file cannot outgrow its size (the VM's RAM), so the container never holds more
+  // memory than without it, and where a huge page cannot be had the kernel falls back to 4 KiB
+  // pages (shmem THP allocation follows transparent_hugepage/defrag: no stall by default).
   const memMiB = vmMemoryMiB(spec, envOf(oldEnv).RUNCVM_MEM_SIZE)
   vars.push(['RUNCVM_MEM_SIZE', `${memMiB}M`])
-  if (!s.RUNCVM_HUGETLB) mounts = mounts.map(m => m.destination === '/dev/shm' ? shmTmpfs(memMiB) : m)
+  if (s.RUNCVM_HUGETLB) checkHugePages(memMiB, o.hostFreeHugePages2M)
+  if (!s.RUNCVM_HUGETLB) mounts = mounts.map(m => m.destination === '/dev/shm' ? shmTmpfs(memMiB, o.hostShmemThp === true) : m)
 
   // Order matters: /.runcvm, then the package inside it, then the /vm rbind (which carries those
   // two and nothing after it), then the original mounts, the kernel modules, and /run last.

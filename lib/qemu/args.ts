@@ -79,10 +79,16 @@ export function firmwareArgs(vm: VmSpec): string[] {
 export function memoryArgs(vm: VmSpec): string[] {
   const backend = vm.memBackend === 'shm'
     // Shared file in /dev/shm: vhost-user (virtiofsd) must map guest RAM. Upstream notes that
-    // prealloc=on slows this backend down.
-    ? qopts('memory-backend-file', { id: 'mem', size: vm.memSize, 'mem-path': '/dev/shm', share: true, prealloc: vm.prealloc })
+    // prealloc=on slows this backend down. align=2M: QEMU aligns only hugetlbfs-backed RAM to
+    // its page size by itself; aligned, the /dev/shm file's transparent huge pages (mounted
+    // huge=within_size where the host allows it) are mapped whole: measured here with -m 1g
+    // preallocated, all 1 GiB PMD-mapped and QEMU's page tables 0.45 MiB instead of 2.5 MiB.
+    ? qopts('memory-backend-file', { id: 'mem', size: vm.memSize, 'mem-path': '/dev/shm', share: true, prealloc: vm.prealloc, align: '2M' })
     // memfd+hugetlb: upstream measured +15% CPU/net, 3.5x disk-intensive throughput.
-    : qopts('memory-backend-memfd', { id: 'mem', size: vm.memSize, share: true, prealloc: vm.prealloc, hugetlb: true })
+    // hugetlbsize=2M: the page size the create step checked the host has enough of (without it
+    // QEMU takes the host's default huge page size, which may be 1G). QEMU reserves the pages
+    // when it maps guest RAM (reserve=on, the default), so a shortage stops QEMU at start.
+    : qopts('memory-backend-memfd', { id: 'mem', size: vm.memSize, share: true, prealloc: vm.prealloc, hugetlb: true, hugetlbsize: '2M' })
   return ['-m', vm.memSize, '-numa', 'node,memdev=mem', '-object', backend]
 }
 
