@@ -1,4 +1,4 @@
-// 40-boot-watchdog: the boot watchdog (runcvm-ctr-watchdog) with a boot timeout set, under TCG
+// 50-boot-watchdog: the boot watchdog (runcvm-ctr-watchdog) with a boot timeout set, under TCG
 // (it runs by default only under KVM, which this machine lacks; RUNCVM_BOOT_TIMEOUT starts it
 // under any accelerator):
 //  - a normal boot: the watchdog runs while the VM boots and is gone once the guest shows a sign

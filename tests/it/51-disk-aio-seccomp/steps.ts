@@ -1,4 +1,4 @@
-// 41-disk-aio-seccomp: RUNCVM_DISKS under Docker 25+'s default seccomp profile, which denies
+// 51-disk-aio-seccomp: RUNCVM_DISKS under Docker 25+'s default seccomp profile, which denies
 // io_uring_* (moby#46762). This host runs Docker 20.10, whose default still allows io_uring, so
 // the case hands Docker 25's profile to the container (`--security-opt seccomp=<moby 25
 // default.json>`, tests/fixtures/seccomp): the disk must still mount and work, with QEMU on

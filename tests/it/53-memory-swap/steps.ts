@@ -1,4 +1,4 @@
-// 43-memory-swap: small --memory and --memory-swap values start. The container limit is the VM's
+// 53-memory-swap: small --memory and --memory-swap values start. The container limit is the VM's
 // RAM plus what QEMU and the helpers need, and the memory+swap limit must grow with it: with only
 // the limit raised, `-m 128m` (Docker's default swap is 2 x memory = 256m, below the raised limit)
 // and `-m 256m --memory-swap 256m` failed at create with "memory.memsw.limit_in_bytes: invalid

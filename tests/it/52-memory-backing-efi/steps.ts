@@ -1,4 +1,4 @@
-// 42-memory-backing-efi: guest RAM backing and firmware choices of the KVM-path work, on real boots
+// 52-memory-backing-efi: guest RAM backing and firmware choices of the KVM-path work, on real boots
 // (TCG here):
 //  - /dev/shm is mounted huge=within_size where the host kernel allows tmpfs huge pages, QEMU maps
 //    guest RAM 2 MiB-aligned, and the guest's RAM really sits in PMD-mapped huge pages (QEMU's
