@@ -47,6 +47,7 @@ export const PKG = {
   virtiofsd: 'usr/lib/qemu/virtiofsd',
   qemuGa: 'usr/bin/qemu-ga',
   runcvmInit: 'sbin/runcvm-init',
+  kvmProbe: 'sbin/runcvm-kvm-probe',
   poweroff: 'bin/poweroff',
   init: 'bin/init',
   sh: 'bin/sh',
@@ -76,6 +77,7 @@ export const BIN = {
   virtiofsd: `${RUNCVM_GUEST}/${PKG.virtiofsd}`,
   qemuGa: `${RUNCVM_GUEST}/${PKG.qemuGa}`,
   runcvmInit: `${RUNCVM_GUEST}/${PKG.runcvmInit}`,
+  kvmProbe: `${RUNCVM_GUEST}/${PKG.kvmProbe}`,
   poweroff: `${RUNCVM_GUEST}/${PKG.poweroff}`,
   init: `${RUNCVM_GUEST}/${PKG.init}`,
 } as const
@@ -91,6 +93,8 @@ export const RUNTIME_PATH = /* @__PURE__ */ hostScript('runtime')
 export const CTR_ENTRYPOINT = /* @__PURE__ */ guestScript('ctr-entrypoint')
 export const CTR_EXEC = /* @__PURE__ */ guestScript('ctr-exec')
 export const CTR_QEMU = /* @__PURE__ */ guestScript('ctr-qemu')
+/** The boot watchdog ctr-qemu starts beside QEMU. */
+export const CTR_WATCHDOG = /* @__PURE__ */ guestScript('ctr-watchdog')
 /** runcvm-init (container mode) runs these on SIGTERM and when its command ends. */
 export const CTR_SHUTDOWN = /* @__PURE__ */ guestScript('ctr-shutdown')
 export const CTR_EXIT = /* @__PURE__ */ guestScript('ctr-exit')
@@ -118,7 +122,7 @@ export const STATE_FILES = {
   exitStatus: 'exit-status',
   /** RUNCVM_BOOT_TIMING=1: `<phase> <seconds>` lines from every role. */
   timing: 'timing.log',
-  /** vm-init is running (the KVM watchdog waits for it). */
+  /** vm-init is running (one of the boot watchdog's signs of life). */
   booted: 'booted',
   /** --init mode: the console job runs the workload once only (upstream /.runcvm/once). */
   once: 'once',

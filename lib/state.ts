@@ -27,8 +27,6 @@ export interface ConfigState {
   uid: number
   gid: number
   groups: number[]
-  /** VM vCPUs, already resolved (RUNCVM_CPUS, or nproc when 0). */
-  cpus: number
 }
 
 export interface NetIfState {
@@ -145,6 +143,8 @@ export function writeVmInit(script: string, dir = STATE_DIR): void {
 
 /** Forget an earlier boot's marker before QEMU starts (the KVM watchdog waits for a new one). */
 export const clearBooted = (dir = STATE_DIR): void => rmSync(statePath('booted', dir), { force: true })
+/** The VM's init has run (one of the boot watchdog's signs of life). */
+export const isBooted = (dir = STATE_DIR): boolean => existsSync(statePath('booted', dir))
 
 /** --init mode: the workload runs once (upstream /.runcvm/once); true if it already ran. */
 export function markOnce(dir = STATE_DIR): boolean {

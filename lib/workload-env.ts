@@ -53,22 +53,19 @@ export function workloadEnv(
 
 /**
  * What ctr-entrypoint saves about the workload (/.runcvm/config.json): the container process as
- * runc started it (argv after runcvm-ctr-entrypoint, env, cwd), with the identity, env and vCPU
- * count it must have in the VM.
+ * runc started it (argv after runcvm-ctr-entrypoint, env, cwd), with the identity and env it must
+ * have in the VM.
  */
 export function workloadConfig(o: {
   args: readonly string[]
   env: Readonly<Record<string, string | undefined>>
   cwd: string
   passwd: readonly PasswdEntry[]
-  settings: Pick<RunCvmSettings, 'RUNCVM_UIDGID' | 'RUNCVM_HAS_HOME' | 'RUNCVM_CPUS'>
-  /** CPUs the container may use (nproc), for RUNCVM_CPUS=0. */
-  hostCpus: number
+  settings: Pick<RunCvmSettings, 'RUNCVM_UIDGID' | 'RUNCVM_HAS_HOME'>
 }): ConfigState {
   const ids = parseUidGid(o.settings.RUNCVM_UIDGID)
   return {
     v: 1, args: [...o.args], env: workloadEnv(o.env, { hasHome: o.settings.RUNCVM_HAS_HOME, uid: ids.uid, passwd: o.passwd }), cwd: o.cwd, ...ids,
     settingsEnv: Object.fromEntries(Object.entries(o.env).filter(([k]) => isRunCvmVar(k)).map(([k, v]) => [k, v ?? ''])),
-    cpus: o.settings.RUNCVM_CPUS > 0 ? o.settings.RUNCVM_CPUS : o.hostCpus,
   }
 }

@@ -4,7 +4,6 @@
 // and virtiofsd, then execve's runcvm-init (container mode) supervising runcvm-ctr-qemu.
 // Env: RUNCVM_* (see lib/settings.ts); RUNCVM_BREAK=prenet|postnet drops to a shell.
 import { copyFileSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseSettings } from '../lib/settings.js'
 import { writeConfig, writeNetwork } from '../lib/state.js'
@@ -53,7 +52,7 @@ async function main(): Promise<never> {
   mark('ctr-entrypoint')
   const s = parseSettings(process.env)
   const passwd = parsePasswd(readText(`${s.RUNCVM_VM_MOUNTPOINT}/etc/passwd`))
-  writeConfig(workloadConfig({ args: process.argv.slice(2), env: process.env, cwd: process.cwd(), passwd, settings: s, hostCpus: availableParallelism() }))
+  writeConfig(workloadConfig({ args: process.argv.slice(2), env: process.env, cwd: process.cwd(), passwd, settings: s }))
   if (s.RUNCVM_BREAK.includes('prenet')) await breakShell()
 
   const net = await readNetwork(BIN.ip)

@@ -1,24 +1,22 @@
-// runcvm-ctr-qemu: supervised by runcvm-init in the container. Reads the saved state and what it
-// must know about the container (lib/vm/boot-probes.ts), plans the boot (lib/vm/boot-plan.ts:
-// disks, fstab, the VM's state and init script, QEMU's argv), applies the plan and execve's QEMU.
-//   runcvm-ctr-qemu --watchdog <pid>   (internal) KVM-stuck watchdog, see lib/qemu/qmp.ts
+// runcvm-ctr-qemu: supervised by runcvm-init in the container. Decides the accelerator (a real
+// KVM probe, lib/accel.ts), reads the saved state and what it must know about the container
+// (lib/vm/boot-probes.ts), plans the boot (lib/vm/boot-plan.ts: disks, fstab, the VM's state and
+// init script, QEMU's argv), applies the plan, starts the boot watchdog (runcvm-ctr-watchdog) when
+// one is needed and execve's QEMU.
 // Env: RUNCVM_* via /.runcvm/config.json; RUNCVM_BREAK=preqemu prints the command and opens a shell.
 import { copyFileSync } from 'node:fs'
-import { decideAccel, probeAccel } from '../lib/accel.js'
+import { decideAccel, probeAccel, type AccelChoice } from '../lib/accel.js'
 import { shWord } from '../lib/cmd.js'
 import { ConfigError, ExecError } from '../lib/errors.js'
-import { BIN, CTR_QEMU, QMP_SOCKET, statePath } from '../lib/paths.js'
+import { BIN, CTR_WATCHDOG } from '../lib/paths.js'
 import { execve, runRole } from '../lib/proc.js'
-import { runWatchdog } from '../lib/qemu/qmp.js'
+import { bootTimeoutSeconds, watchdogNeeded } from '../lib/qemu/watchdog.js'
 import { parseSettings } from '../lib/settings.js'
 import { $, applyCmds } from '../lib/sh.js'
 import { clearBooted, readConfig, writeFstab, writeVm, writeVmInit } from '../lib/state.js'
 import { planVmBoot, type BootPlan } from '../lib/vm/boot-plan.js'
 import { readBootProbes } from '../lib/vm/boot-probes.js'
 import { hostTimer } from '../lib/vm/timing.js'
-
-/** A KVM boot reaches vm-init in ~1 s; 30 s leaves room for a loaded host. */
-const KVM_BOOT_TIMEOUT_MS = 30_000
 
 /** Disk commands, per disk; a failure names the disk spec and the step, in upstream's words. */
 async function applyDisks(plan: BootPlan): Promise<void> {
@@ -37,10 +35,13 @@ async function main(): Promise<void> {
   const s = parseSettings(cfg.settingsEnv)
   const mark = hostTimer(s.RUNCVM_BOOT_TIMING)
   mark('ctr-qemu')
-  const accel = decideAccel(s.RUNCVM_ACCEL, probeAccel())
+  // The probe creates and runs a tiny VM on /dev/kvm (a few ms); skipped when TCG is asked for.
+  const probe = s.RUNCVM_ACCEL === 'tcg' ? undefined : await probeAccel(BIN.kvmProbe)
+  const accel: AccelChoice = probe ? decideAccel(s.RUNCVM_ACCEL, probe) : { accel: 'tcg' }
+  const bootTimeout = bootTimeoutSeconds(s.RUNCVM_BOOT_TIMEOUT, accel.accel, probe !== undefined && probe.pvm && !probe.vendor)
   if (accel.warning) process.stderr.write(accel.warning + '\n')
 
-  const plan = planVmBoot(cfg, s, await readBootProbes(cfg, s, accel.accel))
+  const plan = planVmBoot(cfg, s, await readBootProbes(cfg, s, accel))
   await applyDisks(plan)
   if (plan.fstab.length) writeFstab(plan.fstab)
   for (const [from, to] of plan.copies) copyFileSync(from, to)
@@ -54,25 +55,27 @@ async function main(): Promise<void> {
     process.stdout.write(`Preparing to run: ${[file, ...args].map(shWord).join(' ')}\n`)
     await $({ stdio: 'inherit', env, nothrow: true })`${BIN.busybox} sh`
   }
-  if (plan.watchdog) {
-    // QEMU keeps this PID after execve: the watchdog watches it over QMP.
-    clearBooted()
-    $({ detached: true, stdio: ['ignore', 'ignore', 'inherit'], nothrow: true })`${CTR_QEMU} --watchdog ${process.pid}`.child?.unref()
-  }
+  const watch = watchdogNeeded(accel.accel, bootTimeout)
+  if (watch) clearBooted()
+  const startWatchdog = (qemuPid: number) =>
+    $({ detached: true, stdio: ['ignore', 'ignore', 'inherit'], nothrow: true })`${CTR_WATCHDOG} --pid ${qemuPid} --accel ${accel.accel} --timeout ${bootTimeout} ${s.RUNCVM_ACCEL === 'auto' ? ['--auto'] : []}`.child?.unref()
   mark('ctr-qemu-exec')
   if (s.RUNCVM_QEMU_DEBUG) {
-    const r = await $({ stdio: 'inherit', env, nothrow: true })`${file} ${args}`
+    // QEMU as our child, so its status can be reported: the watchdog watches the child's pid (never
+    // this Node process), and signals reach QEMU (same process group; forwarded again to be sure).
+    const qemu = $({ stdio: 'inherit', env, nothrow: true })`${file} ${args}`
+    const pid = qemu.child?.pid
+    if (watch && pid) startWatchdog(pid)
+    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => { qemu.child?.kill(sig) })
+    const r = await qemu
     process.stderr.write(`QEMU exited with code: ${r.exitCode ?? r.signal}\n`)
     const events = await $({ quiet: true, nothrow: true })`${BIN.busybox} cat /sys/fs/cgroup/memory.events`
-    if (events.ok) process.stderr.write(`QEMU memory cgroup events:\n${events.stdout}`) // cgroup v2 only
-    process.exitCode = r.exitCode ?? 1
-    return
+    if (events.ok) process.stderr.write(`QEMU memory cgroup events:\n${events.stdout}`) // cgroup v1: no memory.events
+    process.exit(r.exitCode ?? 1) // the signal handlers above would keep us alive
   }
+  // QEMU keeps this PID after execve.
+  if (watch) startWatchdog(process.pid)
   execve(file, [file, ...args], env)
 }
 
-if (process.argv[2] === '--watchdog') {
-  runRole(() => runWatchdog({ pid: Number(process.argv[3]), qmp: QMP_SOCKET, bootedFile: statePath('booted'), bootTimeoutMs: KVM_BOOT_TIMEOUT_MS }))
-} else {
-  runRole(main)
-}
+runRole(main)

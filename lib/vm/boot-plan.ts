@@ -1,4 +1,4 @@
-// planVmBoot(config, settings, probes): every decision ctr-qemu takes before QEMU starts, as one
+// planVmBoot(config, settings, probes): the decisions ctr-qemu takes before QEMU starts, as one
 // pure function (golden-tested: tests/golden/boot-*.txt). ctr-qemu reads the state and the
 // probes, plans, applies the plan (disk commands, state files, the EFI variable store copy) and
 // execs QEMU; the VM's Node init fallback (runcvm-vm-init) re-plans from the state ctr-qemu saved
@@ -15,9 +15,11 @@
 //   package virtiofsd runs);
 // - the VM's init script (lib/vm/init-script.ts) and the kernel command line pointing at it;
 // - QEMU's inputs (lib/qemu/vm-spec.ts): memory (RUNCVM_MEM_SIZE, whose default settings.ts
-//   owns), memory backend, vCPUs, NICs, disks, display (lib/qemu/display.ts), firmware, sockets;
-//   `nomodeset` for a text console (no VGA adaptor and not vnc).
-// The accelerator is decided before (lib/accel.ts, its warning goes out first) and comes in.
+//   owns), memory backend, vCPUs (lib/sizing.ts vcpuCount), NICs, disks, display
+//   (lib/qemu/display.ts), firmware, sockets; `nomodeset` for a text console (no VGA adaptor and
+//   not vnc).
+// The accelerator is decided before (lib/accel.ts, its warning goes out first) and comes in, and
+// so does the boot watchdog's decision (lib/qemu/watchdog.ts), which needs the probe's details.
 import type { Accel } from '../accel.js'
 import { parseDisks, planDisk, type DiskPlan, type DiskProbe } from '../disks.js'
 import { guestMac, tapName } from '../net/plan.js'
@@ -30,6 +32,7 @@ import { buildCmdline } from '../qemu/cmdline.js'
 import { consoleDevice, displayOf } from '../qemu/display.js'
 import type { VmSpec } from '../qemu/vm-spec.js'
 import type { RunCvmSettings } from '../settings.js'
+import { machineMaxCpus, vcpuCount } from '../sizing.js'
 import type { ConfigState, NetworkState, VmState } from '../state.js'
 import { launchPaths } from './launch.js'
 import { buildVmInitScript, type ImageFacts } from './init-script.js'
@@ -41,6 +44,10 @@ const VIRTIOFS_QUEUE_SIZE = 1024
 export interface BootProbes {
   /** The accelerator, already decided (lib/accel.ts decideAccel). */
   accel: Accel
+  /** KVM_CAP_MAX_VCPUS of the host's KVM, when the probe reported it. */
+  maxVcpus?: number
+  /** CPUs the container may use (its affinity: availableParallelism()). */
+  hostCpus: number
   /** fd 1 is a terminal: `docker run -t`. */
   tty: boolean
   /** With tty: the pty's size as the client set it (undefined when it could not be read). */
@@ -72,8 +79,6 @@ export interface BootPlan {
   vmSpec: VmSpec
   /** QEMU: the binary, its argv (without argv[0]) and what its environment adds. */
   qemu: { file: string; args: string[]; env: Record<string, string> }
-  /** Start the KVM-stuck watchdog (KVM only). */
-  watchdog: boolean
 }
 
 export function planVmBoot(cfg: ConfigState, s: RunCvmSettings, p: BootProbes): BootPlan {
@@ -101,11 +106,11 @@ export function planVmBoot(cfg: ConfigState, s: RunCvmSettings, p: BootProbes): 
   const vmSpec: VmSpec = {
     dataDir: BIN.qemuData, accel: p.accel, usb: s.RUNCVM_QEMU_USB,
     memSize: s.RUNCVM_MEM_SIZE, memBackend: s.RUNCVM_HUGETLB ? 'hugetlb' : 'shm', prealloc: s.RUNCVM_QEMU_MEM_PREALLOC === 'on',
-    cpus: cfg.cpus,
+    cpus: vcpuCount({ specLimit: s.RUNCVM_CPUS, hostCpus: p.hostCpus, machineMax: machineMaxCpus(p.accel, p.maxVcpus) }),
     virtiofs: { socket: VIRTIOFSD_SOCKET, tag: ROOT_TAG, queueSize: VIRTIOFS_QUEUE_SIZE },
     ...(p.pkgfs ? { pkgfs: { socket: PKG_VIRTIOFSD_SOCKET, tag: PKG_TAG, queueSize: VIRTIOFS_QUEUE_SIZE } } : {}),
     nics: p.net.interfaces.map(n => ({ tap: tapName(n.name), mac: guestMac(n.mac), vhost: s.RUNCVM_QEMU_NET_VHOST })),
-    disks: disks.map(d => ({ file: d.disk.src })),
+    disks: disks.map(d => ({ file: d.disk.src })), diskAio: s.RUNCVM_DISK_AIO,
     display,
     bios: { debug: s.RUNCVM_BIOS_DEBUG, ...(efi ? { efi: { code: BIN.ovmfCode, vars: OVMF_VARS_COPY } } : {}) },
     sockets: { agent: QEMU_GUEST_AGENT_SOCKET, monitor: QEMU_MONITOR_SOCKET, qmp: QMP_SOCKET, control: CONTROL_SOCKET },
@@ -127,7 +132,6 @@ export function planVmBoot(cfg: ConfigState, s: RunCvmSettings, p: BootProbes): 
     disks, fstab, copies: efi ? [[BIN.ovmfVars, OVMF_VARS_COPY]] : [], vmState, initScript, vmSpec,
     // QEMU_MODULE_DIR: the TCG accelerator and display devices (virtio-vga...) are loadable modules.
     qemu: { file: BIN.qemu, args: buildQemuArgs(vmSpec), env: { TERMINFO: BIN.terminfo, QEMU_MODULE_DIR: BIN.qemuModules } },
-    watchdog: p.accel === 'kvm',
   }
 }
 
@@ -141,7 +145,7 @@ export function probesFromState(vm: VmState, fstab: readonly string[], disksSett
   const uuidOf = (dst: string) => fstab.map(l => l.split(/\s+/)).find(f => f[1] === dst && f[0].startsWith('UUID='))?.[0].slice(5) ?? ''
   const disks = parseDisks(disksSetting)
   return {
-    accel: 'tcg', tty: vm.ttyPort !== undefined, ...(vm.ttySize ? { ttySize: vm.ttySize } : {}),
+    accel: 'tcg', hostCpus: 1, tty: vm.ttyPort !== undefined, ...(vm.ttySize ? { ttySize: vm.ttySize } : {}),
     stdinOpen: vm.stdio?.stdin !== undefined, pkgfs: vm.pkgTag !== undefined,
     disks: disks.map(d => ({ srcExists: true, srcIsFile: true, dstExists: true, dstIsDir: true, uuid: uuidOf(d.dst) })),
     newUuids: disks.map(() => ''), net, image,

@@ -1,10 +1,11 @@
-// The edge that gathers ctr-qemu's BootProbes (lib/vm/boot-plan.ts) in the container: fds 0-2,
-// the pty's size, the package virtiofsd socket, each disk's backing file and mount point, fresh
-// UUIDs, the saved network state and the image under RUNCVM_VM_MOUNTPOINT.
+// The edge that gathers ctr-qemu's BootProbes (lib/vm/boot-plan.ts) in the container: the CPUs it
+// may use, fds 0-2, the pty's size, the package virtiofsd socket, each disk's backing file and
+// mount point, fresh UUIDs, the saved network state and the image under RUNCVM_VM_MOUNTPOINT.
 import { randomUUID } from 'node:crypto'
 import { existsSync, readlinkSync, statSync } from 'node:fs'
 import { isatty } from 'node:tty'
-import type { Accel } from '../accel.js'
+import { availableParallelism } from 'node:os'
+import type { AccelChoice } from '../accel.js'
 import { parseDisks, type DiskProbe } from '../disks.js'
 import { BIN, PKG_VIRTIOFSD_SOCKET } from '../paths.js'
 import type { RunCvmSettings } from '../settings.js'
@@ -38,12 +39,13 @@ async function diskProbe(src: string, dst: string): Promise<DiskProbe> {
   return { ...probe, uuid: r.stdout.trim().split('\n')[0] }
 }
 
-export async function readBootProbes(cfg: ConfigState, s: RunCvmSettings, accel: Accel): Promise<BootProbes> {
+export async function readBootProbes(cfg: ConfigState, s: RunCvmSettings, accel: AccelChoice): Promise<BootProbes> {
   const vmMount = s.RUNCVM_VM_MOUNTPOINT
   const disks = parseDisks(s.RUNCVM_DISKS)
   const tty = isatty(1)
   return {
-    accel, tty, ...(tty ? { ttySize: await ttySize() } : {}), stdinOpen: stdinOpen(), pkgfs: existsSync(PKG_VIRTIOFSD_SOCKET),
+    accel: accel.accel, ...(accel.maxVcpus !== undefined ? { maxVcpus: accel.maxVcpus } : {}), hostCpus: availableParallelism(),
+    tty, ...(tty ? { ttySize: await ttySize() } : {}), stdinOpen: stdinOpen(), pkgfs: existsSync(PKG_VIRTIOFSD_SOCKET),
     disks: await Promise.all(disks.map(d => diskProbe(d.src, `${vmMount}${d.dst}`))), newUuids: disks.map(() => randomUUID()),
     net: readNetwork(), image: readImageFacts(vmMount, cfg.args, cfg.env),
   }

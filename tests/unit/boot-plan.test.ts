@@ -32,12 +32,12 @@ function container(fixture: string, env: string[] = []): { cfg: ConfigState; s: 
   const out = rewriteCreateConfig(spec, { settings: parseSettings(envOf(spec.process.env)), kernel: BUNDLED_DEBIAN, hostRoot: '/opt/runcvm', rootPath: spec.root.path })
   const cenv = envOf(out.process.env)
   const runtimeSettings = parseSettings(cenv)
-  const cfg = workloadConfig({ args: out.process.args!.slice(1), env: cenv, cwd: out.process.cwd, passwd: PASSWD, settings: runtimeSettings, hostCpus: 4 })
+  const cfg = workloadConfig({ args: out.process.args!.slice(1), env: cenv, cwd: out.process.cwd, passwd: PASSWD, settings: runtimeSettings })
   return { cfg, s: parseSettings(cfg.settingsEnv) }
 }
 
 const probes = (over: Partial<BootProbes> = {}): BootProbes => ({
-  accel: 'tcg', tty: false, stdinOpen: false, pkgfs: true, disks: [], newUuids: [], net: NET1,
+  accel: 'tcg', hostCpus: 4, tty: false, stdinOpen: false, pkgfs: true, disks: [], newUuids: [], net: NET1,
   image: { resolved: '/bin/busybox', group: 'root:x:0:\ntty:x:5:\n', hostname: 'c0ffee\n', etcFstab: '' }, ...over,
 })
 
@@ -62,7 +62,7 @@ function render(p: BootPlan): string {
     '== fstab', ...p.fstab,
     '== disk commands', ...p.disks.flatMap(d => d.cmds.map(c => c.join(' '))),
     '== copies', ...p.copies.map(([f, t]) => `${f} -> ${t}`),
-    `== qemu (watchdog: ${p.watchdog}) ${p.qemu.file}`, ...Object.entries(p.qemu.env).map(([k, v]) => `env ${k}=${v}`), ...p.qemu.args,
+    `== qemu ${p.qemu.file}`, ...Object.entries(p.qemu.env).map(([k, v]) => `env ${k}=${v}`), ...p.qemu.args,
     '== init script', p.initScript,
   ].join('\n')
 }

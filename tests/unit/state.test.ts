@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
-  appendTiming, clearBooted, markOnce, readAppExitCode, readConfig, readExitStatus, readFstab, readNetwork, readVm,
+  appendTiming, clearBooted, isBooted, markOnce, readAppExitCode, readConfig, readExitStatus, readFstab, readNetwork, readVm,
   STATE_SH, writeConfig, writeExecRequest, writeExitStatus, writeFstab, writeNetwork, writeVm, writeVmInit,
   type ConfigState, type NetworkState, type VmState,
 } from '../../lib/state.js'
@@ -17,7 +17,7 @@ describe('state round-trips', () => {
     const d = dir()
     const c: ConfigState = {
       v: 1, args: ['sh', '-c', 'echo "a\nb" \'c\'', '', 'ünï\tcode', '$(x)'], env: ['PATH=/bin', 'X=a=b\nc'],
-      settingsEnv: { RUNCVM_CPUS: '2' }, cwd: '/tmp', uid: 1000, gid: 1000, groups: [10, 20], cpus: 2,
+      settingsEnv: { RUNCVM_CPUS: '2' }, cwd: '/tmp', uid: 1000, gid: 1000, groups: [10, 20],
     }
     writeConfig(c, d)
     expect(readConfig(d)).toEqual(c)
@@ -91,8 +91,9 @@ describe('state writers', () => {
     writeVmInit('#!/bin/sh\n', d)
     expect(statSync(join(d, 'vm-init.sh')).mode & 0o777).toBe(0o755)
     writeFileSync(join(d, 'booted'), '')
+    expect(isBooted(d)).toBe(true)
     clearBooted(d)
-    expect(existsSync(join(d, 'booted'))).toBe(false)
+    expect(isBooted(d)).toBe(false)
   })
   it('exec requests are created exclusively, root-only', () => {
     const f = join(dir(), 'exec-1.req')
