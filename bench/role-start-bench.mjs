@@ -100,7 +100,9 @@ function inside(n) {
     mkdirSync(`${S}/dropbear`, { recursive: true })
     writeFileSync(`${S}/config.json`, JSON.stringify({
       v: 1, args: ['sleep', '1'], env: ['PATH=/bin', 'HOME=/root'], cwd: '/', uid: 0, gid: 0, groups: [], cpus: 1,
-      settingsEnv: { RUNCVM_VM_MOUNTPOINT: '/', RUNCVM_KERNEL_PATH: `${G}/kernels/debian/latest/vmlinuz`, RUNCVM_KERNEL_INITRAMFS_PATH: `${G}/kernels/debian/latest/initrd`, RUNCVM_KERNEL_ROOT: 'rootfstype=virtiofs root=runcvmfs' },
+      // RUNCVM_ACCEL=tcg: ctr-qemu skips the KVM probe, so its row runs the whole boot plan up to
+      // QEMU's execve (its first program otherwise).
+      settingsEnv: { RUNCVM_ACCEL: 'tcg', RUNCVM_VM_MOUNTPOINT: '/', RUNCVM_KERNEL_PATH: `${G}/kernels/debian/latest/vmlinuz`, RUNCVM_KERNEL_INITRAMFS_PATH: `${G}/kernels/debian/latest/initrd`, RUNCVM_KERNEL_ROOT: 'rootfstype=virtiofs root=runcvmfs' },
     }))
     writeFileSync(`${S}/network.json`, JSON.stringify(net))
     writeFileSync(`${S}/vm.json`, JSON.stringify({ v: 1, console: 'hvc0', controlPort: 'org.runcvm.control' }))
