@@ -9,7 +9,7 @@ import { envOf, MEM_SIZE_DEFAULT_MIB, type RunCvmSettings } from '../settings.js
 import { containerMemory, specCpuLimit } from '../sizing.js'
 import { deviceNode, deviceRule, nodeKey, ruleKey, vmDevices } from './devices.js'
 import {
-  isDevPath, isDisksPath, modulesBind, packageBind, runTmpfs, shmTmpfs, stateTmpfs, tmpfsFstabLine, vmRootRbind,
+  bind, isDevPath, isDisksPath, modulesBind, tmpfs, packageBind, runTmpfs, shmTmpfs, stateTmpfs, tmpfsFstabLine, virtiofsdRunTmpfs, vmRootRbind,
 } from './mounts.js'
 import { diskAio } from './seccomp.js'
 import type { Mount, SeccompSyscall, Spec } from './spec.js'
@@ -168,6 +168,24 @@ export const NETNS_SYSCTLS: Readonly<Record<string, string>> = {
   'net.ipv4.conf.default.rp_filter': '2',
 }
 
+/**
+ * `--read-only` (root.readonly): runc remounts the container's root read-only after its mounts,
+ * but the /vm rbind, which virtiofsd serves as the VM's root, is a mount of its own and would stay
+ * writable. So, after every mount that needs a mount point under /vm (runc creates those while
+ * /vm is still writable), /vm is bound again onto itself read-only: only that top mount is
+ * read-only (a bind remount is not recursive), so /.runcvm, volumes and tmpfs under it stay as
+ * they are, and the VM's writes to its root fail with EROFS in the host kernel whatever the
+ * guest does. The VM's own tmpfs mounts (fstab lines) need their mount points to exist on a root
+ * that can no longer be written: a container tmpfs at each holds the place (the VM mounts its
+ * own tmpfs over it).
+ */
+export function readOnlyVmMounts(rootPath: string, vm: string, vmTmpfs: readonly Mount[]): Mount[] {
+  return [
+    ...vmTmpfs.map(m => tmpfs(vm + m.destination, 'runcvm-mountpoint', ['nosuid', 'nodev', 'noexec', 'size=4k', 'mode=755'])),
+    bind(`${rootPath}${vm}`, vm, ['rbind', 'private', 'ro']),
+  ]
+}
+
 export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   if (!spec || typeof spec !== 'object' || !spec.process || !spec.root) {
     throw new SpecError('config.json has no process or root')
@@ -213,6 +231,7 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   const isVmTmpfs = (m: Mount) => m.type === 'tmpfs' && !isDevPath(m.destination)
   // Differs from runcvm-runtime: every such tmpfs becomes a line (upstream kept only the first).
   vars.push(['RUNCVM_TMPFS', mounts.filter(isVmTmpfs).map(tmpfsFstabLine).join('\n')])
+  const vmTmpfs = mounts.filter(isVmTmpfs)
   mounts = mounts.filter(m => !isVmTmpfs(m))
 
   // Binds/volumes move under /vm so the VM sees them at their intended path, except at or below
@@ -233,15 +252,19 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   if (!s.RUNCVM_HUGETLB) mounts = mounts.map(m => m.destination === '/dev/shm' ? shmTmpfs(memMiB, o.hostShmemThp === true) : m)
 
   // Order matters: /.runcvm, then the package inside it, then the /vm rbind (which carries those
-  // two and nothing after it), then the original mounts, the kernel modules, and /run last.
+  // two and nothing after it), then the original mounts, the kernel modules, /run, and virtiofsd's
+  // pid dir last (inside /run when the image's /var/run links there).
   const k = o.kernel
+  const readOnly = out.root?.readonly === true
   out.mounts = [
     stateTmpfs(),
     packageBind(o.hostRoot, RUNCVM_GUEST),
     vmRootRbind(o.rootPath, vm),
     ...mounts,
     ...(k.modules ? [modulesBind(k.modules.source, k.modules.destination)] : []),
+    ...(readOnly ? readOnlyVmMounts(o.rootPath, vm, vmTmpfs) : []),
     runTmpfs(),
+    virtiofsdRunTmpfs(),
   ]
   vars.push(['RUNCVM_KERNEL_PATH', k.kernelPath], ['RUNCVM_KERNEL_INITRAMFS_PATH', k.initramfsPath], ['RUNCVM_KERNEL_ROOT', k.root])
 

@@ -139,6 +139,8 @@ export function buildVmInitScript(i: InitScriptInput): string {
     L.push(`F=$F${sq(i.fstab.map(l => l + '\n').join(''))}`)
     L.push(`[ ! -e /etc/fstab ] || F=$F${sq(`${statePath('fstab')} /etc/fstab none bind 0 0\n`)}`)
   }
+  // --read-only: Docker's resolv.conf is bound read-only; ctr-entrypoint left the VM's copy in state.
+  L.push(`[ ! -e ${sq(statePath('resolv'))} ] || F=$F${sq(`${statePath('resolv')} /etc/resolv.conf none bind 0 0\n`)}`)
   L.push(...cgroupLines(cgroupMode(i.settings.RUNCVM_CGROUPFS, isSystemd(img.resolved)), img.etcFstab ?? ''))
   L.push(
     'MP=',

@@ -54,6 +54,8 @@ tmpfs /tmp tmpfs rw 0 0
 '
 [ ! -e /etc/fstab ] || F=$F'/.runcvm/fstab /etc/fstab none bind 0 0
 '
+[ ! -e '/.runcvm/resolv.conf' ] || F=$F'/.runcvm/resolv.conf /etc/resolv.conf none bind 0 0
+'
 MP=
 if [ -n "$F" ]; then printf %s "$F" >'/.runcvm/vm-mounts.fstab'; '/.runcvm/guest/usr/bin/mount' -a --fstab '/.runcvm/vm-mounts.fstab' -o X-mount.mkdir 8>&- 9>&- & MP=$!; fi
 fst /dev
