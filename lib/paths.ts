@@ -137,6 +137,11 @@ export const STATE_FILES = {
    * (`--read-only` binds it read-only): vm-init.sh binds this one over it.
    */
   resolv: 'resolv.conf',
+  /**
+   * util-linux's table of the VM init's mounts (LIBMOUNT_UTAB; its default /run/mount/utab would
+   * land in the image's /run, a change `docker diff` shows).
+   */
+  utab: 'mount-utab',
 } as const
 
 export type StateFile = keyof typeof STATE_FILES

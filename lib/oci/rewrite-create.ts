@@ -4,7 +4,7 @@
 import { ConfigError, SpecError } from '../errors.js'
 import { formatUidGid } from '../ids.js'
 import type { KernelChoice } from '../kernel.js'
-import { CTR_ENTRYPOINT, RUNCVM_GUEST, VM_MOUNTPOINT } from '../paths.js'
+import { CTR_ENTRYPOINT, RUNCVM_GUEST, STATE_DIR, VIRTIOFSD_PID_DIR, VM_MOUNTPOINT } from '../paths.js'
 import { envOf, MEM_SIZE_DEFAULT_MIB, type RunCvmSettings } from '../settings.js'
 import { containerMemory, specCpuLimit } from '../sizing.js'
 import { deviceNode, deviceRule, nodeKey, ruleKey, vmDevices } from './devices.js'
@@ -184,6 +184,17 @@ export function readOnlyVmMounts(rootPath: string, vm: string, vmTmpfs: readonly
     ...vmTmpfs.map(m => tmpfs(vm + m.destination, 'runcvm-mountpoint', ['nosuid', 'nodev', 'noexec', 'size=4k', 'mode=755'])),
     bind(`${rootPath}${vm}`, vm, ['rbind', 'private', 'ro']),
   ]
+}
+
+/**
+ * The container-root paths of the mount points RunCVM adds (not the user's): /.runcvm, /vm, /run,
+ * virtiofsd's pid dir, and the kernel modules' (mounted at /vm/<path>, i.e. <path> in the root).
+ * The runtime creates those the image lacks in the init layer (lib/oci/init-layer.ts).
+ */
+export function runcvmMountPoints(kernel: KernelChoice): string[] {
+  const mod = kernel.modules?.destination
+  return [STATE_DIR, VM_MOUNTPOINT, '/run', VIRTIOFSD_PID_DIR,
+    ...(mod?.startsWith(`${VM_MOUNTPOINT}/`) ? [mod.slice(VM_MOUNTPOINT.length)] : [])]
 }
 
 export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {

@@ -45,7 +45,7 @@ if [ -e /proc/cgroups ] && [ -d /sys/fs/cgroup ]; then
   fst /sys/fs/cgroup/unified; [ -n "$T" ] || F="${F}cgroup2 /sys/fs/cgroup/unified cgroup2 rw,nosuid,nodev,noexec,relatime 0 0$NL"
 fi
 MP=
-if [ -n "$F" ]; then printf %s "$F" >'/.runcvm/vm-mounts.fstab'; '/.runcvm/guest/usr/bin/mount' -a --fstab '/.runcvm/vm-mounts.fstab' -o X-mount.mkdir 8>&- 9>&- & MP=$!; fi
+if [ -n "$F" ]; then printf %s "$F" >'/.runcvm/vm-mounts.fstab'; LIBMOUNT_UTAB='/.runcvm/mount-utab' '/.runcvm/guest/usr/bin/mount' -a --fstab '/.runcvm/vm-mounts.fstab' -o X-mount.mkdir 8>&- 9>&- & MP=$!; fi
 fst /dev
 if [ "$T" = devtmpfs ]; then
   for f in stdin:0 stdout:1 stderr:2; do [ -e "/dev/${f%:*}" ] || ln -sfn "/proc/self/fd/${f#*:}" "/dev/${f%:*}"; done
