@@ -18,7 +18,7 @@ import { displayOf } from '../lib/qemu/display.js'
 import { buildVirtiofsdArgs } from '../lib/qemu/virtiofsd.js'
 import { hostTimer } from '../lib/vm/timing.js'
 import {
-  BIN, CTR_QEMU, DNSMASQ_PID, DNSMASQ_RESOLV, PKG_VIRTIOFSD_LOG, PKG_VIRTIOFSD_SOCKET, RUNCVM_GUEST, TTY_SOCKET, VIRTIOFSD_LOG, VIRTIOFSD_SOCKET, statePath,
+  BIN, CONTROL_SOCKET, CTR_QEMU, DNSMASQ_PID, DNSMASQ_RESOLV, PKG_VIRTIOFSD_LOG, PKG_VIRTIOFSD_SOCKET, RUNCVM_GUEST, TTY_SOCKET, VIRTIOFSD_LOG, VIRTIOFSD_SOCKET, statePath,
 } from '../lib/paths.js'
 import { execve, runRole } from '../lib/proc.js'
 import { ConfigError } from '../lib/errors.js'
@@ -97,7 +97,9 @@ async function main(): Promise<never> {
   if (s.RUNCVM_BREAK.includes('postnet')) await breakShell()
 
   // --tty-relay: with `-t`, runcvm-init keeps the pty's SIGWINCH and forwards sizes to the VM.
-  return execve(BIN.runcvmInit, [BIN.runcvmInit, '--tty-relay', TTY_SOCKET, '--', CTR_QEMU])
+  // --signal-relay: `docker kill -s HUP|USR1|...` goes to the workload over the control port
+  // (forwarded to QEMU's group, SIGHUP or SIGINT would end the VM).
+  return execve(BIN.runcvmInit, [BIN.runcvmInit, '--tty-relay', TTY_SOCKET, '--signal-relay', CONTROL_SOCKET, '--', CTR_QEMU])
 }
 
 runRole(main)
