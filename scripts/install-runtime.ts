@@ -11,10 +11,12 @@ import type { StepResult } from '../lib/install/steps.js'
 import { runRole } from '../lib/proc.js'
 
 // The bundle drops the header comments, so the usage text lives in code.
-const USAGE = `runcvm-install-runtime [--from DIR] [--no-dockerd] [${SET_RP_FILTER_FLAG}] [--dry-run] [--yes] [--quiet]
+const USAGE = `runcvm-install-runtime [--from DIR] [--no-dockerd] [--default-runtime] [${SET_RP_FILTER_FLAG}] [--dry-run] [--yes] [--quiet]
 
   --from DIR        package tree to install (default: the tree this script runs from, two levels up)
   --no-dockerd      do not check, reload or query dockerd (daemon.json is still updated)
+  --default-runtime also set daemon.json's default-runtime to runcvm: every container started
+                    without --runtime (Swarm service tasks, which cannot choose one) runs as a VM
   ${SET_RP_FILTER_FLAG}   set the host's net.ipv4.conf.{all,default}.rp_filter to 2 and persist them
                     (upstream's behaviour; RunCVM does not need it: without the flag the installer
                     only checks and explains)
@@ -26,7 +28,7 @@ function parseArgv(argv: string[]) {
   const a = minimist(argv, {
     string: ['from'],
     // minimist reads `--no-dockerd` as dockerd=false, so the flag is declared by its positive name.
-    boolean: ['dockerd', 'set-rp-filter', 'dry-run', 'yes', 'quiet', 'help'],
+    boolean: ['dockerd', 'default-runtime', 'set-rp-filter', 'dry-run', 'yes', 'quiet', 'help'],
     default: { dockerd: true },
     alias: { y: 'yes', q: 'quiet', h: 'help' },
     unknown: x => { throw new ConfigError(`unknown argument '${x}' (see --help)`) },
@@ -37,6 +39,7 @@ function parseArgv(argv: string[]) {
     from: resolve(a.from ?? dirname(dirname(realpathSync(resolve(process.argv[1]))))),
     dockerd: a.dockerd as boolean,
     setRpFilter: a['set-rp-filter'] as boolean,
+    setDefault: a['default-runtime'] as boolean,
     dryRun: a['dry-run'] as boolean,
     interactive: !a.yes && process.stdin.isTTY === true,
     quiet: a.quiet as boolean,

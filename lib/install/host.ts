@@ -34,6 +34,12 @@ export async function listedRuntimePath(name = 'runcvm'): Promise<string | undef
   }
 }
 
+/** dockerd's default runtime as `docker info` reports it (undefined when docker cannot tell). */
+export async function listedDefaultRuntime(): Promise<string | undefined> {
+  const r = await runProgram(['docker', 'info', '--format', '{{.DefaultRuntime}}'])
+  return r.ok ? r.out.trim() || undefined : undefined
+}
+
 /**
  * Whether any running container uses the runcvm runtime. Running containers bind-mount the
  * package tree by inode, so a retired tree must outlive them. When docker cannot tell: true.
