@@ -5,6 +5,7 @@
 // Env: RUNCVM_* (see lib/settings.ts); RUNCVM_BREAK=prenet|postnet drops to a shell.
 import { copyFileSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
+import { isatty } from 'node:tty'
 import { spawn, spawnSync } from 'node:child_process'
 import { parseSettings, type RunCvmSettings } from '../lib/settings.js'
 import { writeConfig, writeNetwork } from '../lib/state.js'
@@ -21,6 +22,7 @@ import { hostTimer } from '../lib/vm/timing.js'
 import { RUNCVM_GUEST, VIRTIOFSD_LOG, VIRTIOFSD_SOCKET, guestScript } from '../lib/paths.js'
 import { execve, reportAndExit } from '../lib/proc.js'
 import { ConfigError } from '../lib/errors.js'
+import { warn } from '../lib/warnings.js'
 
 const readText = (f: string) => { try { return readFileSync(f, 'utf8') } catch { return undefined } }
 const shell = () => spawnSync(BIN.busybox, ['sh'], { stdio: 'inherit' })
@@ -64,7 +66,8 @@ function main(): never {
   mark('ctr-network')
   const rp = (c: string) => readText(`/proc/sys/net/ipv4/conf/${c}/rp_filter`)
   const rpWarn = rpFilterWarning(rp('all'), Object.fromEntries(net.interfaces.map(n => [bridgeName(n.name), rp(bridgeName(n.name))])))
-  if (rpWarn) process.stderr.write(`${rpWarn}\n`)
+  const warnOpts = { tty: isatty(2), id: s.RUNCVM_CONTAINER_ID }
+  if (rpWarn) warn(rpWarn, warnOpts)
 
   // The container keeps Docker's resolver (dnsmasq forwards to it); the VM asks dnsmasq.
   const vmResolv = `${s.RUNCVM_VM_MOUNTPOINT}/etc/resolv.conf`
@@ -74,7 +77,7 @@ function main(): never {
     writeFileSync(vmResolv, rewriteResolvConf(resolv))
   }
   const dns = spawnSync(BIN.dnsmasq, ['-u', 'root', '--no-hosts', '--pid-file=/run/.dnsmasq.pid'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' })
-  if (dns.status !== 0) process.stderr.write(`RunCVM: Warning: dnsmasq did not start; DNS in the VM may not work: ${(dns.stderr ?? '').trim()}\n`)
+  if (dns.status !== 0) warn(`RunCVM: Warning: dnsmasq did not start; DNS in the VM may not work: ${(dns.stderr ?? '').trim()}`, warnOpts)
 
   const vfs = { sysAdmin: s.RUNCVM_SYS_ADMIN }
   startVirtiofsd(buildVirtiofsdArgs({ ...vfs, socket: VIRTIOFSD_SOCKET, source: s.RUNCVM_VM_MOUNTPOINT, cache: s.RUNCVM_VIRTIOFSD_CACHE }), VIRTIOFSD_LOG)

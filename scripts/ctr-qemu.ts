@@ -23,6 +23,7 @@ import { runWatchdog } from '../lib/qemu/qmp.js'
 import { RUNCVM_GUEST, QEMU_GUEST_AGENT_SOCKET, QEMU_MONITOR_SOCKET, QMP_SOCKET, VIRTIOFSD_SOCKET, guestScript } from '../lib/paths.js'
 import { ConfigError, ExecError } from '../lib/errors.js'
 import { execve, reportAndExit } from '../lib/proc.js'
+import { warn } from '../lib/warnings.js'
 
 /** A KVM boot reaches vm-init in ~1 s; 30 s leaves room for a loaded host. */
 const KVM_BOOT_TIMEOUT_MS = 30_000
@@ -63,7 +64,8 @@ function main(): void {
   const mark = hostTimer(s.RUNCVM_BOOT_TIMING)
   mark('ctr-qemu')
   const accel = decideAccel(s.RUNCVM_ACCEL, probeAccel())
-  if (accel.warning) process.stderr.write(accel.warning + '\n')
+  // Without -t the workload's streams stay its own: the warning goes to the host log only.
+  if (accel.warning) warn(accel.warning, { tty: isatty(2), id: s.RUNCVM_CONTAINER_ID })
 
   const disks = parseDisks(s.RUNCVM_DISKS)
   const fstab = [...s.RUNCVM_TMPFS.split('\n').filter(l => l.trim()), ...disks.map(d => prepareDisk(d, s.RUNCVM_VM_MOUNTPOINT))]

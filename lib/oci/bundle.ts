@@ -37,7 +37,12 @@ function withLog<T>(log: Logger, f: () => T): T {
 }
 
 /** `runc create --bundle <bundle>`: rewrite <bundle>/config.json. */
-export function runCreate(bundle: string, o: RunOpts): void {
+/**
+ * `id`: the container id (runc's argv); `warningsLog`: prepares the host's warnings log and
+ * returns its path (the runtime passes lib/warnings.ts prepareHostWarningsLog; without it the
+ * container gets no log mount).
+ */
+export function runCreate(bundle: string, o: RunOpts & { id?: string; warningsLog?: () => string | undefined }): void {
   const file = join(bundle, 'config.json')
   const spec = readJson<Spec>(file)
   if (!spec || typeof spec !== 'object' || !spec.process || typeof spec.root?.path !== 'string') {
@@ -61,7 +66,8 @@ export function runCreate(bundle: string, o: RunOpts): void {
     )
     log.log(`kernel probe=${JSON.stringify(probe)} choice=${JSON.stringify(kernel)}`)
     const hostHasVhostNet = settings.RUNCVM_QEMU_NET_VHOST ? existsSync('/dev/vhost-net') : undefined
-    const out = rewriteCreateConfig(spec, { settings, kernel, hostRoot: o.hostRoot, rootPath, seccomp: o.seccomp, hostHasVhostNet })
+    const warningsLog = o.warningsLog?.()
+    const out = rewriteCreateConfig(spec, { settings, kernel, hostRoot: o.hostRoot, rootPath, seccomp: o.seccomp, hostHasVhostNet, warningsLog, containerId: o.id })
     writeJsonAtomic(file, out, modeOf(file))
     log.saveJson('config.json', 2, out)
     log.log('--- LOG ENDS ---')

@@ -7,8 +7,9 @@ import { CTR_ENTRYPOINT, RUNCVM_GUEST, VM_MOUNTPOINT } from '../paths.js'
 import { envOf, type RunCvmSettings } from '../settings.js'
 import { deviceNode, deviceRule, nodeKey, ruleKey, vmDevices } from './devices.js'
 import {
-  isDevPath, isDisksPath, modulesBind, packageBind, runTmpfs, shmTmpfs, stateTmpfs, tmpfsFstabLine, vmRootRbind,
+  isDevPath, isDisksPath, modulesBind, packageBind, runTmpfs, shmTmpfs, stateTmpfs, tmpfsFstabLine, vmRootRbind, warningsLogBind,
 } from './mounts.js'
+import { CTR_WARNINGS_LOG } from '../warnings.js'
 import type { Mount, SeccompSyscall, Spec } from './spec.js'
 
 /** argv[0] values Docker (/sbin/docker-init) and Podman (/dev/init) use for `--init`. */
@@ -72,6 +73,10 @@ export interface CreateOpts {
   seccomp?: SeccompMode
   /** Whether the host has /dev/vhost-net (probed by the edge; undefined: not checked). */
   hostHasVhostNet?: boolean
+  /** The host's warnings log, ready to bind (lib/warnings.ts); undefined: no log mount. */
+  warningsLog?: string
+  /** The container id from runc's argv, written into warning lines. */
+  containerId?: string
 }
 
 /** Parse RUNCVM_MEM_SIZE (`<n>`, `<n>M`, `<n>G`; MiB when no unit) to MiB. */
@@ -213,7 +218,8 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   if (!s.RUNCVM_HUGETLB) mounts = mounts.map(m => m.destination === '/dev/shm' ? shmTmpfs(memMiB) : m)
 
   // Order matters: /.runcvm, then the package inside it, then the /vm rbind (which carries those
-  // two and nothing after it), then the original mounts, the kernel modules, and /run last.
+  // two and nothing after it), then the original mounts, the kernel modules, and /run last (with
+  // the host's warnings log in it).
   const k = o.kernel
   out.mounts = [
     stateTmpfs(),
@@ -222,7 +228,9 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
     ...mounts,
     ...(k.modules ? [modulesBind(k.modules.source, k.modules.destination)] : []),
     runTmpfs(),
+    ...(o.warningsLog ? [warningsLogBind(o.warningsLog, CTR_WARNINGS_LOG)] : []),
   ]
+  if (o.containerId) vars.push(['RUNCVM_CONTAINER_ID', o.containerId])
   vars.push(['RUNCVM_KERNEL_PATH', k.kernelPath], ['RUNCVM_KERNEL_INITRAMFS_PATH', k.initramfsPath], ['RUNCVM_KERNEL_ROOT', k.root])
 
   // Without the host's vhost-net driver QEMU fails its tap netdev with an assertion

@@ -25,17 +25,8 @@ export interface Res {
   code: number
   ms: number
   argv: readonly string[]
-  /** Accelerator-fallback warnings removed from `stderr` by `runcvm()` (see ACCEL_WARNING). */
-  warnings: string[]
 }
 
-/**
- * The one line RunCVM may add to a container's stderr by design (issue 4): on a host whose /dev/kvm
- * cannot run the guest (here: kvm-pvm) it falls back to TCG and says so once. `runcvm()` moves that
- * line from `stderr` to `warnings` so output comparisons stay exact on such hosts;
- * 11-stderr-clean checks that nothing else ever appears.
- */
-export const ACCEL_WARNING = /^RunCVM: Warning: [^\n]*(?:TCG|KVM)[^\n]*\n?/gm
 
 /** Capabilities a case may require; the runner skips the case (with the reason) when absent. */
 export type Need =
@@ -181,7 +172,6 @@ export async function docker(args: readonly string[], opts: DockerOpts & { signa
     code: out.exitCode ?? (out.signal ? 128 + signalNumber(out.signal) : -1),
     ms: performance.now() - t0,
     argv: args,
-    warnings: [],
   }
 }
 
@@ -232,17 +222,12 @@ export async function startDetached(ctx: Ctx, runtime: string, name: string, arg
   if (r.code !== 0) fail(`docker run -d ${name}: ${describe(r)}`)
 }
 
-export function stripAccelWarning(r: Res): Res {
-  const warnings = r.stderr.match(ACCEL_WARNING) ?? []
-  return warnings.length ? { ...r, stderr: r.stderr.replace(ACCEL_WARNING, ''), warnings: warnings.map(w => w.trim()) } : r
-}
-
 export function makeCtx(name: string, runtime: string, signal: AbortSignal, notes: string[]): Ctx {
   const labels = ['--label', LABEL, '--label', `${RUN_LABEL}=${RUN_ID}`, '--label', `${CASE_LABEL}=${name}`]
   let n = 0
   const d = (args: readonly string[], opts: DockerOpts = {}) => docker(args, { ...opts, signal })
   const run = (rt: string) => async (args: readonly string[], opts?: DockerOpts) =>
-    stripAccelWarning(await d(['run', '--rm', '--pull=never', `--runtime=${rt}`, ...labels, ...args], opts))
+    d(['run', '--rm', '--pull=never', `--runtime=${rt}`, ...labels, ...args], opts)
   const ctx: Ctx = {
     name,
     runtime,

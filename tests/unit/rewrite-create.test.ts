@@ -393,3 +393,23 @@ describe('RUNCVM_QEMU_NET_VHOST=1 and the host vhost-net driver', () => {
     expect(() => rewrite(configFixture('config-run-plain.json'), { hostHasVhostNet: false })).not.toThrow()
   })
 })
+
+describe('the host warnings log (lib/warnings.ts)', () => {
+  const plain = () => configFixture('config-run-plain.json')
+  it('binds it into the container after /run (so not into the VM) and passes the container id', () => {
+    const out = rewrite(plain(), { warningsLog: '/run/runcvm/warnings.log', containerId: 'abc123' })
+    const dests = out.mounts!.map(m => m.destination)
+    expect(dests.slice(-2)).toEqual(['/run', '/run/.runcvm-warnings.log'])
+    expect(out.mounts!.at(-1)).toEqual({
+      destination: '/run/.runcvm-warnings.log', type: 'bind', source: '/run/runcvm/warnings.log',
+      options: ['bind', 'private', 'rw', 'nosuid', 'nodev', 'noexec'],
+    })
+    expect(dests.indexOf('/vm')).toBeLessThan(dests.indexOf('/run/.runcvm-warnings.log'))
+    expect(envValue(out.process.env!, 'RUNCVM_CONTAINER_ID')).toBe('abc123')
+  })
+  it('adds no mount and no id when the runtime has no log', () => {
+    const out = rewrite(plain())
+    expect(out.mounts!.at(-1)!.destination).toBe('/run')
+    expect(envValue(out.process.env!, 'RUNCVM_CONTAINER_ID')).toBeUndefined()
+  })
+})
