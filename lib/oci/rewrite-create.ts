@@ -208,14 +208,23 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   mounts = mounts.filter(m => !isVmTmpfs(m))
 
   // Binds/volumes move under /vm so the VM sees them at their intended path, except at or below
-  // /disks, which is reserved for disk backing files the container itself uses.
-  mounts = mounts.map(m => m.type === 'bind' && !isDisksPath(m.destination) ? { ...m, destination: vm + m.destination } : m)
+  // /disks, which is reserved for disk backing files the container itself uses, and the
+  // container's /dev/shm (Podman binds a 64 MiB tmpfs of its own there; Docker mounts a tmpfs).
+  mounts = mounts.map(m => m.type === 'bind' && !isDisksPath(m.destination) && m.destination !== '/dev/shm' ? { ...m, destination: vm + m.destination } : m)
 
   // VM memory: /dev/shm holds the guest RAM file, so it must be as large as the VM's memory
-  // (with RUNCVM_HUGETLB=1 memory comes from memfd+hugetlb, and --shm-size applies).
+  // (with RUNCVM_HUGETLB=1 memory comes from memfd+hugetlb, and --shm-size applies). Whatever
+  // the engine put there (Docker: a tmpfs; Podman: a bind of its own 64 MiB tmpfs) is replaced:
+  // a guest RAM file larger than its filesystem kills QEMU with SIGBUS once the guest touches
+  // the pages past the end (measured with Podman 4.3: QEMU died, the container exited 68 with no
+  // output), and a container without one gets it too.
   const memMiB = vmMemoryMiB(spec, envOf(oldEnv).RUNCVM_MEM_SIZE)
   vars.push(['RUNCVM_MEM_SIZE', `${memMiB}M`])
-  if (!s.RUNCVM_HUGETLB) mounts = mounts.map(m => m.destination === '/dev/shm' ? shmTmpfs(memMiB) : m)
+  if (!s.RUNCVM_HUGETLB) {
+    mounts = mounts.some(m => m.destination === '/dev/shm')
+      ? mounts.map(m => m.destination === '/dev/shm' ? shmTmpfs(memMiB) : m)
+      : [...mounts, shmTmpfs(memMiB)]
+  }
 
   // Order matters: /.runcvm, then the package inside it, then the /vm rbind (which carries those
   // two and nothing after it), then the original mounts, the kernel modules, and /run last (with

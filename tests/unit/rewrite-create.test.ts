@@ -413,3 +413,23 @@ describe('the host warnings log (lib/warnings.ts)', () => {
     expect(envValue(out.process.env!, 'RUNCVM_CONTAINER_ID')).toBeUndefined()
   })
 })
+
+describe('Podman 4.3 (captured podman-run-plain.config.json)', () => {
+  const pod = () => configFixture('podman-run-plain.config.json')
+  it("replaces Podman's 64 MiB /dev/shm bind with a tmpfs as large as the VM's memory, not moved under /vm", () => {
+    const input = pod()
+    expect(input.mounts!.find(m => m.destination === '/dev/shm')).toMatchObject({ type: 'bind' })
+    const out = rewrite(input)
+    const shm = out.mounts!.filter(m => m.destination.endsWith('/dev/shm'))
+    expect(shm).toEqual([{ destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=512M'] }])
+  })
+  it('moves its /etc and /run/.containerenv binds under /vm, keeps its netns', () => {
+    const dests = rewrite(pod()).mounts!.map(m => m.destination)
+    expect(dests).toEqual(expect.arrayContaining(['/vm/etc/hosts', '/vm/etc/resolv.conf', '/vm/etc/hostname', '/vm/run/.containerenv']))
+    expect(() => checkNetworkNamespace(pod())).not.toThrow()
+  })
+  it('a config without any /dev/shm mount gets one', () => {
+    const s = pod(); s.mounts = s.mounts!.filter(m => m.destination !== '/dev/shm')
+    expect(rewrite(s).mounts!.filter(m => m.destination === '/dev/shm')).toHaveLength(1)
+  })
+})
