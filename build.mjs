@@ -21,7 +21,7 @@ export const OUT = join(repo, 'dist', 'opt', 'runcvm')
 // Host-side roles run from /opt/runcvm with the bundled loader named explicitly (their PT_INTERP
 // points at the /.runcvm/guest path, which does not exist on the host). Container/VM roles run
 // from the read-only mount at /.runcvm/guest, where the bundled node's own PT_INTERP resolves.
-const HOST_ROLES = new Set(['runtime', 'install-runtime'])
+const HOST_ROLES = new Set(['runtime', 'install-runtime', 'doctor'])
 const SHEBANG = {
   host: '#!/opt/runcvm/lib/ld-linux-x86-64.so.2 /opt/runcvm/usr/bin/node',
   guest: '#!/.runcvm/guest/usr/bin/node',

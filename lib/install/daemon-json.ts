@@ -53,11 +53,11 @@ export function mergeRuntime(jsonText: string, runtimePath: string, source = 'da
   return { text: JSON.stringify(out, null, 2) + '\n', changed: true }
 }
 
-/** The runcvm runtime path in a daemon.json text, or undefined (never throws). */
-export function runtimePathIn(jsonText: string): string | undefined {
+/** The path of runtime `name` (default runcvm) in a daemon.json text, or undefined (never throws). */
+export function runtimePathIn(jsonText: string, name = 'runcvm'): string | undefined {
   try {
-    const doc = JSON.parse(jsonText) as { runtimes?: { runcvm?: { path?: unknown } } }
-    const p = doc?.runtimes?.runcvm?.path
+    const doc = JSON.parse(jsonText) as { runtimes?: Record<string, { path?: unknown } | undefined> }
+    const p = doc?.runtimes?.[name]?.path
     return typeof p === 'string' ? p : undefined
   } catch {
     return undefined

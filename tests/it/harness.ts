@@ -256,3 +256,9 @@ export function makeCtx(name: string, runtime: string, signal: AbortSignal, note
   }
   return ctx
 }
+
+/**
+ * The package tree built from this checkout (tests/run runs from the repository root and builds it
+ * there): what the runtime under test uses when it is a lane's or the freshly installed one.
+ */
+export const PKG_DIR = `${process.cwd()}/dist/opt/runcvm`
