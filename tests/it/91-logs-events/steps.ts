@@ -1,0 +1,46 @@
+// 91-logs-events: Docker's log drivers and events see a RunCVM container as they see a runc one.
+// For json-file, local and journald (skipped, with the reason, when dockerd cannot use it: no
+// journal on this host), a detached run of the same workload under both runtimes gives the same
+// `docker logs` stdout and stderr (raw, no RunCVM warning: those go to the host log) and exit
+// code; `docker logs --timestamps` lines are ordered; `docker events` for the container shows the
+// same lifecycle (create, attach-less start, die with the exit code, destroy) as runc's.
+import { type Case, type Ctx, describe, eq, ok } from '../harness'
+
+const WORK = ['sh', '-c', 'echo out1; echo err1 >&2; printf "no newline"; echo; echo err2 >&2; exit 3']
+
+async function runWith(ctx: Ctx, runtime: string, driver: string) {
+  const name = ctx.uniq(driver)
+  const since = Math.floor(Date.now() / 1000) - 1
+  const d = await ctx.docker(['run', '-d', '--pull=never', `--runtime=${runtime}`, `--log-driver=${driver}`, '--name', name, ...ctx.labels, 'runcvm-test/bb', ...WORK])
+  if (d.code !== 0) return { name, error: describe(d) }
+  const w = await ctx.docker(['wait', name], { timeoutMs: 120_000 })
+  const logs = await ctx.docker(['logs', name])
+  const ts = await ctx.docker(['logs', '--timestamps', name])
+  await ctx.docker(['rm', name])
+  const until = Math.floor(Date.now() / 1000) + 1
+  const ev = await ctx.docker(['events', '--since', String(since), '--until', String(until), '--filter', `container=${name}`, '--format', '{{.Action}} {{index .Actor.Attributes "exitCode"}}'])
+  return { name, code: w.stdout.trim(), stdout: logs.stdout, stderr: logs.stderr, ts: ts.stdout + ts.stderr, events: ev.stdout.trim().split('\n').map(l => l.trim()) }
+}
+
+export default {
+  description: 'docker logs (json-file, local, journald if available) and docker events equal to runc',
+  timeoutMs: 400_000,
+  async test(ctx) {
+    const journald = await ctx.docker(['run', '--rm', '--pull=never', '--log-driver=journald', ...ctx.labels, 'runcvm-test/bb', 'true'])
+    const drivers = ['json-file', 'local', ...(journald.code === 0 ? ['journald'] : [])]
+    if (journald.code !== 0) ctx.note(`journald not compared: ${journald.stderr.split('\n').find(l => l.includes('journald'))?.trim() ?? journald.stderr.trim()}`)
+    for (const driver of drivers) {
+      const [vm, ref] = await Promise.all([runWith(ctx, ctx.runtime, driver), runWith(ctx, 'runc', driver)])
+      ok(!('error' in vm) && !('error' in ref), `${driver}: ${'error' in vm ? vm.error : ''} ${'error' in ref ? ref.error : ''}`)
+      if ('error' in vm || 'error' in ref) return
+      eq(ref.stdout, 'out1\nno newline\n', `${driver}: runc reference stdout`)
+      eq(vm.code, ref.code, `${driver}: exit code`)
+      eq(vm.stdout, ref.stdout, `${driver}: docker logs stdout`)
+      eq(vm.stderr, ref.stderr, `${driver}: docker logs stderr`)
+      const stamps = vm.ts.split('\n').filter(Boolean).map(l => l.split(' ')[0])
+      ok(stamps.length === 4 && stamps.every(s => !Number.isNaN(Date.parse(s))), `${driver}: timestamped lines: ${vm.ts}`)
+      eq(vm.events.join(', '), ref.events.join(', '), `${driver}: docker events`)
+      ctx.note(`${driver}: events ${vm.events.join(', ')}`)
+    }
+  },
+} satisfies Case
