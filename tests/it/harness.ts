@@ -25,6 +25,8 @@ export interface Res {
   code: number
   ms: number
   argv: readonly string[]
+  /** The program run, when it is not the docker client (e.g. ctr, podman). */
+  program?: string
 }
 
 
@@ -33,6 +35,8 @@ export type Need =
   | 'runcvm' // asserts VM-only behaviour (guest CPUs/memory, RunCVM errors): skipped when the runtime under test is runc
   | 'debian' // needs the runcvm-test/debian image (debootstrap); skipped if it could not be built
   | 'script' // drives the docker client through a pty from util-linux script(1); skipped when it is not on PATH
+  | 'ctr' // containerd's socket (Docker's own), ctr and Debian's CNI plugins (tests/it/ctr.ts)
+  | 'podman' // Debian's podman (rootful)
 
 export interface Ctx {
   /** Case directory name, e.g. `04-exit-codes`. */
@@ -115,7 +119,7 @@ export function lineDiff(a: string, b: string, la = 'runcvm', lb = 'runc'): stri
 export function describe(r: Res): string {
   // Drop the harness's own boilerplate (labels, --rm, --pull=never) so the interesting flags show.
   const argv = r.argv.filter((a, i) => a !== '--label' && r.argv[i - 1] !== '--label' && a !== '--rm' && a !== '--pull=never')
-  return `\`docker ${argv.map(a => /^[\w@%+=:,./-]+$/.test(a) ? a : show(a)).join(' ')}\` → exit ${r.code} in ${(r.ms / 1000).toFixed(1)}s; stdout=${show(r.stdout)} stderr=${show(r.stderr)}`
+  return `\`${r.program ?? 'docker'} ${argv.map(a => /^[\w@%+=:,./-]+$/.test(a) ? a : show(a)).join(' ')}\` → exit ${r.code} in ${(r.ms / 1000).toFixed(1)}s; stdout=${show(r.stdout)} stderr=${show(r.stderr)}`
 }
 
 /**

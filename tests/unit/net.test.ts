@@ -91,3 +91,19 @@ describe('rpFilterWarning (max(all, bridge) must not be 1)', () => {
     expect(rpFilterWarning('0', { 'br-eth0': '0', 'br-eth1': '1' })).toContain(' on br-eth1 in the container')
   })
 })
+
+describe('planBridges without a default route (CNI bridge without a gateway, containerd)', () => {
+  const noGw = () => { const n = captured('single'); for (const i of n.interfaces) delete i.gateway; return n }
+  it('the first bridge gets the link-local bridge IP and RUNCVM_DNS_IP, no default route', () => {
+    const cmds = planBridges(noGw(), OPTS).map(c => c.join(' '))
+    expect(cmds).toContain('/g/ip addr add 169.254.1.1 dev br-eth0')
+    expect(cmds).toContain('/g/ip addr add 169.254.169.254 dev br-eth0')
+    expect(cmds.some(c => c.includes('route add default'))).toBe(false)
+    expect(cmds.some(c => c.includes('--dport 22222 -j SNAT --to-source 169.254.169.254'))).toBe(true)
+  })
+  it('with a default route: RUNCVM_DNS_IP is not a local address (unchanged plan)', () => {
+    const cmds = planBridges(captured('single'), OPTS).map(c => c.join(' '))
+    expect(cmds).not.toContain('/g/ip addr add 169.254.169.254 dev br-eth0')
+    expect(cmds.some(c => c.includes('route add default via'))).toBe(true)
+  })
+})
