@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { parseSettings, type RunCvmSettings } from '../lib/settings.js'
 import { writeConfig, writeNetwork } from '../lib/state.js'
 import { readNetwork } from '../lib/net/discover.js'
-import { bridgeName, planBridges, rewriteResolvConf } from '../lib/net/plan.js'
+import { bridgeName, checkNetnsUnclaimed, planBridges, rewriteResolvConf } from '../lib/net/plan.js'
 import { rpFilterWarning } from '../lib/net/rp-filter.js'
 import { applyCmds } from '../lib/sh.js'
 import { planSshdGuard } from '../lib/vm/sshd.js'
@@ -59,6 +59,7 @@ function main(): never {
   if (s.RUNCVM_BREAK.includes('prenet')) shell()
 
   const net = readNetwork(BIN.ip)
+  checkNetnsUnclaimed(net)
   writeNetwork(net)
   const vncDisplay = s.RUNCVM_DISPLAY_MODE === 'vnc' ? (s.RUNCVM_QEMU_VNC_DISPLAY ?? 0) : s.RUNCVM_QEMU_VNC_DISPLAY
   applyCmds([...planBridges(net, { ip: BIN.ip, xtables: BIN.xtables, vncDisplay, precreateTap: true }), ...planSshdGuard(BIN.xtables)],

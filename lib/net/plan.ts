@@ -4,6 +4,7 @@
 // NETWORK"). Pure: returns argv lists; lib/sh.ts applies them.
 import type { Cmd } from '../sh.js'
 import type { NetIfState, NetworkState } from '../state.js'
+import { ConfigError } from '../errors.js'
 import { QEMU_BRIDGE_IP, RUNCVM_DNS_IP, SSHD_PORT } from '../paths.js'
 import { cidrOf } from './cidr.js'
 
@@ -107,4 +108,21 @@ export function planBridges(net: NetworkState, o: BridgePlanOpts): Cmd[] {
 /** The VM's copy of resolv.conf: Docker's embedded DNS (127.0.0.11) becomes RUNCVM_DNS_IP. */
 export function rewriteResolvConf(text: string): string {
   return text.replace(/127\.0\.0\.11/g, RUNCVM_DNS_IP)
+}
+
+/**
+ * Refuse a network namespace another RunCVM container already took over: its interfaces are
+ * enslaved to our bridges (`br-<if>`, `tap-<if>` exist next to `<if>`). That happens when
+ * containers share one network namespace (a Kubernetes pod's containers join the pause
+ * container's, `ctr run --with-ns network:...`, podman pods): the first VM owns the addresses and
+ * a second bridging would fail half-way. Pure; throws ConfigError.
+ */
+export function checkNetnsUnclaimed(net: NetworkState): void {
+  const names = new Set(net.interfaces.map(n => n.name))
+  const taken = net.interfaces.filter(n => names.has(bridgeName(n.name)) || names.has(tapName(n.name))).map(n => n.name)
+  if (!taken.length) return
+  throw new ConfigError(
+    `the container's network namespace is already used by another RunCVM VM (${taken.map(t => `${t} is bridged to ${bridgeName(t)}`).join(', ')}); ` +
+    'each RunCVM container gives its VM the network interfaces of its own namespace, so containers sharing one ' +
+    '(Kubernetes pods, ctr --with-ns, podman pods) cannot each be a VM: give each VM its own network namespace')
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { broadcastOf, cidrOf, intToIp, ipToInt, networkOf, prefixToNetmask } from '../../lib/net/cidr.js'
 import { parseIpJson } from '../../lib/net/discover.js'
-import { guestMac, planBridges, rewriteResolvConf } from '../../lib/net/plan.js'
+import { checkNetnsUnclaimed, guestMac, planBridges, rewriteResolvConf } from '../../lib/net/plan.js'
 import { rpFilterWarning } from '../../lib/net/rp-filter.js'
 
 const fx = (name: string) => readFileSync(join(__dirname, '../fixtures/ip', name), 'utf8')
@@ -105,5 +105,15 @@ describe('planBridges without a default route (CNI bridge without a gateway, con
     const cmds = planBridges(captured('single'), OPTS).map(c => c.join(' '))
     expect(cmds).not.toContain('/g/ip addr add 169.254.169.254 dev br-eth0')
     expect(cmds.some(c => c.includes('route add default via'))).toBe(true)
+  })
+})
+
+describe('checkNetnsUnclaimed (containers sharing one network namespace)', () => {
+  it('passes a fresh namespace; refuses one another RunCVM VM already bridged, naming the interface', () => {
+    expect(() => checkNetnsUnclaimed(captured('single'))).not.toThrow()
+    expect(() => checkNetnsUnclaimed(captured('multi'))).not.toThrow()
+    const taken = captured('single')
+    taken.interfaces.push({ name: 'br-eth0', mac: '02:42:ac:11:00:02', mtu: 1500 }, { name: 'tap-eth0', mac: 'ce:89:76:db:8a:ec', mtu: 1500 })
+    expect(() => checkNetnsUnclaimed(taken)).toThrow(/already used by another RunCVM VM \(eth0 is bridged to br-eth0\).*Kubernetes pods/)
   })
 })
