@@ -34,7 +34,7 @@ t0=$SECONDS
   git ls-files -z --cached --others --exclude-standard | tr '\0' '\n' | grep -v '^dist/'
   echo node_modules
   for d in debs kernels native node.stripped patched src; do [ -e ".cache/$d" ] && echo ".cache/$d"; done
-} | tar -ch --files-from=- -f - | DOCKER_BUILDKIT=0 docker build -q -t "$IMAGE" -f Dockerfile - >"$TMP/build.log" 2>&1 \
+} | tar -ch --files-from=- -f - | DOCKER_BUILDKIT=0 docker build -q --force-rm -t "$IMAGE" -f Dockerfile - >"$TMP/build.log" 2>&1 \
   || { tail -40 "$TMP/build.log" >&2; say "FAIL docker build"; exit 1; }
 say "ok    docker build took $((SECONDS - t0)) s; image $(docker image inspect -f '{{.Size}}' "$IMAGE") bytes"
 
