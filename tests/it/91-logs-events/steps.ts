@@ -4,6 +4,9 @@
 // `docker logs` stdout and stderr (raw, no RunCVM warning: those go to the host log) and exit
 // code; `docker logs --timestamps` lines are ordered; `docker events` for the container shows the
 // same lifecycle (create, attach-less start, die with the exit code, destroy) as runc's.
+// Errors that stop the container do reach stderr: QEMU killed by SIGBUS (as when its guest RAM file
+// sat on a too small /dev/shm under Podman) ends the container with 135 and a RunCVM error line,
+// not with a made-up code (it was 68: 135 read as qemu-exit's 2N-1) and no word.
 import { type Case, type Ctx, describe, eq, ok } from '../harness'
 
 const WORK = ['sh', '-c', 'echo out1; echo err1 >&2; printf "no newline"; echo; echo err2 >&2; exit 3']
@@ -42,5 +45,21 @@ export default {
       eq(vm.events.join(', '), ref.events.join(', '), `${driver}: docker events`)
       ctx.note(`${driver}: events ${vm.events.join(', ')}`)
     }
+    if (!ctx.isVm) return
+    const name = ctx.uniq('sigbus')
+    const d = await ctx.docker(['run', '-d', '--pull=never', `--runtime=${ctx.runtime}`, '--name', name, ...ctx.labels, 'runcvm-test/bb', 'sleep', '600'])
+    eq(d.code, 0, `run -d: ${describe(d)}`)
+    let qemu: string | undefined
+    for (let i = 0; i < 240 && !qemu; i++) {
+      qemu = (await ctx.docker(['top', name, '-eo', 'pid,comm'])).stdout.split('\n').find(l => l.includes('qemu-system'))?.trim().split(/\s+/)[0]
+      if (!qemu) await new Promise(r => setTimeout(r, 250))
+    }
+    ok(!!qemu, 'QEMU is running')
+    process.kill(Number(qemu), 'SIGBUS')
+    const w = await ctx.docker(['wait', name], { timeoutMs: 60_000 })
+    eq(w.stdout.trim(), '135', 'exit code when QEMU dies of SIGBUS')
+    const logs = await ctx.docker(['logs', name])
+    eq(logs.stdout, '', 'no stdout')
+    ok(/^RunCVM: Error: QEMU was killed by signal 7 \(SIGBUS\)/m.test(logs.stderr), `the error is on stderr: ${describe(logs)}`)
   },
 } satisfies Case
