@@ -50,19 +50,21 @@ export const SETTINGS = {
   RUNCVM_RUNTIME_DEBUG: { kind: 'bool', truth: 'one', doc: 'Write runtime debug logs to /tmp/runcvm-<pid>.log' },
   // --- ours (beyond upstream) ---
   RUNCVM_ACCEL: { kind: 'enum', values: ['auto', 'kvm', 'tcg'], default: 'auto', doc: 'Accelerator: auto (KVM if it can run the guest, else TCG with a warning), kvm, tcg' },
+  RUNCVM_BOOT_TIMEOUT: { kind: 'int', min: 0, doc: 'Seconds the VM may run without a sign of life from the guest before the container fails (0: no limit); default 120 under KVM, none under TCG' },
   RUNCVM_BOOT_TIMING: { kind: 'bool', truth: 'one', doc: 'Log per-phase boot timestamps to /.runcvm/timing.log' },
   // --- internal: written by runcvm-runtime at create ---
   RUNCVM_GUEST: { kind: 'string', default: '/.runcvm/guest', doc: 'Package mount point in the container and VM', internal: true },
   RUNCVM_INIT: { kind: 'bool', truth: 'one', doc: 'docker run --init was given: run RunCVM\'s VM init', internal: true },
   RUNCVM_HAS_HOME: { kind: 'bool', truth: 'one', doc: 'HOME was set by the image or docker run (moby#2968)', internal: true },
   RUNCVM_UIDGID: { kind: 'string', default: '0:0:', doc: 'Requested <uid>:<gid>:<additionalGids>', internal: true },
-  RUNCVM_CPUS: { kind: 'int', min: 0, default: 0, doc: 'VM CPUs from --cpus (0: all host CPUs)', internal: true },
+  RUNCVM_CPUS: { kind: 'int', min: 0, default: 0, doc: 'The spec\'s CPU limit: ceil(quota/period) capped by the cpuset (0: none); ctr-qemu caps it by the container\'s CPUs and the machine limit', internal: true },
   RUNCVM_VM_MOUNTPOINT: { kind: 'string', default: '/vm', doc: 'Where the container root is re-mounted for virtiofsd', internal: true },
   RUNCVM_TMPFS: { kind: 'string', default: '', doc: 'fstab lines for the VM\'s tmpfs mounts', internal: true },
   RUNCVM_KERNEL_PATH: { kind: 'string', default: '', doc: 'Kernel image path (in the container)', internal: true },
   RUNCVM_KERNEL_INITRAMFS_PATH: { kind: 'string', default: '', doc: 'initramfs path (in the container)', internal: true },
   RUNCVM_KERNEL_ROOT: { kind: 'string', default: '', doc: 'Kernel root= options for this kernel family', internal: true },
   RUNCVM_CONTAINER_ID: { kind: 'string', default: '', doc: 'Container id from runc\'s argv (written into warning lines)', internal: true },
+  RUNCVM_DISK_AIO: { kind: 'enum', values: ['io_uring', 'threads'], default: 'io_uring', doc: 'AIO engine for RUNCVM_DISKS disks: io_uring unless the seccomp profile or the host forbids it', internal: true },
 } as const satisfies Record<string, Row>
 
 export type SettingName = keyof typeof SETTINGS

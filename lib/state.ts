@@ -24,7 +24,7 @@ export const STATE_FILES = {
   exitStatus: 'exit-status',
   /** RUNCVM_BOOT_TIMING=1: `<phase> <seconds>` lines from every role. */
   timing: 'timing.log',
-  /** vm-init is running (the KVM watchdog waits for it). */
+  /** vm-init is running (one of the boot watchdog's signs of life). */
   booted: 'booted',
   /** --init mode: runcvm-vm-start runs the workload once only (upstream /.runcvm/once). */
   once: 'once',
@@ -49,8 +49,6 @@ export interface ConfigState {
   uid: number
   gid: number
   groups: number[]
-  /** VM vCPUs, already resolved (RUNCVM_CPUS, or nproc when 0). */
-  cpus: number
 }
 
 export interface NetIfState {
@@ -138,6 +136,11 @@ function readIntFile(path: string): number | undefined {
   }
   const m = /^\s*(-?\d+)/.exec(text)
   return m ? Number(m[1]) : undefined
+}
+
+/** The workload's exit status as the container should report it (also the boot watchdog's 1). */
+export function writeExitStatus(code: number, dir = STATE_DIR): void {
+  writeFileAtomic(p(dir, STATE_FILES.exitStatus), `${code}\n`)
 }
 
 export const readAppExitCode = (dir = STATE_DIR): number | undefined => readIntFile(p(dir, STATE_FILES.exitcode))

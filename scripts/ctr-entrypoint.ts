@@ -4,7 +4,6 @@
 // and virtiofsd, then execve's runcvm-init (container mode) supervising runcvm-ctr-qemu.
 // Env: RUNCVM_* (see lib/settings.ts); RUNCVM_BREAK=prenet|postnet drops to a shell.
 import { copyFileSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
 import { isatty } from 'node:tty'
 import { spawn, spawnSync } from 'node:child_process'
 import { parseSettings, type RunCvmSettings } from '../lib/settings.js'
@@ -54,7 +53,6 @@ function main(): never {
   writeConfig({
     v: 1, args: process.argv.slice(2), env: workEnv, cwd: process.cwd(), ...ids,
     settingsEnv: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('RUNCVM_')).map(([k, v]) => [k, v ?? ''])),
-    cpus: s.RUNCVM_CPUS > 0 ? s.RUNCVM_CPUS : availableParallelism(),
   })
   if (s.RUNCVM_BREAK.includes('prenet')) shell()
 

@@ -1,13 +1,15 @@
 // runcvm-ctr-qemu: supervised by runcvm-init in the container. Prepares disks and fstab, decides
-// the accelerator, builds the QEMU argv (lib/qemu/args.ts) and execve's QEMU.
-//   runcvm-ctr-qemu --watchdog <pid>   (internal) KVM-stuck watchdog, see lib/qemu/qmp.ts
+// the accelerator, builds the QEMU argv (lib/qemu/args.ts), starts the boot watchdog
+// (runcvm-ctr-watchdog) when one is needed and execve's QEMU.
 // Env: RUNCVM_* via /.runcvm/config.json; RUNCVM_BREAK=preqemu prints the command and opens a shell.
 import { chmodSync, copyFileSync, existsSync, readlinkSync, rmSync, statSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { isatty } from 'node:tty'
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { parseSettings } from '../lib/settings.js'
 import { readConfig, readNetwork, writeFstab, writeVm, statePath } from '../lib/state.js'
-import { decideAccel, probeAccel } from '../lib/accel.js'
+import { decideAccel, probeAccel, type AccelChoice } from '../lib/accel.js'
+import { machineMaxCpus, vcpuCount } from '../lib/sizing.js'
 import { diskFstabLine, parseDisks, planDisk, type DiskSpec } from '../lib/disks.js'
 import { applyCmds, shWord } from '../lib/sh.js'
 import { buildQemuArgs } from '../lib/qemu/args.js'
@@ -19,14 +21,11 @@ import { hostTimer } from '../lib/vm/timing.js'
 import { buildVmInitScript } from '../lib/vm/init-script.js'
 import { readInitInput } from '../lib/vm/init-facts.js'
 import { writeFileAtomic } from '../lib/fsx.js'
-import { runWatchdog } from '../lib/qemu/qmp.js'
+import { bootTimeoutSeconds, watchdogNeeded } from '../lib/qemu/watchdog.js'
 import { RUNCVM_GUEST, QEMU_GUEST_AGENT_SOCKET, QEMU_MONITOR_SOCKET, QMP_SOCKET, VIRTIOFSD_SOCKET, guestScript } from '../lib/paths.js'
 import { ConfigError, ExecError } from '../lib/errors.js'
 import { execve, reportAndExit } from '../lib/proc.js'
 import { warn } from '../lib/warnings.js'
-
-/** A KVM boot reaches vm-init in ~1 s; 30 s leaves room for a loaded host. */
-const KVM_BOOT_TIMEOUT_MS = 30_000
 
 function prepareDisk(d: DiskSpec, vmMount: string): string {
   const st = (p: string) => { try { return statSync(p) } catch { return undefined } }
@@ -63,8 +62,12 @@ function main(): void {
   const s = parseSettings(cfg.settingsEnv)
   const mark = hostTimer(s.RUNCVM_BOOT_TIMING)
   mark('ctr-qemu')
-  const accel = decideAccel(s.RUNCVM_ACCEL, probeAccel())
-  // Without -t the workload's streams stay its own: the warning goes to the host log only.
+  // The probe creates and runs a tiny VM on /dev/kvm (a few ms); skipped when TCG is asked for.
+  const probe = s.RUNCVM_ACCEL === 'tcg' ? undefined : probeAccel(BIN.kvmProbe)
+  const accel: AccelChoice = probe ? decideAccel(s.RUNCVM_ACCEL, probe) : { accel: 'tcg' }
+  const bootTimeout = bootTimeoutSeconds(s.RUNCVM_BOOT_TIMEOUT, accel.accel, probe !== undefined && probe.pvm && !probe.vendor)
+  // Without -t the workload's streams stay its own: the warning goes to the host log (and with -t
+  // to the console too), lib/warnings.ts.
   if (accel.warning) warn(accel.warning, { tty: isatty(2), id: s.RUNCVM_CONTAINER_ID })
 
   const disks = parseDisks(s.RUNCVM_DISKS)
@@ -94,11 +97,11 @@ function main(): void {
   const args = buildQemuArgs({
     dataDir: BIN.qemuData, accel: accel.accel, usb: s.RUNCVM_QEMU_USB,
     memSize: s.RUNCVM_MEM_SIZE ?? '512M', memBackend: s.RUNCVM_HUGETLB ? 'hugetlb' : 'shm', prealloc: s.RUNCVM_QEMU_MEM_PREALLOC === 'on',
-    cpus: cfg.cpus,
+    cpus: vcpuCount({ specLimit: s.RUNCVM_CPUS, hostCpus: availableParallelism(), machineMax: machineMaxCpus(accel.accel, accel.maxVcpus) }),
     virtiofs: { socket: VIRTIOFSD_SOCKET, tag: 'runcvmfs', queueSize: 1024 },
     ...(pkgfs ? { pkgfs: { socket: PKG_VIRTIOFSD_SOCKET, tag: PKG_TAG, queueSize: 1024 } } : {}),
     nics: net.interfaces.map(n => ({ tap: tapName(n.name), mac: guestMac(n.mac), vhost: s.RUNCVM_QEMU_NET_VHOST })),
-    disks: disks.map(d => ({ file: d.src })),
+    disks: disks.map(d => ({ file: d.src })), diskAio: s.RUNCVM_DISK_AIO,
     display,
     bios: { debug: s.RUNCVM_BIOS_DEBUG, ...(s.RUNCVM_BIOS === 'EFI' ? { efi: { code: BIN.ovmfCode, vars: OVMF_VARS_COPY } } : {}) },
     sockets: { agent: QEMU_GUEST_AGENT_SOCKET, monitor: QEMU_MONITOR_SOCKET, qmp: QMP_SOCKET, control: CONTROL_SOCKET },
@@ -119,21 +122,31 @@ function main(): void {
     process.stdout.write(`Preparing to run: ${[BIN.qemu, ...args].map(shWord).join(' ')}\n`)
     spawnSync(BIN.busybox, ['sh'], { stdio: 'inherit', env })
   }
-  // QEMU keeps this PID after execve: the watchdog watches it over QMP.
-  if (accel.accel === 'kvm') rmSync(statePath('booted'), { force: true })
-  if (accel.accel === 'kvm') spawn(guestScript('ctr-qemu'), ['--watchdog', String(process.pid)], { detached: true, stdio: ['ignore', 'ignore', 'inherit'] }).unref()
+  const watch = watchdogNeeded(accel.accel, bootTimeout)
+  if (watch) rmSync(statePath('booted'), { force: true })
+  const startWatchdog = (qemuPid: number) => spawn(guestScript('ctr-watchdog'),
+    ['--pid', String(qemuPid), '--accel', accel.accel, '--timeout', String(bootTimeout), ...(s.RUNCVM_ACCEL === 'auto' ? ['--auto'] : [])],
+    { detached: true, stdio: ['ignore', 'ignore', 'inherit'] }).unref()
   mark('ctr-qemu-exec')
   if (s.RUNCVM_QEMU_DEBUG) {
-    const r = spawnSync(BIN.qemu, args, { stdio: 'inherit', env })
-    process.stderr.write(`QEMU exited with code: ${r.status ?? r.signal}\n`)
-    try { process.stderr.write(`QEMU memory cgroup events:\n${execFileSync(BIN.busybox, ['cat', '/sys/fs/cgroup/memory.events'], { encoding: 'utf8' })}`) } catch { /* cgroup v1 */ }
-    process.exit(r.status ?? 1)
+    // QEMU as our child, so its status can be reported: the watchdog watches the child's pid (never
+    // this Node process), and signals reach QEMU (same process group; forwarded again to be sure).
+    const child = spawn(BIN.qemu, args, { stdio: 'inherit', env })
+    if (watch && child.pid) startWatchdog(child.pid)
+    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => { child.kill(sig) })
+    child.on('exit', (code, signal) => {
+      process.stderr.write(`QEMU exited with code: ${code ?? signal}\n`)
+      try {
+        const events = execFileSync(BIN.busybox, ['cat', '/sys/fs/cgroup/memory.events'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+        process.stderr.write(`QEMU memory cgroup events:\n${events}`)
+      } catch { /* cgroup v1: no memory.events */ }
+      process.exit(code ?? 1)
+    })
+    return
   }
+  // QEMU keeps this PID after execve.
+  if (watch) startWatchdog(process.pid)
   execve(BIN.qemu, [BIN.qemu, ...args], env)
 }
 
-if (process.argv[2] === '--watchdog') {
-  runWatchdog({ pid: Number(process.argv[3]), qmp: QMP_SOCKET, exitStatusFile: statePath('exitStatus'), bootedFile: statePath('booted'), bootTimeoutMs: KVM_BOOT_TIMEOUT_MS })
-} else {
-  try { main() } catch (e) { reportAndExit(e) }
-}
+try { main() } catch (e) { reportAndExit(e) }

@@ -45,8 +45,8 @@ export const warningsLogBind = (hostLog: string, ctrPath: string): Mount =>
   bind(hostLog, ctrPath, ['bind', 'private', 'rw', 'nosuid', 'nodev', 'noexec'])
 
 /** /dev/shm sized to hold the VM's memory (QEMU backs guest RAM with a file there). */
-export const shmTmpfs = (sizeMiB: number): Mount =>
-  tmpfs('/dev/shm', 'shm', ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${sizeMiB}M`])
+export const shmTmpfs = (sizeMiB: number, hugePages = false): Mount =>
+  tmpfs('/dev/shm', 'shm', ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${sizeMiB}M`, ...(hugePages ? ['huge=within_size'] : [])])
 
 /** Kernel modules of a bundled kernel, read-only, at /lib/modules[/<version>] in the VM tree. */
 export const modulesBind = (source: string, destination: string): Mount =>

@@ -5,11 +5,13 @@ import { ConfigError, SpecError } from '../errors.js'
 import type { KernelChoice } from '../kernel.js'
 import { CTR_ENTRYPOINT, RUNCVM_GUEST, VM_MOUNTPOINT } from '../paths.js'
 import { envOf, type RunCvmSettings } from '../settings.js'
+import { containerMemory, specCpuLimit } from '../sizing.js'
 import { deviceNode, deviceRule, nodeKey, ruleKey, vmDevices } from './devices.js'
 import {
   isDevPath, isDisksPath, modulesBind, packageBind, runTmpfs, shmTmpfs, stateTmpfs, tmpfsFstabLine, vmRootRbind, warningsLogBind,
 } from './mounts.js'
 import { CTR_WARNINGS_LOG } from '../warnings.js'
+import { diskAio } from './seccomp.js'
 import type { Mount, SeccompSyscall, Spec } from './spec.js'
 
 /** argv[0] values Docker (/sbin/docker-init) and Podman (/dev/init) use for `--init`. */
@@ -17,14 +19,6 @@ export const INIT_PATHS: readonly string[] = ['/sbin/docker-init', '/dev/init']
 
 /** VM memory when the container has no memory limit and RUNCVM_MEM_SIZE is unset (MiB). */
 export const MEM_SIZE_DEFAULT_MIB = 512
-/**
- * Added to the VM's memory for the container's cgroup limit (MiB): QEMU, virtiofsd, dnsmasq and
- * the rest of the container's own footprint. Upstream: 128 MiB minimum, 256 MiB recommended.
- */
-export const CONTAINER_MEM_OVERHEAD_MIB = 256
-
-/** Docker's `--cpus` sets cpu.period to 100000 µs, so quota/100000 is the CPU count. */
-export const CPU_PERIOD_US = 100000
 
 /**
  * Capabilities added to bounding, effective and permitted. Docker already grants some of these;
@@ -55,7 +49,8 @@ export const CLONE_NEW_MASK = 0x7e020000 + 0x80
  * no namespace flag is set (SCMP_CMP_MASKED_EQ: flags & CLONE_NEW_MASK == 0), so an unprivileged
  * user namespace, the reason Docker blocks unshare, stays blocked. virtiofsd runs with
  * `-o sandbox=chroot`, so the mount/pivot_root/umount2 calls of its namespace sandbox are never
- * made; QEMU's needs (ioctl, memfd_create, io_uring_*, mlock, eventfd...) are all allowed already.
+ * made; QEMU's needs (ioctl, memfd_create, mlock, eventfd...) are all allowed already, except
+ * io_uring_* on Docker 25+: disks then use aio=threads (lib/oci/seccomp.ts diskAio).
  */
 export const SECCOMP_ALLOW: SeccompSyscall = {
   names: ['unshare'],
@@ -77,6 +72,29 @@ export interface CreateOpts {
   warningsLog?: string
   /** The container id from runc's argv, written into warning lines. */
   containerId?: string
+  /** The host's kernel.io_uring_disabled sysctl (probed only with RUNCVM_DISKS; undefined: absent). */
+  hostIoUringDisabled?: number
+  /** The host kernel can back tmpfs with transparent huge pages (hostShmemThp in bundle.ts). */
+  hostShmemThp?: boolean
+  /** With RUNCVM_HUGETLB=1: 2 MiB huge pages the host can still hand out (probeHugePages). */
+  hostFreeHugePages2M?: number
+}
+
+/**
+ * RUNCVM_HUGETLB=1: the VM's RAM comes from 2 MiB hugetlb pages, which must exist on the host
+ * (vm.nr_hugepages or overcommit) and cover the whole VM. Refused at create with the numbers,
+ * instead of QEMU failing at start (it reserves every page when it maps guest RAM).
+ */
+export function checkHugePages(memMiB: number, freePages: number | undefined): void {
+  if (memMiB % 2 !== 0) {
+    throw new ConfigError(`RUNCVM_HUGETLB=1 needs the VM's memory (${memMiB} MiB) to be a multiple of the 2 MiB huge page size`)
+  }
+  const need = memMiB / 2
+  if (freePages !== undefined && freePages < need) {
+    throw new ConfigError(
+      `RUNCVM_HUGETLB=1 needs ${need} free 2 MiB huge pages for a ${memMiB} MiB VM, but the host has ${freePages}: ` +
+      'reserve more (sysctl vm.nr_hugepages, or /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages) or unset RUNCVM_HUGETLB')
+  }
 }
 
 /** Parse RUNCVM_MEM_SIZE (`<n>`, `<n>M`, `<n>G`; MiB when no unit) to MiB. */
@@ -196,8 +214,9 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   vars.push(['RUNCVM_UIDGID', uidGidOf(proc.user)])
   proc.user = { uid: 0, gid: 0 }
 
-  const quota = out.linux?.resources?.cpu?.quota
-  vars.push(['RUNCVM_CPUS', String(typeof quota === 'number' && quota > 0 ? Math.floor(quota / CPU_PERIOD_US) : 0)])
+  // The spec's CPU limit (quota/period, cpuset); ctr-qemu caps it by the container's CPUs and the
+  // machine's limit (lib/sizing.ts vcpuCount).
+  vars.push(['RUNCVM_CPUS', String(specCpuLimit(out.linux?.resources?.cpu))])
 
   vars.push(['RUNCVM_VM_MOUNTPOINT', vm])
 
@@ -218,12 +237,20 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   // a guest RAM file larger than its filesystem kills QEMU with SIGBUS once the guest touches
   // the pages past the end (measured with Podman 4.3: QEMU died, the container exited 68 with no
   // output), and a container without one gets it too.
+  // huge=within_size (beyond upstream), where the host kernel has transparent huge pages: guest
+  // RAM in 2 MiB pages, mapped as such by QEMU (which aligns guest RAM to 2 MiB) and, on KVM, by
+  // the EPT/NPT tables: fewer TLB misses and 1/512 of the page-table memory for those ranges.
+  // Safe: the file cannot outgrow its size (the VM's RAM), so the container never holds more
+  // memory than without it, and where a huge page cannot be had the kernel falls back to 4 KiB
+  // pages (shmem THP allocation follows transparent_hugepage/defrag: no stall by default).
   const memMiB = vmMemoryMiB(spec, envOf(oldEnv).RUNCVM_MEM_SIZE)
   vars.push(['RUNCVM_MEM_SIZE', `${memMiB}M`])
+  if (s.RUNCVM_HUGETLB) checkHugePages(memMiB, o.hostFreeHugePages2M)
   if (!s.RUNCVM_HUGETLB) {
+    const shm = shmTmpfs(memMiB, o.hostShmemThp === true)
     mounts = mounts.some(m => m.destination === '/dev/shm')
-      ? mounts.map(m => m.destination === '/dev/shm' ? shmTmpfs(memMiB) : m)
-      : [...mounts, shmTmpfs(memMiB)]
+      ? mounts.map(m => m.destination === '/dev/shm' ? shm : m)
+      : [...mounts, shm]
   }
 
   // Order matters: /.runcvm, then the package inside it, then the /vm rbind (which carries those
@@ -263,8 +290,13 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
 
   if ((o.seccomp ?? SECCOMP_MODE) === 'remove') delete linux.seccomp
   else if (linux.seccomp) linux.seccomp.syscalls = [...(linux.seccomp.syscalls ?? []), SECCOMP_ALLOW]
+  // Disks: io_uring only where the profile as written and the host allow it (lib/oci/seccomp.ts).
+  if (s.RUNCVM_DISKS) {
+    vars.push(['RUNCVM_DISK_AIO', diskAio({ seccomp: linux.seccomp, ioUringDisabled: o.hostIoUringDisabled, sysAdmin: s.RUNCVM_SYS_ADMIN })])
+  }
 
-  res.memory = { ...res.memory, limit: (memMiB + CONTAINER_MEM_OVERHEAD_MIB) * 1024 * 1024 }
+  // The VM's RAM plus the container's own processes, swap raised alike (lib/sizing.ts).
+  res.memory = containerMemory(res.memory, memMiB)
 
   // Differs from runcvm-runtime: upstream's loop only grew `bounding` (its jq ignored the loop
   // variable); we grow all three sets, so the caps do not depend on uid 0 regaining them at execve.

@@ -34,6 +34,8 @@ export interface VmSpec {
   pkgfs?: { socket: string; tag: string; queueSize: number }
   nics: NicSpec[]
   disks: DiskAttach[]
+  /** AIO engine for the disks (RUNCVM_DISK_AIO, decided at create from the seccomp profile). */
+  diskAio: 'io_uring' | 'threads'
   display: {
     mode: DisplayMode
     /** -display frontend ('' = leave QEMU's default). */

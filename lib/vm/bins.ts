@@ -21,6 +21,7 @@ export const BIN = {
   virtiofsd: `${G}/usr/lib/qemu/virtiofsd`,
   qemuGa: `${G}/usr/bin/qemu-ga`,
   runcvmInit: `${G}/sbin/runcvm-init`,
+  kvmProbe: `${G}/sbin/runcvm-kvm-probe`,
   poweroff: `${G}/bin/poweroff`,
   init: `${G}/bin/init`,
 } as const

@@ -16,7 +16,7 @@ function base(): VmSpec {
     virtiofs: { socket: '/run/.virtiofs.sock', tag: 'runcvmfs', queueSize: 1024 },
     pkgfs: { socket: '/run/.virtiofs-pkg.sock', tag: 'runcvmpkg', queueSize: 1024 },
     nics: [{ tap: 'tap-eth0', mac: '52:54:00:11:00:02', vhost: false }],
-    disks: [],
+    disks: [], diskAio: 'io_uring',
     display: displayOf(parseSettings({})),
     bios: { debug: false },
     sockets: { agent: '/run/.qemu-guest-agent', monitor: '/run/.qemu-monitor-socket', qmp: '/run/.qemu-qmp-socket', control: '/run/.runcvm-control' },

@@ -15,7 +15,7 @@ describe('state round-trips', () => {
     const d = dir()
     const c: ConfigState = {
       v: 1, args: ['sh', '-c', 'echo "a\nb" \'c\'', '', 'ünï\tcode', '$(x)'], env: ['PATH=/bin', 'X=a=b\nc'],
-      settingsEnv: { RUNCVM_CPUS: '2' }, cwd: '/tmp', uid: 1000, gid: 1000, groups: [10, 20], cpus: 2,
+      settingsEnv: { RUNCVM_CPUS: '2' }, cwd: '/tmp', uid: 1000, gid: 1000, groups: [10, 20],
     }
     writeConfig(c, d)
     expect(readConfig(d)).toEqual(c)

@@ -30,7 +30,7 @@ describe('sq', () => {
 
 const cfg = (over: Partial<ConfigState> = {}): ConfigState => ({
   v: 1, args: ['sh', '-c', 'echo hi'], env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root'],
-  settingsEnv: {}, cwd: '/', uid: 0, gid: 0, groups: [], cpus: 2, ...over,
+  settingsEnv: {}, cwd: '/', uid: 0, gid: 0, groups: [], ...over,
 })
 
 const base = (): InitScriptInput => ({

@@ -4,7 +4,7 @@ import { buildInittab, buildVmStartScript, cleanEnv, isInitEntrypoint, parseUidG
 import type { ConfigState } from '../../lib/state.js'
 
 describe('launch', () => {
-  const cfg: ConfigState = { v: 1, args: ['sh', '-c', 'echo hi'], env: ['PATH=/bin', 'RUNCVM_CPUS=2', 'RUNCVM_FOO=1', 'A=b'], settingsEnv: {}, cwd: '/tmp', uid: 1000, gid: 100, groups: [10, 11], cpus: 1 }
+  const cfg: ConfigState = { v: 1, args: ['sh', '-c', 'echo hi'], env: ['PATH=/bin', 'RUNCVM_CPUS=2', 'RUNCVM_FOO=1', 'A=b'], settingsEnv: {}, cwd: '/tmp', uid: 1000, gid: 100, groups: [10, 11] }
   const paths = { runcvmInit: '/g/sbin/runcvm-init', exitFile: '/.runcvm/exit-status', controlPort: 'org.runcvm.control' }
   it('vm mode', () => {
     expect(planLaunch(cfg, paths, 'vm')).toEqual({
