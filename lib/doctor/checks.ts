@@ -6,6 +6,7 @@
 // cannot work, or not as configured); 'info' (a fact worth knowing, never a fault).
 // Exit status for scripts (doctorExitCode): 0 no problem and no warning, 1 any problem, 2
 // warnings only.
+import { kvmProblem, type KvmProbe } from '../accel.js'
 import { planRpFilter } from '../install/rp-filter.js'
 
 /** Everything the checks look at. Optional fields: could not be probed. */
@@ -27,6 +28,8 @@ export interface HostFacts {
     tun: DeviceFact
     vhostNet: DeviceFact
   }
+  /** sbin/runcvm-kvm-probe's verdict (it creates and runs a tiny VM on /dev/kvm), when it ran. */
+  kvmProbe?: KvmProbe
   /** net.ipv4.conf.{all,default}.rp_filter text. */
   rpFilter: { all?: string; default?: string }
   /** The runc the runtime would hand over to, or why none was found. */
@@ -140,8 +143,17 @@ export function checkKvm(f: HostFacts): Finding {
       fix: ['chmod 0660 /dev/kvm && chgrp kvm /dev/kvm   # the udev default', 'Rootless engines: RunCVM needs a rootful Docker/Podman.'],
     }
   }
+  const problem = f.kvmProbe ? kvmProblem(f.kvmProbe) : undefined
+  if (problem) {
+    return {
+      id: 'kvm', status: 'warn', title: `${problem}: VMs run under TCG`,
+      detail: ['runcvm-kvm-probe created and ran a tiny VM on /dev/kvm, as the runtime does before each boot.', modules, tcg],
+      fix: ['Free VT-x/AMD-V (stop other hypervisors), or fix nested virtualisation on the host that runs this one; then run runcvm-doctor again.'],
+    }
+  }
   const nested = f.nested !== undefined && /^(Y|1)$/.test(f.nested) ? ' (nested virtualisation enabled)' : ''
-  return { id: 'kvm', status: 'ok', title: `KVM usable: ${f.cpu.virt}, ${[...mods].filter(m => m !== 'kvm').join(', ') || 'kvm'}, /dev/kvm ${kvm.mode ?? ''}${nested}`.trim() }
+  const ran = f.kvmProbe?.ok ? `, a test VM ran${f.kvmProbe.maxVcpus ? ` (max ${f.kvmProbe.maxVcpus} vCPUs)` : ''}` : ''
+  return { id: 'kvm', status: 'ok', title: `KVM usable: ${f.cpu.virt}, ${[...mods].filter(m => m !== 'kvm').join(', ') || 'kvm'}, /dev/kvm ${kvm.mode ?? ''}${ran}${nested}`.replace(/ ,/, ',').trim() }
 }
 
 export function checkTun(f: HostFacts): Finding {

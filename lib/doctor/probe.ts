@@ -5,6 +5,7 @@ import { release } from 'node:os'
 import { dirname } from 'node:path'
 import { $ } from 'zx/core'
 import { runtimePathIn } from '../install/daemon-json.js'
+import { parseKvmProbe, type KvmProbe } from '../accel.js'
 import { findRunc, isExecutableFile } from '../runc.js'
 import { HOST_WARNINGS_LOG } from '../warnings.js'
 import type { DeviceFact, HostFacts } from './checks.js'
@@ -96,6 +97,14 @@ export async function probeHostFacts(o: ProbeOpts): Promise<HostFacts> {
   const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(mem)?.[1] ?? NaN) * 1024
   const memory = Number.isFinite(kb('MemTotal')) && Number.isFinite(kb('MemAvailable')) ? { totalBytes: kb('MemTotal'), availableBytes: kb('MemAvailable') } : undefined
 
+  // The runtime's own test: create and run a tiny VM on /dev/kvm (the package's static helper).
+  let kvmProbe: KvmProbe | undefined
+  const probeBin = `${o.root}/sbin/runcvm-kvm-probe`
+  if (existsSync('/dev/kvm') && isExecutableFile(probeBin)) {
+    const p = await run`${probeBin} /dev/kvm`
+    kvmProbe = parseKvmProbe(p.stdout)
+  }
+
   const wlog = o.warningsLog ?? HOST_WARNINGS_LOG
   const wtext = read(wlog)
 
@@ -105,6 +114,7 @@ export async function probeHostFacts(o: ProbeOpts): Promise<HostFacts> {
     kvmModules,
     ...(nested !== undefined ? { nested: nested.trim() } : {}),
     devices: { kvm: probeDevice('/dev/kvm', 10, 232), tun: probeDevice('/dev/net/tun', 10, 200), vhostNet: probeDevice('/dev/vhost-net', 10, 238) },
+    ...(kvmProbe ? { kvmProbe } : {}),
     rpFilter: { all: read('/proc/sys/net/ipv4/conf/all/rp_filter'), default: read('/proc/sys/net/ipv4/conf/default/rp_filter') },
     runc,
     pkg: { root: o.root, runtimeExecutable: isExecutableFile(`${o.root}/scripts/runcvm-runtime`) },

@@ -84,6 +84,10 @@ describe('runcvm-doctor checks', () => {
     expect(checkKvm(overlayFacts(healthy(), { devices: { kvm: { exists: true, isCharDev: true, mode: '0600', open: 'EACCES' } } })).title)
       .toBe('/dev/kvm cannot be opened (EACCES, mode 0600): VMs run under TCG')
     expect(checkKvm(overlayFacts(healthy(), { kvmModules: ['kvm', 'kvm_intel', 'kvm_pvm'] })).status).toBe('ok')
+    // runcvm-kvm-probe's verdict: a VM that cannot run (broken nested entry, another hypervisor)
+    const busy = checkKvm(overlayFacts(healthy(), { kvmProbe: { ok: false, stage: 'create-vm', errno: 'EBUSY' } }))
+    expect(busy).toMatchObject({ status: 'warn', title: 'KVM cannot create a VM (EBUSY: another hypervisor, e.g. VirtualBox or VMware, may be holding VT-x/AMD-V): VMs run under TCG' })
+    expect(checkKvm(overlayFacts(healthy(), { kvmProbe: { ok: true, maxVcpus: 710 } })).title).toBe('KVM usable: vmx, kvm_intel, /dev/kvm 0660, a test VM ran (max 710 vCPUs) (nested virtualisation enabled)')
   })
 
   it('runc missing, package missing, dockerd down, rootless, SELinux, low disk and memory', () => {
