@@ -64,6 +64,12 @@ export async function buildPackage({ repo, out, args }: BuildPackageOptions): Pr
   // 3. relocate ELFs. The userland is assembled in a scratch dir inside `out` and swapped in at the
   // end, so a concurrent reader (a test run, a second build) never sees a half-built tree for long.
   const final = out
+  // Scratch dirs of builds that died (a failed run leaves its .new-<pid>; a crash mid-swap an
+  // .old-<dir>-<pid>) would otherwise stay inside the package and be installed with it.
+  for (const n of existsSync(final) ? readdirSync(final) : []) {
+    const pid = /^\.(?:new|old-.+)-(\d+)$/.exec(n)?.[1]
+    if (pid && !existsSync(`/proc/${pid}`)) rmSync(join(final, n), { recursive: true, force: true })
+  }
   out = join(final, `.new-${process.pid}`)
   rmSync(out, { recursive: true, force: true })
   mkdirSync(out, { recursive: true })
