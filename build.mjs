@@ -55,6 +55,9 @@ async function bundleScripts() {
       target: NODE_TARGET,
       minify: false,
       keepNames: true,
+      // Paths in the bundle's module comments stay as written (node_modules/minimist/...) even
+      // where node_modules is a symlink: the bundle's bytes do not depend on the checkout layout.
+      preserveSymlinks: true,
       legalComments: 'inline',
       metafile: true,
       logLevel: 'warning',

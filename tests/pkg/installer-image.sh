@@ -12,14 +12,16 @@
 #    into another temp root. The two trees must have the same entries, types, modes, owners,
 #    symlink texts and sha256 of every file.
 # 4. The entrypoint refuses to run without the bind mount (exit 1, nothing written).
-# Env: KEEP_IMAGE=1 keeps the built image (runcvm-installer:pkg-test).
+# The built image stays tagged runcvm-installer:pkg-test (its apt layer is the build cache of the
+# next run: ~2 min instead of ~10); the previous run's image is removed once replaced.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$REPO"
 PKG=$REPO/dist/opt/runcvm
 IMAGE=runcvm-installer:pkg-test
 TMP=$(mktemp -d /tmp/runcvm-installer-image.XXXXXX)
-trap 'rm -rf "$TMP"; [ -n "${KEEP_IMAGE:-}" ] || docker rmi -f "$IMAGE" >/dev/null 2>&1 || true' EXIT
+trap 'rm -rf "$TMP"' EXIT
+OLD_ID=$(docker image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null || true)
 say() { printf '%s\n' "$*"; }
 
 # The registry's debian:bookworm lists bookworm, bookworm-updates and bookworm-security; a
@@ -29,7 +31,7 @@ if ! docker run --rm --pull=never --network=none debian:bookworm sh -c 'grep -rq
   bash tests/it/images/build.sh debian >&2
   printf '%s\n' 'FROM runcvm-test/debian' \
     'RUN rm -f /etc/apt/sources.list && printf "Types: deb\\nURIs: http://deb.debian.org/debian\\nSuites: bookworm bookworm-updates\\nComponents: main\\n\\nTypes: deb\\nURIs: http://deb.debian.org/debian-security\\nSuites: bookworm-security\\nComponents: main\\n" >/etc/apt/sources.list.d/debian.sources' \
-    | DOCKER_BUILDKIT=0 docker build -q --force-rm -t debian:bookworm - >/dev/null
+    | DOCKER_BUILDKIT=0 docker build -q --force-rm -t debian:bookworm - >/dev/null 2>&1
   say "made debian:bookworm from runcvm-test/debian (debootstrap minbase) with the registry image's apt sources"
 fi
 
@@ -47,6 +49,8 @@ t0=$SECONDS
 } | tar -ch --files-from=- -f - | DOCKER_BUILDKIT=0 docker build -q --force-rm -t "$IMAGE" -f Dockerfile - >"$TMP/build.log" 2>&1 \
   || { tail -40 "$TMP/build.log" >&2; say "FAIL docker build"; exit 1; }
 say "ok    docker build took $((SECONDS - t0)) s; image $(docker image inspect -f '{{.Size}}' "$IMAGE") bytes"
+NEW_ID=$(docker image inspect -f '{{.Id}}' "$IMAGE")
+if [ -n "$OLD_ID" ] && [ "$OLD_ID" != "$NEW_ID" ]; then docker rmi "$OLD_ID" >/dev/null 2>&1 || true; fi
 
 mkdir -p "$TMP/img/runcvm"
 docker run --rm --pull=never -v "$TMP/img/runcvm:/runcvm" "$IMAGE" --quiet
@@ -71,4 +75,4 @@ say "ok    identical trees: $(grep -c '|' "$TMP/img.list") entries, $(grep -vc '
 mkdir -p "$TMP/nomount"
 if out=$(docker run --rm --pull=never "$IMAGE" --quiet 2>&1); then say "FAIL  ran without the bind mount: $out"; exit 1; fi
 grep -q 'is not a bind mount' <<<"$out" || { say "FAIL  no usage error without the bind mount: $out"; exit 1; }
-say "ok    refuses without the bind mount: $(head -1 <<<"$out")"
+say "ok    refuses without the bind mount: $(grep -m1 'RunCVM' <<<"$out")"
