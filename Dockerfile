@@ -17,7 +17,7 @@
 
 FROM debian:bookworm AS build
 ENV DEBIAN_FRONTEND=noninteractive
-# deb-src entries (for `apt-get build-dep`: the patched dnsmasq/dropbear rebuilds, build/patched.ts),
+# deb-src entries (for `apt-get build-dep`: the patched dnsmasq/dropbear rebuilds, packaging/patched.ts),
 # in whichever format the base image uses: deb822 (the registry's image) or sources.list
 # (a debootstrap'd one).
 RUN set -e; \
@@ -30,7 +30,8 @@ RUN set -e; \
     apt-get update; \
     apt-get install -y --no-install-recommends ca-certificates nodejs npm patchelf kmod busybox-static cpio \
       binutils file gcc libc6-dev make patch zlib1g-dev dpkg-dev xz-utils; \
-    apt-get build-dep -y dnsmasq dropbear
+    apt-get build-dep -y dnsmasq dropbear; \
+    rm -rf /var/lib/apt/lists/partial
 # (the package lists stay: build.mjs resolves package versions with apt-get download)
 WORKDIR /src
 COPY . .

@@ -8,9 +8,9 @@
 // failures (cmpxchg16b, xrstor, int3) and then pauses the guest, or the guest spins printing
 // nothing. So a /dev/kvm served by kvm_pvm alone means TCG under auto; next to a vendor module
 // (kvm_intel/kvm_amd) the vendor module is the one that runs ordinary guests.
-import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { ConfigError } from './errors.js'
+import { $ } from './sh.js'
 
 export type Accel = 'kvm' | 'tcg'
 
@@ -98,9 +98,11 @@ export function parseKvmProbe(stdout: string): KvmProbe {
 }
 
 /** Runs the probe (a few ms) and reads the module list. `probe` is the package's runcvm-kvm-probe. */
-export function probeAccel(probe: string, device = '/dev/kvm'): AccelProbe {
-  const r = spawnSync(probe, [device], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] })
-  const kvm = r.error ? { ok: false as const, stage: 'probe', errno: (r.error as NodeJS.ErrnoException).code ?? 'error' } : parseKvmProbe(r.stdout ?? '')
+export async function probeAccel(probe: string, device = '/dev/kvm'): Promise<AccelProbe> {
+  const r = await $({ quiet: true, nothrow: true, timeout: 10_000 })`${probe} ${device}`
+  // The shell's 127/126: the probe is missing or not executable; a signal: the timeout killed it.
+  const failed = r.exitCode === 127 ? 'ENOENT' : r.exitCode === 126 ? 'EACCES' : r.signal ? 'ETIMEDOUT' : undefined
+  const kvm = failed ? { ok: false as const, stage: 'probe', errno: failed } : parseKvmProbe(r.stdout)
   return {
     kvm,
     pvm: existsSync('/sys/module/kvm_pvm'),

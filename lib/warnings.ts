@@ -12,13 +12,8 @@
 // Differs from upstream: upstream printed its messages on the container's stderr.
 import { closeSync, constants as C, fstatSync, lstatSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { CTR_WARNINGS_LOG, HOST_WARNINGS_LOG } from './paths.js'
 
-/** Host directory for RunCVM's run-time files (tmpfs: cleared at boot). */
-export const HOST_RUN_DIR = '/run/runcvm'
-/** The host's warnings log: one line per warning, `<ISO time> <container id> <text>`. */
-export const HOST_WARNINGS_LOG = `${HOST_RUN_DIR}/warnings.log`
-/** Where the host log appears inside the container (its private /run; not visible in the VM). */
-export const CTR_WARNINGS_LOG = '/run/.runcvm-warnings.log'
 /** The log is rotated (one old copy, `.1`) once it passes this size, so /run never fills up. */
 export const WARNINGS_LOG_MAX_BYTES = 1 << 20
 

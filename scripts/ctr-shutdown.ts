@@ -5,10 +5,9 @@
 // 3. If QEMU still runs after STOP_GRACE_MS, `quit` on the monitor, inside Docker's 10 s.
 // Differs from upstream: no poweroff/kill over `docker exec` (exec is not needed here).
 import { connect } from 'node:net'
-import { writeFileSync } from 'node:fs'
-import { readExitStatus, statePath } from '../lib/state.js'
-import { CONTROL_SOCKET } from '../lib/vm/bins.js'
-import { QEMU_MONITOR_SOCKET } from '../lib/paths.js'
+import { readExitStatus, writeExitStatus } from '../lib/state.js'
+import { CONTROL_SOCKET, QEMU_MONITOR_SOCKET } from '../lib/paths.js'
+import { runRole } from '../lib/proc.js'
 
 /** Docker sends SIGKILL 10 s after SIGTERM by default; the guest gets 8.5 s, QEMU the rest. */
 const STOP_GRACE_MS = 8500
@@ -33,10 +32,10 @@ async function main(): Promise<void> {
   // Parent (runcvm-init) ends us with the container; if QEMU is still there, stop it hard. The
   // workload did not finish: report it as killed (137), as runc does when docker stop times out.
   setTimeout(() => {
-    if (readExitStatus() === undefined) try { writeFileSync(statePath('exitStatus'), '137\n') } catch { /* best effort */ }
+    if (readExitStatus() === undefined) try { writeExitStatus(137) } catch { /* best effort */ }
     void send(QEMU_MONITOR_SOCKET, 'quit\n').then(() => process.exit(0))
   }, STOP_GRACE_MS).unref()
   await new Promise(r => setTimeout(r, STOP_GRACE_MS + 1500))
 }
 
-void main()
+runRole(main)

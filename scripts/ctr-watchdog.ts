@@ -5,14 +5,14 @@
 // be failed (KVM internal error, no sign of life within the boot timeout) it says why on the
 // container's stderr, records exit status 1 and stops QEMU: SIGTERM, SIGKILL 2 s later; only a
 // process that really is QEMU is ever signalled. Rules and messages: lib/qemu/watchdog.ts.
-import { existsSync, readlinkSync } from 'node:fs'
+import { readlinkSync } from 'node:fs'
 import minimist from 'minimist'
 import { ConfigError } from '../lib/errors.js'
 import { QMP_SOCKET } from '../lib/paths.js'
-import { reportAndExit } from '../lib/proc.js'
+import { runRole } from '../lib/proc.js'
 import { connectQmp } from '../lib/qemu/qmp.js'
 import { watchBoot } from '../lib/qemu/watchdog.js'
-import { statePath, writeExitStatus } from '../lib/state.js'
+import { isBooted, writeExitStatus } from '../lib/state.js'
 
 const alive = (pid: number) => { try { process.kill(pid, 0); return true } catch { return false } }
 const isQemu = (pid: number) => { try { return /\/qemu-system-[^/]+$/.test(readlinkSync(`/proc/${pid}/exe`)) } catch { return false } }
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     connect: () => connectQmp(QMP_SOCKET),
     now: () => performance.now(),
     sleep,
-    booted: () => existsSync(statePath('booted')),
+    booted: () => isBooted(),
     qemuAlive: () => alive(pid),
   })
   if (verdict.kind !== 'fail') return
@@ -40,4 +40,4 @@ async function main(): Promise<void> {
   if (alive(pid) && isQemu(pid)) process.kill(pid, 'SIGKILL')
 }
 
-main().catch(reportAndExit)
+runRole(main)

@@ -1,15 +1,16 @@
 // runcvm-doctor: check this host for what RunCVM needs and say how to fix what is missing.
-// Installed on PATH as /usr/local/bin/runcvm-doctor by runcvm-install-runtime. Read-only.
+// Installed on PATH (lib/paths.ts HOST_BIN_DIR/DOCTOR_NAME: /usr/local/bin/runcvm-doctor) by
+// runcvm-install-runtime. Read-only.
 // The probes are lib/doctor/probe.ts, the checks (pure) lib/doctor/checks.ts.
 import minimist from 'minimist'
 import { readFileSync } from 'node:fs'
 import { ConfigError } from '../lib/errors.js'
 import { doctorExitCode, formatReport, overlayFacts, runChecks } from '../lib/doctor/checks.js'
 import { probeHostFacts } from '../lib/doctor/probe.js'
-import { RUNCVM_HOST } from '../lib/paths.js'
-import { reportAndExit } from '../lib/proc.js'
+import { DOCTOR_NAME, HOST_BIN_DIR, PKG, RUNCVM_HOST } from '../lib/paths.js'
+import { runRole } from '../lib/proc.js'
 
-const USAGE = `runcvm-doctor [--json] [--root DIR] [--runtime-name NAME] [--runtime-path PATH] [--daemon-json FILE] [--facts FILE]
+const USAGE = `${DOCTOR_NAME} [--json] [--root DIR] [--runtime-name NAME] [--runtime-path PATH] [--daemon-json FILE] [--facts FILE]
 
 Checks KVM, /dev/net/tun, /dev/vhost-net, rp_filter, runc, the package, the runtime's
 registration in daemon.json and in the running dockerd, seccomp/AppArmor/SELinux, cgroups, free
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
   let facts = await probeHostFacts({
     root,
     name: (a['runtime-name'] as string | undefined) ?? 'runcvm',
-    path: (a['runtime-path'] as string | undefined) ?? `${root}/scripts/runcvm-runtime`,
+    path: (a['runtime-path'] as string | undefined) ?? `${root}/${PKG.scripts}/runcvm-runtime`,
     daemonJson: (a['daemon-json'] as string | undefined) ?? '/etc/docker/daemon.json',
   })
   if (a.facts) {
@@ -50,4 +51,4 @@ async function main(): Promise<void> {
   process.exitCode = doctorExitCode(findings)
 }
 
-main().catch(reportAndExit)
+runRole(main)

@@ -8,7 +8,8 @@ import { ConfigError } from '../lib/errors.js'
 import { install, uninstall, type InstallUi } from '../lib/install/install.js'
 import { SET_RP_FILTER_FLAG } from '../lib/install/rp-filter.js'
 import type { StepResult } from '../lib/install/steps.js'
-import { reportAndExit } from '../lib/proc.js'
+import { DOCTOR_NAME, HOST_BIN_DIR, HOST_RUN_DIR, RUNCVM_HOST } from '../lib/paths.js'
+import { runRole } from '../lib/proc.js'
 
 // The bundle drops the header comments, so the usage text lives in code.
 const USAGE = `runcvm-install-runtime [--from DIR] [--no-dockerd] [${SET_RP_FILTER_FLAG}] [--dry-run] [--yes] [--quiet]
@@ -16,14 +17,14 @@ runcvm-install-runtime --uninstall [--force] [--no-dockerd] [--dry-run] [--yes] 
 
   --from DIR        package tree to install (default: the tree this script runs from, two levels up)
   --uninstall       remove what the installer added: the runtimes.runcvm entry of daemon.json (backed
-                    up first; dockerd reloaded), the runcvm-doctor link, rp_filter settings it
-                    persisted, the package tree and its leftovers, /run/runcvm. Refuses while
+                    up first; dockerd reloaded), the ${DOCTOR_NAME} link, rp_filter settings it
+                    persisted, the package tree and its leftovers, ${HOST_RUN_DIR}. Refuses while
                     containers still use the package
   --force           with --uninstall: remove it even then (running VMs lose their package)
-  --target DIR      install to / uninstall from DIR instead of /opt/runcvm (tests; the runtime
+  --target DIR      install to / uninstall from DIR instead of ${RUNCVM_HOST} (tests; the runtime
                     registered is DIR/scripts/runcvm-runtime)
   --daemon-json F   instead of /etc/docker/daemon.json
-  --bin-dir DIR     where runcvm-doctor is linked (default /usr/local/bin)
+  --bin-dir DIR     where ${DOCTOR_NAME} is linked (default ${HOST_BIN_DIR})
   --no-dockerd      do not check, reload or query dockerd (daemon.json is still updated)
   ${SET_RP_FILTER_FLAG}   set the host's net.ipv4.conf.{all,default}.rp_filter to 2 and persist them
                     (upstream's behaviour; RunCVM does not need it: without the flag the installer
@@ -92,4 +93,4 @@ async function main(): Promise<void> {
     : '- RunCVM is already installed and registered: nothing changed.\n')
 }
 
-main().catch(reportAndExit)
+runRole(main)

@@ -11,14 +11,17 @@ import { ConfigError } from '../lib/errors.js'
 import { currentOwner } from '../lib/install/host-files.js'
 import { isMountPoint, syncInPlace } from '../lib/install/sync-in-place.js'
 import { describeDiff } from '../lib/install/tree-sync.js'
-import { reportAndExit } from '../lib/proc.js'
+import { hostScript, INSTALLER_IMAGE_TARGET, RUNCVM_HOST } from '../lib/paths.js'
+import { runRole } from '../lib/proc.js'
 
-const SRC = '/opt/runcvm'
-const DST = '/runcvm'
-const USAGE = `Usage: docker run --rm -v /opt/runcvm:${DST} IMAGE [--quiet] [--sleep]
+/** The package baked into the image sits where it goes on the host. */
+const SRC = RUNCVM_HOST
+const DST = INSTALLER_IMAGE_TARGET
+const INSTALL_RUNTIME = hostScript('install-runtime')
+const USAGE = `Usage: docker run --rm -v ${RUNCVM_HOST}:${DST} IMAGE [--quiet] [--sleep]
 
-Installs the RunCVM package to the host at /opt/runcvm (the bind mount at ${DST}); then, on a
-first install, run: sudo /opt/runcvm/scripts/runcvm-install-runtime`
+Installs the RunCVM package to the host at ${RUNCVM_HOST} (the bind mount at ${DST}); then, on a
+first install, run: sudo ${INSTALL_RUNTIME}`
 
 async function main(): Promise<void> {
   const a = minimist(process.argv.slice(2), {
@@ -27,7 +30,7 @@ async function main(): Promise<void> {
   })
   if (a.help) { console.log(USAGE); return }
   if (!isMountPoint(DST, readFileSync('/proc/self/mountinfo', 'utf8'))) {
-    throw new ConfigError(`runcvm-installer: ${DST} is not a bind mount of the host's /opt/runcvm; nothing was installed\n${USAGE}`)
+    throw new ConfigError(`runcvm-installer: ${DST} is not a bind mount of the host's ${RUNCVM_HOST}; nothing was installed\n${USAGE}`)
   }
   const diff = syncInPlace(SRC, DST, currentOwner())
   if (!a.quiet) {
@@ -36,7 +39,7 @@ async function main(): Promise<void> {
       `Changes: ${describeDiff(diff)}.`, '',
       'If this is your first time installing RunCVM on this host, then run the following to register',
       'the runtime in /etc/docker/daemon.json and reload dockerd:', '',
-      '  sudo /opt/runcvm/scripts/runcvm-install-runtime', '',
+      `  sudo ${INSTALL_RUNTIME}`, '',
     ].join('\n'))
   }
   if (a.sleep || a.wait || a.pause) {
@@ -47,4 +50,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch(reportAndExit)
+runRole(main)

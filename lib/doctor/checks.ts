@@ -8,6 +8,9 @@
 // warnings only.
 import { kvmProblem, type KvmProbe } from '../accel.js'
 import { planRpFilter } from '../install/rp-filter.js'
+import { hostScript, INSTALLER_IMAGE_TARGET, PKG, RUNCVM_HOST } from '../paths.js'
+
+const INSTALL_RUNTIME = hostScript('install-runtime')
 
 /** Everything the checks look at. Optional fields: could not be probed. */
 export interface HostFacts {
@@ -186,7 +189,7 @@ export function checkRpFilter(f: HostFacts): Finding {
       "RunCVM sets rp_filter=2 (loose) in each container's own network namespace, where the VM's bridge and tap live, so Docker and Podman containers work as they are.",
       'Engines that do not apply the runtime-spec linux.sysctl of a container, or network plugins that move interfaces across namespaces, can still drop VM traffic (DNS first).',
     ],
-    fix: ['/opt/runcvm/scripts/runcvm-install-runtime --set-rp-filter   # sets both to 2 and persists them', 'or: sysctl -w net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=2'],
+    fix: [`${INSTALL_RUNTIME} --set-rp-filter   # sets both to 2 and persists them`, 'or: sysctl -w net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=2'],
   }
 }
 
@@ -202,15 +205,15 @@ export function checkRunc(f: HostFacts): Finding {
 export function checkPackage(f: HostFacts): Finding {
   if (f.pkg.runtimeExecutable) return { id: 'package', status: 'ok', title: `RunCVM package installed at ${f.pkg.root}` }
   return {
-    id: 'package', status: 'problem', title: `No RunCVM package at ${f.pkg.root} (${f.pkg.root}/scripts/runcvm-runtime missing or not executable)`,
-    fix: ['From a checkout: bash setup.sh', 'or with the installer image: docker run --rm -v /opt/runcvm:/runcvm runcvm-installer && /opt/runcvm/scripts/runcvm-install-runtime'],
+    id: 'package', status: 'problem', title: `No RunCVM package at ${f.pkg.root} (${f.pkg.root}/${PKG.scripts}/runcvm-runtime missing or not executable)`,
+    fix: ['From a checkout: bash setup.sh', `or with the installer image: docker run --rm -v ${RUNCVM_HOST}:${INSTALLER_IMAGE_TARGET} runcvm-installer && ${INSTALL_RUNTIME}`],
   }
 }
 
 export function checkRegistration(f: HostFacts): Finding[] {
   const { name, path } = f.expect
   const dj = f.daemonJson
-  const install = `/opt/runcvm/scripts/runcvm-install-runtime   # adds runtimes.${name}.path to ${dj.file} and reloads dockerd`
+  const install = `${INSTALL_RUNTIME}   # adds runtimes.${name}.path to ${dj.file} and reloads dockerd`
   const out: Finding[] = []
   if (dj.error) {
     out.push({ id: 'daemon-json', status: 'problem', title: `${dj.file} cannot be read: ${dj.error}`, fix: [`Fix ${dj.file} by hand (it must be one JSON object), then: ${install}`] })

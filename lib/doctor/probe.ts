@@ -3,11 +3,11 @@
 import { closeSync, constants as C, existsSync, openSync, readFileSync, readdirSync, statSync, statfsSync } from 'node:fs'
 import { release } from 'node:os'
 import { dirname } from 'node:path'
-import { $ } from 'zx/core'
+import { $ } from '../sh.js'
 import { runtimePathIn } from '../install/daemon-json.js'
 import { parseKvmProbe, type KvmProbe } from '../accel.js'
 import { findRunc, isExecutableFile } from '../runc.js'
-import { HOST_WARNINGS_LOG } from '../warnings.js'
+import { HOST_WARNINGS_LOG } from '../paths.js'
 import type { DeviceFact, HostFacts } from './checks.js'
 
 const run = $({ quiet: true, nothrow: true, timeout: '20s' })

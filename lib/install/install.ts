@@ -10,7 +10,7 @@
 // only checked and explained unless --set-rp-filter asks to change it; --dry-run shows the
 // changes without making them; every step is idempotent, and a second run says it changed nothing.
 import { ConfigError, RunCvmError } from '../errors.js'
-import { RUNCVM_HOST, RUNTIME_PATH } from '../paths.js'
+import { HOST_BIN_DIR, HOST_RUN_DIR, RUNCVM_HOST, RUNTIME_PATH } from '../paths.js'
 import { currentOwner, type Owner } from './host-files.js'
 import { dockerAnswers, listedRuntimePath, onPath, probeDockerd, processAlive, runProgram } from './host.js'
 import { SYSCTL_DROPIN } from './rp-filter.js'
@@ -19,7 +19,6 @@ import {
   unregisterRuntime, type Change, type StepResult,
 } from './steps.js'
 import { namespacesUsing } from './tree-use.js'
-import { HOST_RUN_DIR } from '../warnings.js'
 import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 
@@ -47,7 +46,7 @@ export interface InstallOpts {
 }
 
 /** Where runcvm-doctor is linked (on root's and users' PATH on Debian and most distributions). */
-export const DEFAULT_BIN_DIR = '/usr/local/bin'
+export const DEFAULT_BIN_DIR = HOST_BIN_DIR
 
 export interface InstallUi {
   /** A step starts (its title). */

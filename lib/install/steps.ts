@@ -5,6 +5,7 @@
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { ConfigError, RunCvmError } from '../errors.js'
+import { DOCTOR_NAME, DOCTOR_SCRIPT } from '../paths.js'
 import { mergeRuntime, removeRuntime } from './daemon-json.js'
 import { planReload, type DockerdFacts } from './dockerd.js'
 import { checkTrustedDir, createExclusive, describeKind, readRegular, RefusedError, replaceFile, resolveEditable, syncDir, type Owner } from './host-files.js'
@@ -359,7 +360,7 @@ export function unregisterRuntime(o: Omit<DaemonJsonOpts, 'runtimePath'> & { nam
 // --- runcvm-doctor on PATH ----------------------------------------------------------------------
 
 /** The doctor's name on PATH. */
-export const DOCTOR_LINK = 'runcvm-doctor'
+export const DOCTOR_LINK = DOCTOR_NAME
 
 export interface LinkOpts {
   /** Directory on PATH (/usr/local/bin). */
@@ -378,7 +379,7 @@ export interface LinkOpts {
 export function linkDoctor(o: LinkOpts): StepResult {
   const r = newResult()
   const link = join(o.binDir, DOCTOR_LINK)
-  const want = join(o.target, 'scripts', 'runcvm-doctor')
+  const want = join(o.target, DOCTOR_SCRIPT)
   if (!existsSync(o.binDir)) {
     if (!o.dryRun) mkdirSync(o.binDir, { recursive: true, mode: 0o755 })
     r.changes.push({ path: o.binDir, what: 'created' })
@@ -393,7 +394,7 @@ export function linkDoctor(o: LinkOpts): StepResult {
   let st
   try { st = lstatSync(link) } catch { /* absent */ }
   if (st?.isSymbolicLink() && readlinkSync(link) === want) { r.lines.push(`${link} -> ${want} already`); return r }
-  if (st && !(st.isSymbolicLink() && st.uid === o.owner.uid && readlinkSync(link).endsWith('/scripts/runcvm-doctor'))) {
+  if (st && !(st.isSymbolicLink() && st.uid === o.owner.uid && readlinkSync(link).endsWith(`/${DOCTOR_SCRIPT}`))) {
     r.warnings.push(`left ${link} alone: it is ${describeKind(st)} not made by RunCVM; run ${want} directly`)
     return r
   }
@@ -413,7 +414,7 @@ export function linkDoctor(o: LinkOpts): StepResult {
 export function unlinkDoctor(o: LinkOpts): StepResult {
   const r = newResult()
   const link = join(o.binDir, DOCTOR_LINK)
-  const want = join(o.target, 'scripts', 'runcvm-doctor')
+  const want = join(o.target, DOCTOR_SCRIPT)
   let st
   try { st = lstatSync(link) } catch { r.lines.push(`${link} does not exist`); return r }
   if (!st.isSymbolicLink() || readlinkSync(link) !== want) {

@@ -1,6 +1,7 @@
 // Named mount builders and the fixed mounts RunCVM adds to every container. Data only.
 // Mount semantics: https://github.com/opencontainers/runtime-spec/blob/main/config.md#mounts
 import type { Mount } from './spec.js'
+import { STATE_DIR } from '../paths.js'
 
 export const tmpfs = (destination: string, source: string, options: string[]): Mount =>
   ({ destination, type: 'tmpfs', source, options })
@@ -14,7 +15,7 @@ export const bind = (source: string, destination: string, options: string[]): Mo
  * is executed from the state dir itself; the package is a separate bind mounted below it).
  */
 export const stateTmpfs = (): Mount =>
-  tmpfs('/.runcvm', 'runcvm', ['nosuid', 'noexec', 'nodev', 'size=1M', 'mode=700'])
+  tmpfs(STATE_DIR, 'runcvm', ['nosuid', 'noexec', 'nodev', 'size=1M', 'mode=700'])
 
 /**
  * The host package, read-only, at /.runcvm/guest. Placed after /.runcvm (so it mounts inside it)

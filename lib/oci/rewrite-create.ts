@@ -2,23 +2,20 @@
 // (upstream runcvm-runtime, "create" branch). Pure: no I/O, never mutates its input. The edge that
 // reads/writes the file and probes kernels is lib/oci/bundle.ts.
 import { ConfigError, SpecError } from '../errors.js'
+import { formatUidGid } from '../ids.js'
 import type { KernelChoice } from '../kernel.js'
-import { CTR_ENTRYPOINT, RUNCVM_GUEST, VM_MOUNTPOINT } from '../paths.js'
-import { envOf, type RunCvmSettings } from '../settings.js'
+import { CTR_ENTRYPOINT, CTR_WARNINGS_LOG, RUNCVM_GUEST, VM_MOUNTPOINT } from '../paths.js'
+import { envOf, MEM_SIZE_DEFAULT_MIB, type RunCvmSettings } from '../settings.js'
 import { containerMemory, specCpuLimit } from '../sizing.js'
 import { deviceNode, deviceRule, nodeKey, ruleKey, vmDevices } from './devices.js'
 import {
   isDevPath, isDisksPath, modulesBind, packageBind, runTmpfs, shmTmpfs, stateTmpfs, tmpfsFstabLine, vmRootRbind, warningsLogBind,
 } from './mounts.js'
-import { CTR_WARNINGS_LOG } from '../warnings.js'
 import { diskAio } from './seccomp.js'
 import type { Mount, SeccompSyscall, Spec } from './spec.js'
 
 /** argv[0] values Docker (/sbin/docker-init) and Podman (/dev/init) use for `--init`. */
 export const INIT_PATHS: readonly string[] = ['/sbin/docker-init', '/dev/init']
-
-/** VM memory when the container has no memory limit and RUNCVM_MEM_SIZE is unset (MiB). */
-export const MEM_SIZE_DEFAULT_MIB = 512
 
 /**
  * Capabilities added to bounding, effective and permitted. Docker already grants some of these;
@@ -45,7 +42,7 @@ export const CLONE_NEW_MASK = 0x7e020000 + 0x80
 /**
  * The one syscall Docker's default profile denies (it is only allowed with CAP_SYS_ADMIN) that
  * the container side needs: virtiofsd calls unshare(CLONE_FS) in its worker threads so each can
- * fchdir() on its own (DESIGN §4: "Docker's default seccomp kills virtiofsd"). Allowed only when
+ * fchdir() on its own (Docker's default seccomp kills virtiofsd otherwise). Allowed only when
  * no namespace flag is set (SCMP_CMP_MASKED_EQ: flags & CLONE_NEW_MASK == 0), so an unprivileged
  * user namespace, the reason Docker blocks unshare, stays blocked. virtiofsd runs with
  * `-o sandbox=chroot`, so the mount/pivot_root/umount2 calls of its namespace sandbox are never
@@ -113,10 +110,6 @@ export function vmMemoryMiB(spec: Spec, userSize: string | undefined): number {
   if (userSize) return parseMemSize(userSize)
   return MEM_SIZE_DEFAULT_MIB
 }
-
-/** `<uid>:<gid>:<gid>,<gid>...` as runcvm-ctr-entrypoint and runcvm-ctr-exec expect it. */
-export const uidGidOf = (u: { uid: number; gid: number; additionalGids?: number[] }): string =>
-  `${u.uid}:${u.gid}:${(u.additionalGids ?? []).join(',')}`
 
 /** Set NAME=value in an OCI env list: drop every earlier NAME= entry, append the new one. */
 export function setEnv(env: readonly string[], name: string, value: string): string[] {
@@ -211,7 +204,7 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   vars.push(['RUNCVM_HAS_HOME', envOf(oldEnv).HOME ? '1' : '0'])
 
   // QEMU and virtiofsd must run as root; the requested user travels in the env.
-  vars.push(['RUNCVM_UIDGID', uidGidOf(proc.user)])
+  vars.push(['RUNCVM_UIDGID', formatUidGid(proc.user)])
   proc.user = { uid: 0, gid: 0 }
 
   // The spec's CPU limit (quota/period, cpuset); ctr-qemu caps it by the container's CPUs and the

@@ -2,6 +2,7 @@
 // (tests/golden/*.argv). Flags and their reasons follow upstream runcvm-ctr-qemu.
 import { TCG_TB_SIZE_MIB } from '../sizing.js'
 import type { DiskAttach, NicSpec, VmSpec } from './vm-spec.js'
+import { GUEST_AGENT_PORT } from '../paths.js'
 
 type Opt = string | number | boolean | undefined
 
@@ -109,10 +110,11 @@ export function nicArgs(n: NicSpec, id: number): string[] {
   return [
     '-netdev', qopts('tap', {
       id: `qemu${id}`, ifname: n.tap,
-      script: n.ifup ?? 'no', downscript: n.ifdown ?? 'no', vhost: n.vhost,
+      // The tap is pre-created and enslaved by ctr-entrypoint: QEMU runs no ifup/ifdown script.
+      script: 'no', downscript: 'no', vhost: n.vhost,
     }),
     // romfile= (empty): no PXE option ROM. We boot with -kernel, and without it QEMU needs
-    // efi-virtio.rom on -L (DESIGN §4).
+    // efi-virtio.rom on -L.
     '-device', qopts('virtio-net-pci', { netdev: `qemu${id}`, mac: n.mac, romfile: '' }),
   ]
 }
@@ -172,7 +174,7 @@ export function controlArgs(vm: VmSpec): string[] {
   return [
     // Guest agent (qemu-ga in the VM, when present).
     '-chardev', qopts('socket', { id: 'qemuguest0', path: vm.sockets.agent, server: true, wait: false }),
-    '-device', qopts('virtserialport', { chardev: 'qemuguest0', name: 'org.qemu.guest_agent.0' }),
+    '-device', qopts('virtserialport', { chardev: 'qemuguest0', name: GUEST_AGENT_PORT }),
     // Stop requests to runcvm-init --vm (ctr-shutdown writes "stop").
     '-chardev', qopts('socket', { id: 'runcvmctl', path: vm.sockets.control, server: true, wait: false }),
     '-device', qopts('virtserialport', { chardev: 'runcvmctl', name: vm.controlPort }),

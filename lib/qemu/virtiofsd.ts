@@ -1,5 +1,5 @@
 // virtiofsd argv (upstream runcvm-ctr-virtiofsd). Pure.
-//   sandbox=chroot: the default namespace sandbox needs CAP_SYS_ADMIN (DESIGN §4);
+//   sandbox=chroot: the default namespace sandbox needs CAP_SYS_ADMIN, which the container lacks;
 //   announce_submounts: the VM sees /.runcvm, volumes etc. as their own mounts (st_dev);
 //   xattr: file capabilities and ACL xattrs work; modcaps=+sys_admin with RUNCVM_SYS_ADMIN=1.
 //

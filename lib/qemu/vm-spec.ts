@@ -11,9 +11,6 @@ export interface NicSpec {
   mac: string
   /** vhost-net backend (RUNCVM_QEMU_NET_VHOST=1). */
   vhost: boolean
-  /** Tap pre-created and enslaved by ctr-entrypoint (script=no); else QEMU runs these scripts. */
-  ifup?: string
-  ifdown?: string
 }
 
 export interface DiskAttach { file: string }

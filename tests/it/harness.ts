@@ -2,7 +2,7 @@
 // stderr and the exit code separately (never throw on a non-zero exit), the runtime under test,
 // log waiting, timing and small assertions with readable failure text.
 //
-// Cases are prisma-e2e shaped (STYLE §1): tests/it/<NN-name>/steps.ts default-exports a `Case`
+// Cases are prisma-e2e shaped: tests/it/<NN-name>/steps.ts default-exports a `Case`
 // = {setup?, test, finish?, keep?, needs?, timeoutMs?}. Everything a case creates carries the
 // labels `runcvm-test=1`, `runcvm-test.run=<runner pid>` and `runcvm-test.case=<name>` (use
 // `ctx.labels`), so the runner can remove it by label even after a crash or timeout.
@@ -125,7 +125,7 @@ export function describe(r: Res): string {
 /**
  * When outputs differ, says whether they are equal apart from CRLF line endings (a VM console in
  * tty mode turning "\n" into "\r\n") or apart from stderr having been merged into stdout, so a
- * report separates stdio plumbing (issue 5) from real behaviour differences.
+ * report separates stdio plumbing from real behaviour differences.
  */
 export function stdioHint(sub: Res, ref: Res): string {
   const nocr = (x: string) => x.replace(/\r\n/g, '\n')

@@ -130,6 +130,11 @@ expect "bad --uid is a usage error" "2" "$?"
 "$init" --vm --no-poweroff --exit-file "$tmp/exit1" -- sh -c 'exit 5'
 rc=$?
 expect "--vm: exits with the status and writes --exit-file" "5:5" "$rc:$(cat "$tmp/exit1")"
+# Atomic: written beside, then renamed over the old file (a link there is replaced, not followed).
+echo old >"$tmp/exit-target"; ln -s "$tmp/exit-target" "$tmp/exit1b"
+"$init" --vm --no-poweroff --exit-file "$tmp/exit1b" -- sh -c 'exit 6'
+expect "--vm: --exit-file replaced by rename, no temporary left" "6:old::" \
+  "$(cat "$tmp/exit1b"):$(cat "$tmp/exit-target"):$([ -L "$tmp/exit1b" ] && echo link):$(ls "$tmp" | grep -c '\.tmp$' | grep -v '^0$')"
 
 start=$(date +%s%N)
 "$init" --vm --no-poweroff --exit-file "$tmp/exit2" -- sh -c "trap 'exit 7' TERM; touch $tmp/ready4; while :; do sleep 0.1; done" &

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { buildVmInitScript, cgroupLines, type InitScriptInput } from '../../lib/vm/init-script.js'
-import { shQuote as sq } from '../../lib/sh.js'
+import { shQuote as sq } from '../../lib/cmd.js'
 import { netLines } from '../../lib/vm/net.js'
 import { realpathIn } from '../../lib/vm/init-facts.js'
 import type { ConfigState } from '../../lib/state.js'
@@ -41,10 +41,6 @@ const base = (): InitScriptInput => ({
   fstab: [],
   image: { resolved: '/bin/busybox', group: 'root:x:0:\ntty:x:5:\n', hostname: 'abc123\n', etcFstab: '' },
   launch: { runcvmInit: '/.runcvm/guest/sbin/runcvm-init', exitFile: '/.runcvm/exit-status', controlPort: 'org.runcvm.control' },
-  paths: {
-    state: '/.runcvm', exitStatus: '/.runcvm/exit-status', vmStart: '/.runcvm/vm-start.sh', once: '/.runcvm/once',
-    fstab: '/.runcvm/fstab', mounts: '/.runcvm/vm-mounts.fstab', booted: '/.runcvm/booted', timing: '/.runcvm/timing.log',
-  },
 })
 
 const cases: Record<string, () => InitScriptInput> = {

@@ -1,4 +1,4 @@
-// build/util.ts — the side-effect helpers the build modules share: running tools with argv arrays
+// packaging/util.ts — the side-effect helpers the build modules share: running tools with argv arrays
 // (never a shell string), progress lines, hashing and a few fs walks. Node builtins only: this file
 // is bundled by build.mjs for the system Node 20.
 import { execFileSync } from 'node:child_process'
@@ -107,4 +107,9 @@ export function readHead(path: string, n = 64): Buffer {
 
 export function ensureParent(path: string): string {
   return dirname(path)
+}
+
+/** Disk usage of a file or tree in bytes (`du -sb`). */
+export function duBytes(path: string): number {
+  return Number(run('du', ['-sb', path]).split('\t')[0])
 }

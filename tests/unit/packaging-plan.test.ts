@@ -1,9 +1,9 @@
-// Unit tests for build/plan.ts: rpath strings, apt/ld.so/modprobe parsers, the lock format.
+// Unit tests for packaging/plan.ts: rpath strings, apt/ld.so/modprobe parsers, the lock format.
 import { describe, expect, it } from 'vitest'
 import {
   BUSYBOX_APPLETS, FILES, debFileName, formatLock, ldProblems, libraryClosure, mergeLoadOrder, originPath,
   parseAptDepends, parseLdList, parseLock, parseShowDepends, relativeLink, rpathFor,
-} from '../../build/plan'
+} from '../../packaging/plan'
 
 describe('rpath computation', () => {
   it.each([

@@ -1,6 +1,6 @@
-// Unit tests for build/cpio.ts: the newc layout the kernel's initramfs unpacker expects.
+// Unit tests for packaging/cpio.ts: the newc layout the kernel's initramfs unpacker expects.
 import { describe, expect, it } from 'vitest'
-import { buildCpio } from '../../build/cpio'
+import { buildCpio } from '../../packaging/cpio'
 
 /** Parse newc back into {name, mode, size, rdev, data} records (enough to check the writer). */
 function readCpio(buf: Buffer) {

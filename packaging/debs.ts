@@ -1,5 +1,5 @@
-// build/debs.ts — Debian packages: resolve the package set (top packages + the library packages
-// they depend on), pin it in build/packages.lock, download with `apt-get download` into the cache
+// packaging/debs.ts — Debian packages: resolve the package set (top packages + the library packages
+// they depend on), pin it in packaging/packages.lock, download with `apt-get download` into the cache
 // and extract with `dpkg-deb -x` into one staging tree. Nothing is installed on the host.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -41,9 +41,9 @@ function candidateVersions(pkgs: string[]): Map<string, string> {
   return out
 }
 
-/** The pinned package set: build/packages.lock, or re-resolved with --relock (or when absent). */
+/** The pinned package set: packaging/packages.lock, or re-resolved with --relock (or when absent). */
 export function lockedPackages(repo: string, relock: boolean): Map<string, string> {
-  const lockPath = join(repo, 'build', 'packages.lock')
+  const lockPath = join(repo, 'packaging', 'packages.lock')
   if (existsSync(lockPath) && !relock) {
     const locked = parseLock(readFileSync(lockPath, 'utf8'))
     const missing = TOP_PACKAGES.filter(p => !locked.has(p))
@@ -53,7 +53,7 @@ export function lockedPackages(repo: string, relock: boolean): Map<string, strin
   step('resolving the Debian package set (apt-cache depends)')
   const pkgs = candidateVersions(resolvePackageSet())
   writeFileSync(lockPath, formatLock(pkgs))
-  step(`wrote build/packages.lock (${pkgs.size} packages)`)
+  step(`wrote packaging/packages.lock (${pkgs.size} packages)`)
   return pkgs
 }
 
@@ -88,7 +88,7 @@ export function downloadDebs(cache: string, pkgs: Map<string, string>): string[]
       if (gone.length === 0) throw e
       const now = candidateVersions(gone)
       for (const name of gone) {
-        step(`warning: ${name}=${pkgs.get(name)} is no longer on the mirror; using ${now.get(name)} (run build with --relock to update build/packages.lock)`)
+        step(`warning: ${name}=${pkgs.get(name)} is no longer on the mirror; using ${now.get(name)} (run build with --relock to update packaging/packages.lock)`)
         pkgs.set(name, now.get(name)!)
       }
       const retry = [...pkgs].filter(([n, v]) => !findDeb(dir, n, v))

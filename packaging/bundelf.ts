@@ -1,4 +1,4 @@
-// build/bundelf.ts — our BundELF: put dynamically linked ELFs into the tree so they run from
+// packaging/bundelf.ts — our BundELF: put dynamically linked ELFs into the tree so they run from
 // /.runcvm/guest inside ANY image (even one without libc). For each ELF:
 //   - its DT_NEEDED libraries are resolved (recursively) in the staging tree, never on the host,
 //     and copied to lib/ under their real names plus their soname symlinks;

@@ -1,12 +1,12 @@
-// build/plan.ts — pure planning helpers for the package build: what goes where, rpath strings,
+// packaging/plan.ts — pure planning helpers for the package build: what goes where, rpath strings,
 // parsers for apt/ld.so/modprobe output, the packages.lock format. No I/O here (unit-tested in
-// tests/unit/build-plan.test.ts); build/package.ts does the side effects.
+// tests/unit/packaging-plan.test.ts); packaging/package.ts does the side effects.
 import { posix } from 'node:path'
+import { PKG, RUNCVM_GUEST } from '../lib/paths.js'
 
-/** Where the tree is mounted inside containers and VMs (lib/paths.ts has the runtime's copy). */
-export const GUEST_PREFIX = '/.runcvm/guest'
-export const INTERP = `${GUEST_PREFIX}/lib/ld-linux-x86-64.so.2`
-export const LIB_DIR = 'lib'
+/** PT_INTERP of every packaged executable: the bundled loader where containers and VMs mount the tree. */
+export const INTERP = `${RUNCVM_GUEST}/${PKG.loader}`
+export const LIB_DIR = PKG.libDir
 
 /** Top-level Debian packages we take files from. Library packages are added by dependency walk. */
 export const TOP_PACKAGES = [
@@ -37,26 +37,26 @@ export const TOP_PACKAGES = [
  * relative. Sources may be symlinks inside the staging tree; they are resolved there.
  */
 export const FILES: readonly (readonly [string, string])[] = [
-  ['usr/bin/qemu-system-x86_64', 'usr/bin/qemu-system-x86_64'],
-  ['usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so', 'usr/lib/qemu-modules/accel-tcg-x86_64.so'],
+  ['usr/bin/qemu-system-x86_64', PKG.qemu],
+  ['usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so', `${PKG.qemuModules}/accel-tcg-x86_64.so`],
   // RUNCVM_DISPLAY_MODE=vnc defaults to VGA 'virtio' (-device virtio-vga), a loadable module that
   // needs the virtio-gpu base module; ~95 KB together, libpixman is already in the package.
-  ['usr/lib/x86_64-linux-gnu/qemu/hw-display-virtio-vga.so', 'usr/lib/qemu-modules/hw-display-virtio-vga.so'],
-  ['usr/lib/x86_64-linux-gnu/qemu/hw-display-virtio-gpu.so', 'usr/lib/qemu-modules/hw-display-virtio-gpu.so'],
-  ['usr/lib/qemu/virtiofsd', 'usr/lib/qemu/virtiofsd'],
-  ['usr/sbin/dnsmasq', 'usr/sbin/dnsmasq'],
-  ['usr/sbin/dropbear', 'usr/sbin/dropbear'],
-  ['usr/bin/dbclient', 'usr/bin/dbclient'],
-  ['usr/bin/dropbearkey', 'usr/bin/dropbearkey'],
-  ['bin/busybox', 'usr/bin/busybox'],
-  ['bin/ip', 'usr/sbin/ip'],
-  ['usr/sbin/xtables-nft-multi', 'usr/sbin/xtables-nft-multi'],
+  ['usr/lib/x86_64-linux-gnu/qemu/hw-display-virtio-vga.so', `${PKG.qemuModules}/hw-display-virtio-vga.so`],
+  ['usr/lib/x86_64-linux-gnu/qemu/hw-display-virtio-gpu.so', `${PKG.qemuModules}/hw-display-virtio-gpu.so`],
+  ['usr/lib/qemu/virtiofsd', PKG.virtiofsd],
+  ['usr/sbin/dnsmasq', PKG.dnsmasq],
+  ['usr/sbin/dropbear', PKG.dropbear],
+  ['usr/bin/dbclient', PKG.dbclient],
+  ['usr/bin/dropbearkey', PKG.dropbearkey],
+  ['bin/busybox', PKG.busybox],
+  ['bin/ip', PKG.ip],
+  ['usr/sbin/xtables-nft-multi', PKG.xtables],
   ['usr/sbin/xtables-legacy-multi', 'usr/sbin/xtables-legacy-multi'],
-  ['sbin/mke2fs', 'usr/sbin/mke2fs'],
-  ['sbin/blkid', 'usr/sbin/blkid'],
+  ['sbin/mke2fs', PKG.mke2fs],
+  ['sbin/blkid', PKG.blkid],
   ['bin/findmnt', 'usr/bin/findmnt'],
-  ['bin/mount', 'usr/bin/mount'],
-  ['usr/sbin/qemu-ga', 'usr/bin/qemu-ga'],
+  ['bin/mount', PKG.mount],
+  ['usr/sbin/qemu-ga', PKG.qemuGa],
 ]
 
 /** Symlinks inside the tree: [link, target] (target relative to the link's directory). */
@@ -76,7 +76,7 @@ export const LINKS: readonly (readonly [string, string])[] = [
 /** Directories of dlopen()ed plugins copied whole: [source dir, destination dir]. */
 export const PLUGIN_DIRS: readonly (readonly [string, string])[] = [
   // iptables loads libxt_*.so/libipt_*.so from XTABLES_LIBDIR (roles must set it to this dir).
-  ['usr/lib/x86_64-linux-gnu/xtables', 'usr/lib/xtables'],
+  ['usr/lib/x86_64-linux-gnu/xtables', PKG.xtablesLibdir],
 ]
 
 /** Data directories/files: [source, destination]; directories are copied recursively. */
@@ -101,8 +101,8 @@ export const DATA: readonly (readonly [string, string])[] = [
   ['usr/lib/ipxe/qemu/efi-virtio.rom', 'usr/share/qemu/efi-virtio.rom'],
   ['usr/lib/ipxe/qemu/efi-e1000.rom', 'usr/share/qemu/efi-e1000.rom'],
   ['usr/lib/ipxe/qemu/efi-e1000e.rom', 'usr/share/qemu/efi-e1000e.rom'],
-  ['usr/share/OVMF', 'usr/share/OVMF'],
-  ['lib/terminfo', 'usr/share/terminfo'],
+  ['usr/share/OVMF', 'usr/share/OVMF'], // PKG.ovmfCode, PKG.ovmfVars
+  ['lib/terminfo', PKG.terminfo],
 ]
 
 /**
@@ -251,7 +251,7 @@ export function mergeLoadOrder(lists: string[][]): string[] {
 /** packages.lock: `name=version` lines, sorted, with a header comment. */
 export function formatLock(pkgs: Map<string, string>): string {
   const lines = [...pkgs.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([n, v]) => `${n}=${v}`)
-  return `# Debian bookworm packages the package tree is built from (written by build/package.ts).\n# Re-resolve with: node build.mjs --relock\n${lines.join('\n')}\n`
+  return `# Debian bookworm packages the package tree is built from (written by packaging/package.ts).\n# Re-resolve with: node build.mjs --relock\n${lines.join('\n')}\n`
 }
 
 export function parseLock(text: string): Map<string, string> {

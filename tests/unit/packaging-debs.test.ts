@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { staleVersions } from '../../build/debs'
-import { debSrcEntries } from '../../build/patched'
+import { staleVersions } from '../../packaging/debs'
+import { debSrcEntries } from '../../packaging/patched'
 
 describe('staleVersions', () => {
   it('names the packages whose pinned version left the mirror (real apt-get download output)', () => {

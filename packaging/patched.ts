@@ -1,4 +1,4 @@
-// build/patched.ts — rebuild dnsmasq and dropbear from Debian's source packages with our patches
+// packaging/patched.ts — rebuild dnsmasq and dropbear from Debian's source packages with our patches
 // (patches/<pkg>/), because images without /etc/passwd break the stock binaries:
 //   dnsmasq  dies with "unknown user or group" when `-u root` cannot be looked up;
 //   dropbear cannot log anyone in without a passwd entry, reads keys from ~/.ssh, keeps host keys
@@ -9,6 +9,7 @@
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { run, sha256, step } from './util'
+import { PKG } from '../lib/paths.js'
 
 export interface PatchedPackage {
   /** Debian source package name. */
@@ -22,7 +23,7 @@ export interface PatchedPackage {
 export const PATCHED: PatchedPackage[] = [
   {
     source: 'dnsmasq',
-    outputs: [['src/dnsmasq', 'usr/sbin/dnsmasq']],
+    outputs: [['src/dnsmasq', PKG.dnsmasq]],
     // dnsmasq has no configure; plain `make` gives DNS + DHCP without D-Bus/IDN/conntrack extras,
     // which RunCVM does not use (and which would only add libraries to the tree).
     build: dir => run('make', ['-j2', 'COPTS=-O2'], { cwd: dir }),
@@ -30,9 +31,9 @@ export const PATCHED: PatchedPackage[] = [
   {
     source: 'dropbear',
     outputs: [
-      ['dropbear', 'usr/sbin/dropbear'],
-      ['dbclient', 'usr/bin/dbclient'],
-      ['dropbearkey', 'usr/bin/dropbearkey'],
+      ['dropbear', PKG.dropbear],
+      ['dbclient', PKG.dbclient],
+      ['dropbearkey', PKG.dropbearkey],
     ],
     build: dir => {
       // Debian's localoptions.h plus ours (options set there win over default_options.h).

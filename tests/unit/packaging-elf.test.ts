@@ -1,6 +1,6 @@
-// Unit tests for build/elf.ts over synthetic ELF64 images (no host binaries, no tools).
+// Unit tests for packaging/elf.ts over synthetic ELF64 images (no host binaries, no tools).
 import { describe, expect, it } from 'vitest'
-import { isElf, parseElf } from '../../build/elf'
+import { isElf, parseElf } from '../../packaging/elf'
 
 /** A minimal ELF64 LE: PT_LOAD mapping the file at 0x400000, optional PT_INTERP and PT_DYNAMIC. */
 function makeElf(opts: { interp?: string; needed?: string[]; rpath?: string; runpath?: string; soname?: string; type?: number }): Buffer {

@@ -1,7 +1,7 @@
-// build/kernels.ts — Debian guest kernels: kernels/debian/<release>/{vmlinuz,initrd,modules/<release>}
+// packaging/kernels.ts — Debian guest kernels: kernels/debian/<release>/{vmlinuz,initrd,modules/<release>}
 // and kernels/debian/latest -> the cloud kernel.
 //
-// Two flavours ship (DESIGN.md §4, measured here under TCG):
+// Two flavours ship (measured under TCG on the development machine):
 //   cloud-amd64 — LZ4-compressed, boots ~2.6 s faster under TCG than the xz generic image; minimal
 //                 driver set (virtio, no VGA/USB). Default (`latest`).
 //   amd64       — generic: has the graphics/USB input drivers VNC display mode needs.
@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { buildCpio, type CpioEntry } from './cpio'
 import { mergeLoadOrder, parseShowDepends } from './plan'
-import { resolveInRoot, run, sha256, step } from './util'
+import { duBytes, resolveInRoot, run, sha256, step } from './util'
 
 export const FLAVOURS = ['cloud-amd64', 'amd64'] as const
 export const DEFAULT_FLAVOUR = 'cloud-amd64'
@@ -94,9 +94,6 @@ export interface KernelReport {
   initrdModules: string[]
 }
 
-function duBytes(path: string): number {
-  return Number(run('du', ['-sb', path]).split('\t')[0])
-}
 
 /** Install kernels into <out>/kernels/debian, skipping flavours whose stamp matches. */
 export function buildKernels(repo: string, cache: string, staging: string, out: string): KernelReport[] {
@@ -104,9 +101,9 @@ export function buildKernels(repo: string, cache: string, staging: string, out: 
   mkdirSync(base, { recursive: true })
   const key = sha256(
     readFileSync(join(repo, 'kernels', 'initramfs-init.sh')),
-    readFileSync(join(repo, 'build', 'kernels.ts')),
-    readFileSync(join(repo, 'build', 'cpio.ts')),
-    readFileSync(join(repo, 'build', 'packages.lock')),
+    readFileSync(join(repo, 'packaging', 'kernels.ts')),
+    readFileSync(join(repo, 'packaging', 'cpio.ts')),
+    readFileSync(join(repo, 'packaging', 'packages.lock')),
   ).slice(0, 16)
   const reports: KernelReport[] = []
   let latest = ''

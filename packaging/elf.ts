@@ -1,4 +1,4 @@
-// build/elf.ts — the little ELF reading our BundELF needs: is it ELF, which interpreter does it ask
+// packaging/elf.ts — the little ELF reading our BundELF needs: is it ELF, which interpreter does it ask
 // for, which sonames does it need, and which RPATH/RUNPATH does it carry. 64-bit little-endian
 // only (x86_64 is all we ship). Pure: takes a Buffer, returns data; never touches the filesystem.
 //

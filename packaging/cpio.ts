@@ -1,4 +1,4 @@
-// build/cpio.ts — a "newc" (SVR4, no CRC) cpio archive writer, the format the kernel unpacks as an
+// packaging/cpio.ts — a "newc" (SVR4, no CRC) cpio archive writer, the format the kernel unpacks as an
 // initramfs (Documentation/driver-api/early-userspace/buffer-format.rst). Pure: entries in, Buffer
 // out, so the initramfs is byte-for-byte reproducible (fixed mtimes, uid/gid 0) and needs neither
 // the cpio tool nor root (device nodes are written as entries, not mknod'ed on the host).
