@@ -98,6 +98,10 @@ export const CTR_WATCHDOG = /* @__PURE__ */ guestScript('ctr-watchdog')
 /** runcvm-init (container mode) runs these on SIGTERM and when its command ends. */
 export const CTR_SHUTDOWN = /* @__PURE__ */ guestScript('ctr-shutdown')
 export const CTR_EXIT = /* @__PURE__ */ guestScript('ctr-exit')
+/** One reconcile pass of `docker network connect/disconnect` on the running VM (run by the link watcher). */
+export const CTR_NETPLUG = /* @__PURE__ */ guestScript('ctr-netplug')
+/** The link watcher's log (runcvm-ctr-netplug's lines). */
+export const NETPLUG_LOG = '/.runcvm/netplug.log'
 export const VM_EXEC = /* @__PURE__ */ guestScript('vm-exec')
 
 /** Kernels: `<dir>/<dist>/<version>/{vmlinuz,initrd,modules/<version>}` plus `<dist>/latest`. */

@@ -10,6 +10,7 @@ import { parseSettings } from '../lib/settings.js'
 import { writeConfig, writeNetwork } from '../lib/state.js'
 import { readNetwork } from '../lib/net/discover.js'
 import { bridgeName, checkNetnsUnclaimed, planBridges, rewriteResolvConf } from '../lib/net/plan.js'
+import { netWatchScript } from '../lib/net/hotplug.js'
 import { rpFilterWarning } from '../lib/net/rp-filter.js'
 import { $, applyCmds } from '../lib/sh.js'
 import { planSshdGuard } from '../lib/vm/sshd.js'
@@ -19,7 +20,7 @@ import { displayOf } from '../lib/qemu/display.js'
 import { buildVirtiofsdArgs } from '../lib/qemu/virtiofsd.js'
 import { hostTimer } from '../lib/vm/timing.js'
 import {
-  BIN, CTR_QEMU, DNSMASQ_PID, PKG_VIRTIOFSD_LOG, PKG_VIRTIOFSD_SOCKET, RUNCVM_GUEST, TTY_SOCKET, VIRTIOFSD_LOG, VIRTIOFSD_SOCKET,
+  BIN, CTR_NETPLUG, CTR_QEMU, DNSMASQ_PID, NETPLUG_LOG, PKG_VIRTIOFSD_LOG, PKG_VIRTIOFSD_SOCKET, RUNCVM_GUEST, TTY_SOCKET, VIRTIOFSD_LOG, VIRTIOFSD_SOCKET,
 } from '../lib/paths.js'
 import { execve, runRole } from '../lib/proc.js'
 import { ConfigError } from '../lib/errors.js'
@@ -65,6 +66,11 @@ async function main(): Promise<never> {
   await applyCmds([...planBridges(net, { ip: BIN.ip, xtables: BIN.xtables, vncDisplay, precreateTap: true }), ...planSshdGuard(BIN.xtables)],
     { batchIp: BIN.ip, env: { ...process.env, XTABLES_LIBDIR: BIN.xtablesLibdir } })
   mark('ctr-network')
+  // `docker network connect/disconnect` while the VM runs: a watcher hot-plugs the NIC.
+  {
+    const fd = openSync(NETPLUG_LOG, 'a')
+    $({ detached: true, stdio: ['ignore', fd, fd], nothrow: true })`${BIN.busybox} sh -c ${netWatchScript(BIN.ip, CTR_NETPLUG)}`.child?.unref()
+  }
   const rp = (c: string) => readText(`/proc/sys/net/ipv4/conf/${c}/rp_filter`)
   const rpWarn = rpFilterWarning(rp('all'), Object.fromEntries(net.interfaces.map(n => [bridgeName(n.name), rp(bridgeName(n.name))])))
   const warnOpts = { tty: isatty(2), id: s.RUNCVM_CONTAINER_ID }

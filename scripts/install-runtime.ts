@@ -12,7 +12,7 @@ import { DOCTOR_NAME, HOST_BIN_DIR, HOST_RUN_DIR, RUNCVM_HOST } from '../lib/pat
 import { runRole } from '../lib/proc.js'
 
 // The bundle drops the header comments, so the usage text lives in code.
-const USAGE = `runcvm-install-runtime [--from DIR] [--no-dockerd] [${SET_RP_FILTER_FLAG}] [--dry-run] [--yes] [--quiet]
+const USAGE = `runcvm-install-runtime [--from DIR] [--no-dockerd] [--default-runtime] [${SET_RP_FILTER_FLAG}] [--dry-run] [--yes] [--quiet]
 runcvm-install-runtime --uninstall [--force] [--no-dockerd] [--dry-run] [--yes] [--quiet]
 
   --from DIR        package tree to install (default: the tree this script runs from, two levels up)
@@ -26,6 +26,8 @@ runcvm-install-runtime --uninstall [--force] [--no-dockerd] [--dry-run] [--yes] 
   --daemon-json F   instead of /etc/docker/daemon.json
   --bin-dir DIR     where ${DOCTOR_NAME} is linked (default ${HOST_BIN_DIR})
   --no-dockerd      do not check, reload or query dockerd (daemon.json is still updated)
+  --default-runtime also set daemon.json's default-runtime to runcvm: every container started
+                    without --runtime (Swarm service tasks, which cannot choose one) runs as a VM
   ${SET_RP_FILTER_FLAG}   set the host's net.ipv4.conf.{all,default}.rp_filter to 2 and persist them
                     (upstream's behaviour; RunCVM does not need it: without the flag the installer
                     only checks and explains)
@@ -37,7 +39,7 @@ function parseArgv(argv: string[]) {
   const a = minimist(argv, {
     string: ['from', 'target', 'daemon-json', 'bin-dir'],
     // minimist reads `--no-dockerd` as dockerd=false, so the flag is declared by its positive name.
-    boolean: ['dockerd', 'set-rp-filter', 'dry-run', 'yes', 'quiet', 'help', 'uninstall', 'force'],
+    boolean: ['dockerd', 'default-runtime', 'set-rp-filter', 'dry-run', 'yes', 'quiet', 'help', 'uninstall', 'force'],
     default: { dockerd: true },
     alias: { y: 'yes', q: 'quiet', h: 'help' },
     unknown: x => { throw new ConfigError(`unknown argument '${x}' (see --help)`) },
@@ -48,6 +50,7 @@ function parseArgv(argv: string[]) {
     from: resolve(a.from ?? dirname(dirname(realpathSync(resolve(process.argv[1]))))),
     dockerd: a.dockerd as boolean,
     setRpFilter: a['set-rp-filter'] as boolean,
+    setDefault: a['default-runtime'] as boolean,
     dryRun: a['dry-run'] as boolean,
     interactive: !a.yes && process.stdin.isTTY === true,
     quiet: a.quiet as boolean,

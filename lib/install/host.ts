@@ -34,6 +34,12 @@ export async function listedRuntimePath(name = 'runcvm'): Promise<string | undef
   }
 }
 
+/** dockerd's default runtime as `docker info` reports it (undefined when docker cannot tell). */
+export async function listedDefaultRuntime(): Promise<string | undefined> {
+  const r = await runProgram(['docker', 'info', '--format', '{{.DefaultRuntime}}'])
+  return r.ok ? r.out.trim() || undefined : undefined
+}
+
 /** PID 1's name, a running dockerd's pid and whether systemd runs docker.service. */
 export async function probeDockerd(): Promise<DockerdFacts> {
   const comm = (pid: string) => { try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() } catch { return '' } }

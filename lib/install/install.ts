@@ -12,7 +12,7 @@
 import { ConfigError, RunCvmError } from '../errors.js'
 import { HOST_BIN_DIR, HOST_RUN_DIR, RUNCVM_HOST, RUNTIME_PATH } from '../paths.js'
 import { currentOwner, type Owner } from './host-files.js'
-import { dockerAnswers, listedRuntimePath, onPath, probeDockerd, processAlive, runProgram } from './host.js'
+import { dockerAnswers, listedDefaultRuntime, listedRuntimePath, onPath, probeDockerd, processAlive, runProgram } from './host.js'
 import { SYSCTL_DROPIN } from './rp-filter.js'
 import {
   checkRpFilter, installTree, linkDoctor, listSysctlFiles, registerRuntime, reloadDockerd, removeTree, unlinkDoctor, unpersistRpFilter,
@@ -29,6 +29,8 @@ export interface InstallOpts {
   dockerd: boolean
   /** Change the host's rp_filter (--set-rp-filter). */
   setRpFilter: boolean
+  /** Make runcvm dockerd's default runtime (--default-runtime: Swarm nodes that run tasks as VMs). */
+  setDefault?: boolean
   /** Report what would change, change nothing (--dry-run). */
   dryRun: boolean
   /** Where things are (defaults: the real host paths; tests point them at temp directories). */
@@ -91,13 +93,13 @@ export async function install(o: InstallOpts, ui: InstallUi): Promise<Change[]> 
   }))
   await run('Linking runcvm-doctor', () => linkDoctor({ binDir: o.binDir ?? DEFAULT_BIN_DIR, target, owner, dryRun: o.dryRun }))
   const daemonJson = o.daemonJson ?? '/etc/docker/daemon.json'
-  const reg = await run(`Checking ${daemonJson}`, () => registerRuntime({ file: daemonJson, runtimePath, owner, dryRun: o.dryRun }))
+  const reg = await run(`Checking ${daemonJson}`, () => registerRuntime({ file: daemonJson, runtimePath, setDefault: o.setDefault, owner, dryRun: o.dryRun }))
   if (o.dockerd) {
     const changed = reg.changes.length > 0
-    if (changed || (await listedRuntimePath()) !== runtimePath) {
+    if (changed || (await listedRuntimePath()) !== runtimePath || (o.setDefault && (await listedDefaultRuntime()) !== 'runcvm')) {
       await run('Reloading dockerd', async () => reloadDockerd({ facts: await probeDockerd(), dryRun: o.dryRun, run: runProgram, confirm: q => ui.confirm(q) }))
     }
-    if (!o.dryRun) await run('Verifying the runtime', () => verifyRuntime(runtimePath))
+    if (!o.dryRun) await run('Verifying the runtime', () => verifyRuntime(runtimePath, o.setDefault ?? false))
   }
   if (await onPath('podman')) {
     await run('Detected podman', () => ({
@@ -112,15 +114,15 @@ export async function install(o: InstallOpts, ui: InstallUi): Promise<Change[]> 
   return all
 }
 
-async function verifyRuntime(runtimePath: string): Promise<StepResult> {
+async function verifyRuntime(runtimePath: string, setDefault: boolean): Promise<StepResult> {
   const until = Date.now() + VERIFY_TIMEOUT_MS
-  while ((await listedRuntimePath()) !== runtimePath) {
+  while ((await listedRuntimePath()) !== runtimePath || (setDefault && (await listedDefaultRuntime()) !== 'runcvm')) {
     if (Date.now() > until) {
       throw new RunCvmError(`dockerd does not list the runcvm runtime ${VERIFY_TIMEOUT_MS / 1000}s after the reload`, { hint: 'Restart dockerd in the usual way for this system, then run `docker info` to check.' })
     }
     await new Promise(r => setTimeout(r, 300))
   }
-  return { changes: [], lines: [`docker info lists runtime runcvm (${runtimePath})`], warnings: [] }
+  return { changes: [], lines: [`docker info lists runtime runcvm (${runtimePath})${setDefault ? ' as the default runtime' : ''}`], warnings: [] }
 }
 
 export interface UninstallOpts extends Omit<InstallOpts, 'from' | 'setRpFilter'> {

@@ -143,6 +143,8 @@ export interface DaemonJsonOpts {
   /** /etc/docker/daemon.json */
   file: string
   runtimePath: string
+  /** Also set `default-runtime` to runcvm (--default-runtime). */
+  setDefault?: boolean
   owner: Owner
   dryRun?: boolean
   /** Backup timestamp (default now). */
@@ -179,22 +181,26 @@ function freeBackupName(file: string, now: Date, owner: Owner): string {
 export function registerRuntime(o: DaemonJsonOpts): StepResult {
   const r = newResult()
   const dir = dirname(o.file)
+  const settings = `runtimes.runcvm.path = ${o.runtimePath}${o.setDefault ? ', default-runtime = runcvm' : ''}`
   if (!existsSync(dir)) {
     if (!o.dryRun) mkdirSync(dir, { recursive: true, mode: 0o755 })
     r.changes.push({ path: dir, what: 'created' })
     r.lines.push(`${would(o.dryRun, 'create', 'created')} ${dir}`)
     if (o.dryRun) {
-      r.changes.push({ path: o.file, what: `created with runtimes.runcvm.path = ${o.runtimePath}` })
-      r.lines.push(`would create ${o.file} with runtimes.runcvm.path = ${o.runtimePath}`)
+      r.changes.push({ path: o.file, what: `created with ${settings}` })
+      r.lines.push(`would create ${o.file} with ${settings}`)
       return r
     }
   }
   const t = resolveEditable(o.file, o.owner)
   const old = t.stat ? readRegular(t.path, t.stat) : undefined
-  const { text: next, changed } = mergeRuntime(old ?? '', o.runtimePath, o.file)
+  const { text: next, changed, replacedDefault } = mergeRuntime(old ?? '', o.runtimePath, o.file, { setDefault: o.setDefault })
   if (!changed) {
-    r.lines.push(`runtimes.runcvm.path is already ${o.runtimePath}`)
+    r.lines.push(`runtimes.runcvm.path is already ${o.runtimePath}${o.setDefault ? ' and default-runtime is already runcvm' : ''}`)
     return r
+  }
+  if (replacedDefault) {
+    r.warnings.push(`default-runtime was '${replacedDefault}'; containers started without --runtime now run as RunCVM VMs (the backup keeps the previous value)`)
   }
   const via = t.via ? ` (through the symlink ${o.file})` : ''
   if (t.stat && old !== undefined) {
@@ -204,7 +210,7 @@ export function registerRuntime(o: DaemonJsonOpts): StepResult {
     r.lines.push(`${would(o.dryRun, 'keep', 'kept')} the previous file as ${backup}`)
   }
   if (!o.dryRun) replaceFile(t, next, { tempName: o.tempName })
-  const what = `${t.stat ? 'set' : 'created with'} runtimes.runcvm.path = ${o.runtimePath}${via}`
+  const what = `${t.stat ? 'set' : 'created with'} ${settings}${via}`
   r.changes.push({ path: t.path, what })
   r.lines.push(`${o.dryRun ? 'would have ' : ''}${t.path}: ${what}`)
   return r

@@ -21,6 +21,11 @@ describe('removeRuntime', () => {
     expect(JSON.parse(removeRuntime(both).text)).toEqual({ runtimes: { other: { path: '/x' } }, debug: true })
     expect(JSON.parse(removeRuntime('{"runtimes":{"runcvm":{"path":"/p"}},"a":1}').text)).toEqual({ a: 1 })
   })
+  it('a default-runtime naming runcvm (--default-runtime) goes with it; another default stays', () => {
+    expect(JSON.parse(removeRuntime('{"runtimes":{"runcvm":{"path":"/p"}},"default-runtime":"runcvm"}').text)).toEqual({})
+    expect(JSON.parse(removeRuntime('{"runtimes":{"runcvm":{"path":"/p"},"crun":{"path":"/c"}},"default-runtime":"crun"}').text))
+      .toEqual({ runtimes: { crun: { path: '/c' } }, 'default-runtime': 'crun' })
+  })
   it('nothing to remove: unchanged, byte for byte; malformed JSON throws', () => {
     for (const t of ['', '{"a":1}', '{"runtimes":{"x":{}}}']) expect(removeRuntime(t)).toEqual({ text: t, changed: false })
     expect(() => removeRuntime('{')).toThrow(ConfigError)
