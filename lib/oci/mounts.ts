@@ -47,6 +47,13 @@ export const runTmpfs = (): Mount =>
 export const virtiofsdRunTmpfs = (): Mount =>
   tmpfs(VIRTIOFSD_PID_DIR, 'runcvm-virtiofsd', ['nosuid', 'noexec', 'nodev', 'size=64k', 'mode=700'])
 
+/**
+ * The host's RunCVM warnings log (lib/warnings.ts), inside the container's private /run: listed
+ * after runTmpfs, so it lands on that tmpfs and, like it, is never visible in the VM.
+ */
+export const warningsLogBind = (hostLog: string, ctrPath: string): Mount =>
+  bind(hostLog, ctrPath, ['bind', 'private', 'rw', 'nosuid', 'nodev', 'noexec'])
+
 /** /dev/shm sized to hold the VM's memory (QEMU backs guest RAM with a file there). */
 export const shmTmpfs = (sizeMiB: number, hugePages = false): Mount =>
   tmpfs('/dev/shm', 'shm', ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${sizeMiB}M`, ...(hugePages ? ['huge=within_size'] : [])])
