@@ -150,6 +150,16 @@ export const STATE_FILES = {
   vmInit: 'vm-init.sh',
   /** Written by vm-init.sh in the VM: the table of its one `mount -a` (devpts, shm, fstab, cgroups). */
   mounts: 'vm-mounts.fstab',
+  /**
+   * The VM's resolv.conf when Docker's (bound at /etc/resolv.conf) cannot be rewritten
+   * (`--read-only` binds it read-only): vm-init.sh binds this one over it.
+   */
+  resolv: 'resolv.conf',
+  /**
+   * util-linux's table of the VM init's mounts (LIBMOUNT_UTAB; its default /run/mount/utab would
+   * land in the image's /run, a change `docker diff` shows).
+   */
+  utab: 'mount-utab',
 } as const
 
 export type StateFile = keyof typeof STATE_FILES
@@ -169,6 +179,8 @@ export const SSHD_READY = `${SSHD_DIR}/dropbear.pid`
 
 export const VIRTIOFSD_SOCKET = '/run/.virtiofs.sock'
 export const VIRTIOFSD_LOG = '/run/.virtiofsd.log'
+/** Where virtiofsd writes its pid files (QEMU's local state dir + run/virtiofsd, built in). */
+export const VIRTIOFSD_PID_DIR = '/var/run/virtiofsd'
 /** Second virtiofsd: the package, read-only, cache=always (see ctr-entrypoint). */
 export const PKG_VIRTIOFSD_SOCKET = '/run/.virtiofs-pkg.sock'
 export const PKG_VIRTIOFSD_LOG = '/run/.virtiofsd-pkg.log'
@@ -182,6 +194,8 @@ export const TTY_SOCKET = '/run/.runcvm-tty'
 /** Writable copy of the OVMF variable store. */
 export const OVMF_VARS_COPY = '/run/.ovmf-vars.fd'
 export const DNSMASQ_PID = '/run/.dnsmasq.pid'
+/** Docker's resolv.conf as the container got it: dnsmasq's upstream servers. */
+export const DNSMASQ_RESOLV = '/run/.dnsmasq-resolv.conf'
 /** HOST_WARNINGS_LOG as the container sees it (the runtime binds it here at create; not in the VM). */
 export const CTR_WARNINGS_LOG = '/run/.runcvm-warnings.log'
 

@@ -24,6 +24,11 @@
  * and dup'ed in the workload: SPEC is `port:NAME` (the virtio-serial port of that name, see
  * /sys/class/virtio-ports) or a path. If it cannot be opened the inherited fd is kept (warning).
  * --tty-size: window size applied to the workload's stdin when it is a tty (the client's size).
+ * --signal-relay PATH (default mode): every signal meant for the workload (all but SIGTERM, SIGCHLD,
+ *   SIGWINCH, job control and SIGRTMIN+3, which keep their own meaning here) becomes a
+ *   "signal N\n" line on the unix socket PATH (QEMU's end of the VM's control port), where
+ *   runcvm-init --vm sends it to the workload: `docker kill -s HUP` reaches the workload, never
+ *   QEMU (which would end on SIGHUP/SIGINT). Without it such signals go to the command's group.
  * --tty-relay PATH (default mode, `docker run -t`): keep the container's tty as our controlling
  *   tty (the command gets a session without one), so docker's resizes raise SIGWINCH here; each
  *   one sends "ROWS COLS\n" to the unix socket PATH (QEMU's end of the VM's tty port).
@@ -98,6 +103,7 @@ struct opts {
     const char *control_port;
     const char *tty_port;
     const char *tty_relay;
+    const char *signal_relay;
     int have_uid, have_gid, have_groups;
     uid_t uid;
     gid_t gid;
@@ -264,7 +270,7 @@ static void parse_request(const char *token, const char *path)
 static void parse_args(int argc, char **argv)
 {
     enum { O_NOFORK = 256, O_VM, O_EXITFILE, O_PORT, O_UID, O_GID, O_GROUPS, O_CWD, O_TERM, O_EXIT, O_NOPOWER, O_STDIN, O_STDOUT, O_STDERR, O_TTYSIZE,
-           O_CLEARENV, O_ENV, O_CWDERR, O_REQUEST, O_REQFILE, O_TTYPORT, O_TTYRELAY, O_RUNCERR };
+           O_CLEARENV, O_ENV, O_CWDERR, O_REQUEST, O_REQFILE, O_TTYPORT, O_TTYRELAY, O_RUNCERR, O_SIGRELAY };
     static const struct option longopts[] = {
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -290,6 +296,7 @@ static void parse_args(int argc, char **argv)
         { "request-file", required_argument, NULL, O_REQFILE },
         { "tty-port", required_argument, NULL, O_TTYPORT },
         { "tty-relay", required_argument, NULL, O_TTYRELAY },
+        { "signal-relay", required_argument, NULL, O_SIGRELAY },
         { "runc-exec-errors", no_argument, NULL, O_RUNCERR },
         { NULL, 0, NULL, 0 },
     };
@@ -346,6 +353,7 @@ static void parse_args(int argc, char **argv)
         case O_CWDERR: o.cwd_error = optarg; break;
         case O_TTYPORT: o.tty_port = optarg; break;
         case O_TTYRELAY: o.tty_relay = optarg; break;
+        case O_SIGRELAY: o.signal_relay = optarg; break;
         case O_RUNCERR: o.runc_errors = 1; break;
         case O_REQUEST: case O_REQFILE:
             /* The request replaces the whole command line (nothing may follow it). */
@@ -742,6 +750,47 @@ static void relay_winsize(void)
     }
 }
 
+/* --signal-relay: send "signal N" to the VM's control port. 1: handled here (sent, or dropped
+ * with a debug line when QEMU is not listening yet); 0: the signal keeps its meaning here.
+ * The connection is kept RELAY_HOLD_MS after the last line: QEMU passes the line on only once
+ * the guest side has the port open (runcvm-init --vm reopens it up to PORT_RETRY_MS after a
+ * host hang-up), and a client gone before that loses it. QEMU serves one client at a time, so
+ * it is closed before a stop (the shutdown program connects next). */
+#define RELAY_HOLD_MS 2500
+static int relay_fd = -1;
+static long long relay_close_at;
+
+static void relay_close(void)
+{
+    if (relay_fd >= 0)
+        close(relay_fd);
+    relay_fd = -1;
+}
+
+static int relay_signal(int sig)
+{
+    if (!o.signal_relay || sig == SIGCHLD || sig == SIGTERM || sig == SIGWINCH || sig == SIGTSTP || sig == SIGTTIN ||
+        sig == SIGTTOU || sig == SIGRTMIN + 3)
+        return 0;
+    char line[32];
+    int len = snprintf(line, sizeof line, "signal %d\n", sig);
+    if (relay_fd < 0) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s", o.signal_relay);
+        relay_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (relay_fd >= 0 && connect(relay_fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+            relay_close();
+    }
+    if (relay_fd < 0 || send(relay_fd, line, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT) != len) {
+        debug("signal %d not relayed to the VM (%s): dropped", sig, strerror(errno));
+        relay_close();
+    } else {
+        debug("signal %d relayed to the VM", sig);
+        relay_close_at = now_ms() + RELAY_HOLD_MS;
+    }
+    return 1;
+}
+
 static int supervise_container(void)
 {
     sigset_t all, orig;
@@ -759,8 +808,23 @@ static int supervise_container(void)
 
     for (;;) {
         int sig;
-        if (sigwait(&all, &sig) != 0)
+        if (relay_fd < 0) {
+            if (sigwait(&all, &sig) != 0)
+                continue;
+        } else {
+            long long left = relay_close_at - now_ms();
+            struct timespec ts = { .tv_sec = left > 0 ? left / 1000 : 0, .tv_nsec = left > 0 ? (left % 1000) * 1000000 : 0 };
+            sig = sigtimedwait(&all, NULL, &ts);
+            if (sig < 0) {
+                if (errno == EAGAIN)
+                    relay_close();
+                continue;
+            }
+        }
+        if (relay_signal(sig))
             continue;
+        if (sig == SIGTERM || sig == SIGRTMIN + 3)
+            relay_close();
         switch (sig) {
         case SIGCHLD: {
             int ws;
@@ -865,11 +929,20 @@ static void port_service(struct line_port *p, short revents, long long t)
 }
 
 static int stop_requested;
+/* A "signal N" line (runcvm-init --signal-relay on the container side) sends N to this pid, the
+ * workload itself as runc's `kill` does (not its group); 0: not known here, ignored. */
+static pid_t signal_target;
 static void on_control_line(const char *line)
 {
+    int n = 0;
     if (strcmp(line, "stop") == 0) {
         debug("control port: stop");
         stop_requested = 1;
+    } else if (sscanf(line, "signal %d", &n) == 1 && n > 0 && n < NSIG && n != SIGKILL && n != SIGSTOP) {
+        if (signal_target > 0 && kill(signal_target, n) < 0)
+            debug("control port: signal %d to %d: %s", n, (int)signal_target, strerror(errno));
+        else
+            debug("control port: signal %d to %d", n, (int)signal_target);
     } else {
         debug("control port: ignoring '%s'", line);
     }
@@ -1015,6 +1088,7 @@ static int supervise_vm(void)
             port_open(&ports[i], t0);
 
     pid_t child = fork_workload(&orig);
+    signal_target = child;
     long long kill_at = 0; /* nonzero: graceful stop in progress, SIGKILL at this time */
 
     for (;;) {

@@ -3,7 +3,7 @@
 // /.runcvm, hands the container's network to the VM (bridge + tap per interface), starts dnsmasq
 // and virtiofsd, then execve's runcvm-init (container mode) supervising runcvm-ctr-qemu.
 // Env: RUNCVM_* (see lib/settings.ts); RUNCVM_BREAK=prenet|postnet drops to a shell.
-import { copyFileSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { isatty } from 'node:tty'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseSettings } from '../lib/settings.js'
@@ -20,7 +20,7 @@ import { displayOf } from '../lib/qemu/display.js'
 import { buildVirtiofsdArgs } from '../lib/qemu/virtiofsd.js'
 import { hostTimer } from '../lib/vm/timing.js'
 import {
-  BIN, CTR_NETPLUG, CTR_QEMU, DNSMASQ_PID, NETPLUG_LOG, PKG_VIRTIOFSD_LOG, PKG_VIRTIOFSD_SOCKET, RUNCVM_GUEST, TTY_SOCKET, VIRTIOFSD_LOG, VIRTIOFSD_SOCKET,
+  BIN, CONTROL_SOCKET, CTR_NETPLUG, CTR_QEMU, DNSMASQ_PID, DNSMASQ_RESOLV, NETPLUG_LOG, PKG_VIRTIOFSD_LOG, PKG_VIRTIOFSD_SOCKET, RUNCVM_GUEST, TTY_SOCKET, VIRTIOFSD_LOG, VIRTIOFSD_SOCKET, statePath,
 } from '../lib/paths.js'
 import { execve, runRole } from '../lib/proc.js'
 import { ConfigError } from '../lib/errors.js'
@@ -77,14 +77,24 @@ async function main(): Promise<never> {
   if (rpWarn) warn(rpWarn, warnOpts)
 
   // The container keeps Docker's resolver (dnsmasq forwards to it); the VM asks dnsmasq.
+  // Docker's file is copied to the container's private /run for dnsmasq (not to the image's
+  // /etc/resolv.conf, which would leave a change in the container's layer: `docker diff`).
+  // With --read-only Docker binds it read-only: the VM's copy goes to /.runcvm and the VM's init
+  // binds it over /etc/resolv.conf.
   const vmResolv = `${s.RUNCVM_VM_MOUNTPOINT}/etc/resolv.conf`
   const resolv = readText(vmResolv)
   if (resolv !== undefined) {
-    try { copyFileSync(vmResolv, '/etc/resolv.conf') } catch { /* image without /etc */ }
-    writeFileSync(vmResolv, rewriteResolvConf(resolv))
+    writeFileSync(DNSMASQ_RESOLV, resolv)
+    try {
+      writeFileSync(vmResolv, rewriteResolvConf(resolv))
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EROFS') throw e
+      writeFileSync(statePath('resolv'), rewriteResolvConf(resolv))
+    }
   }
   // dnsmasq forks into the background once it listens; its stderr says why when it cannot.
-  const dns = await $({ nothrow: true, quiet: true, timeout: DNSMASQ_START_TIMEOUT_MS })`${BIN.dnsmasq} -u root --no-hosts --pid-file=${DNSMASQ_PID}`
+  const resolvFile = resolv !== undefined ? [`--resolv-file=${DNSMASQ_RESOLV}`] : []
+  const dns = await $({ nothrow: true, quiet: true, timeout: DNSMASQ_START_TIMEOUT_MS })`${BIN.dnsmasq} -u root --no-hosts --pid-file=${DNSMASQ_PID} ${resolvFile}`
   if (dns.exitCode !== 0) warn(`RunCVM: Warning: dnsmasq did not start; DNS in the VM may not work: ${dns.stderr.trim()}`, warnOpts)
 
   const vfs = { sysAdmin: s.RUNCVM_SYS_ADMIN }
@@ -97,7 +107,9 @@ async function main(): Promise<never> {
   if (s.RUNCVM_BREAK.includes('postnet')) await breakShell()
 
   // --tty-relay: with `-t`, runcvm-init keeps the pty's SIGWINCH and forwards sizes to the VM.
-  return execve(BIN.runcvmInit, [BIN.runcvmInit, '--tty-relay', TTY_SOCKET, '--', CTR_QEMU])
+  // --signal-relay: `docker kill -s HUP|USR1|...` goes to the workload over the control port
+  // (forwarded to QEMU's group, SIGHUP or SIGINT would end the VM).
+  return execve(BIN.runcvmInit, [BIN.runcvmInit, '--tty-relay', TTY_SOCKET, '--signal-relay', CONTROL_SOCKET, '--', CTR_QEMU])
 }
 
 runRole(main)

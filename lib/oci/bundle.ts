@@ -9,7 +9,8 @@ import { probeKernels, selectKernel } from '../kernel.js'
 import { createLogger, type Logger } from '../log.js'
 import { GUEST_KERNELS, VM_MOUNTPOINT } from '../paths.js'
 import { envOf, parseSettings } from '../settings.js'
-import { rewriteCreateConfig, type SeccompMode } from './rewrite-create.js'
+import { rewriteCreateConfig, runcvmMountPoints, type SeccompMode } from './rewrite-create.js'
+import { applyInitLayerMountPoints } from './init-layer.js'
 import { rewriteExecProcess } from './rewrite-exec.js'
 import type { Process, Spec } from './spec.js'
 
@@ -97,6 +98,9 @@ export function runCreate(bundle: string, o: RunOpts & { id?: string; warningsLo
       settings, kernel, hostRoot: o.hostRoot, rootPath, seccomp: o.seccomp, hostHasVhostNet, hostIoUringDisabled, hostShmemThp, hostFreeHugePages2M,
       warningsLog, containerId: o.id,
     })
+    // RunCVM's own mount points go into the container's init layer, not its writable layer.
+    const made = applyInitLayerMountPoints(rootPath, runcvmMountPoints(kernel))
+    log.log(`mount points created in the init layer: ${JSON.stringify(made)}`)
     writeJsonAtomic(file, out, modeOf(file))
     log.saveJson('config.json', 2, out)
     log.log('--- LOG ENDS ---')

@@ -1,7 +1,7 @@
 // Named mount builders and the fixed mounts RunCVM adds to every container. Data only.
 // Mount semantics: https://github.com/opencontainers/runtime-spec/blob/main/config.md#mounts
 import type { Mount } from './spec.js'
-import { STATE_DIR } from '../paths.js'
+import { STATE_DIR, VIRTIOFSD_PID_DIR } from '../paths.js'
 
 export const tmpfs = (destination: string, source: string, options: string[]): Mount =>
   ({ destination, type: 'tmpfs', source, options })
@@ -37,6 +37,15 @@ export const vmRootRbind = (rootPath: string, vmMount: string): Mount =>
  */
 export const runTmpfs = (): Mount =>
   tmpfs('/run', 'run', ['nosuid', 'noexec', 'nodev', 'size=1M', 'mode=700'])
+
+/**
+ * virtiofsd's pid files (`/var/run/virtiofsd/<socket>.pid`, a path built into it): a small tmpfs
+ * of the container's own, after /run (so an image whose /var/run links to /run gets it inside
+ * that tmpfs), so that neither a read-only root (`--read-only`) nor the container's layer
+ * (`docker diff`) is in the way.
+ */
+export const virtiofsdRunTmpfs = (): Mount =>
+  tmpfs(VIRTIOFSD_PID_DIR, 'runcvm-virtiofsd', ['nosuid', 'noexec', 'nodev', 'size=64k', 'mode=700'])
 
 /**
  * The host's RunCVM warnings log (lib/warnings.ts), inside the container's private /run: listed

@@ -4,12 +4,12 @@
 import { ConfigError, SpecError } from '../errors.js'
 import { formatUidGid } from '../ids.js'
 import type { KernelChoice } from '../kernel.js'
-import { CTR_ENTRYPOINT, CTR_WARNINGS_LOG, RUNCVM_GUEST, VM_MOUNTPOINT } from '../paths.js'
+import { CTR_ENTRYPOINT, CTR_WARNINGS_LOG, RUNCVM_GUEST, STATE_DIR, VIRTIOFSD_PID_DIR, VM_MOUNTPOINT } from '../paths.js'
 import { envOf, MEM_SIZE_DEFAULT_MIB, type RunCvmSettings } from '../settings.js'
 import { containerMemory, specCpuLimit } from '../sizing.js'
 import { deviceNode, deviceRule, nodeKey, ruleKey, vmDevices } from './devices.js'
 import {
-  isDevPath, isDisksPath, modulesBind, packageBind, runTmpfs, shmTmpfs, stateTmpfs, tmpfsFstabLine, vmRootRbind, warningsLogBind,
+  bind, isDevPath, isDisksPath, modulesBind, tmpfs, packageBind, runTmpfs, shmTmpfs, stateTmpfs, tmpfsFstabLine, virtiofsdRunTmpfs, vmRootRbind, warningsLogBind,
 } from './mounts.js'
 import { diskAio } from './seccomp.js'
 import type { Mount, SeccompSyscall, Spec } from './spec.js'
@@ -172,6 +172,35 @@ export const NETNS_SYSCTLS: Readonly<Record<string, string>> = {
   'net.ipv4.conf.default.rp_filter': '2',
 }
 
+/**
+ * `--read-only` (root.readonly): runc remounts the container's root read-only after its mounts,
+ * but the /vm rbind, which virtiofsd serves as the VM's root, is a mount of its own and would stay
+ * writable. So, after every mount that needs a mount point under /vm (runc creates those while
+ * /vm is still writable), /vm is bound again onto itself read-only: only that top mount is
+ * read-only (a bind remount is not recursive), so /.runcvm, volumes and tmpfs under it stay as
+ * they are, and the VM's writes to its root fail with EROFS in the host kernel whatever the
+ * guest does. The VM's own tmpfs mounts (fstab lines) need their mount points to exist on a root
+ * that can no longer be written: a container tmpfs at each holds the place (the VM mounts its
+ * own tmpfs over it).
+ */
+export function readOnlyVmMounts(rootPath: string, vm: string, vmTmpfs: readonly Mount[]): Mount[] {
+  return [
+    ...vmTmpfs.map(m => tmpfs(vm + m.destination, 'runcvm-mountpoint', ['nosuid', 'nodev', 'noexec', 'size=4k', 'mode=755'])),
+    bind(`${rootPath}${vm}`, vm, ['rbind', 'private', 'ro']),
+  ]
+}
+
+/**
+ * The container-root paths of the mount points RunCVM adds (not the user's): /.runcvm, /vm, /run,
+ * virtiofsd's pid dir, and the kernel modules' (mounted at /vm/<path>, i.e. <path> in the root).
+ * The runtime creates those the image lacks in the init layer (lib/oci/init-layer.ts).
+ */
+export function runcvmMountPoints(kernel: KernelChoice): string[] {
+  const mod = kernel.modules?.destination
+  return [STATE_DIR, VM_MOUNTPOINT, '/run', VIRTIOFSD_PID_DIR,
+    ...(mod?.startsWith(`${VM_MOUNTPOINT}/`) ? [mod.slice(VM_MOUNTPOINT.length)] : [])]
+}
+
 export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   if (!spec || typeof spec !== 'object' || !spec.process || !spec.root) {
     throw new SpecError('config.json has no process or root')
@@ -217,6 +246,7 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   const isVmTmpfs = (m: Mount) => m.type === 'tmpfs' && !isDevPath(m.destination)
   // Differs from runcvm-runtime: every such tmpfs becomes a line (upstream kept only the first).
   vars.push(['RUNCVM_TMPFS', mounts.filter(isVmTmpfs).map(tmpfsFstabLine).join('\n')])
+  const vmTmpfs = mounts.filter(isVmTmpfs)
   mounts = mounts.filter(m => !isVmTmpfs(m))
 
   // Binds/volumes move under /vm so the VM sees them at their intended path, except at or below
@@ -247,17 +277,20 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   }
 
   // Order matters: /.runcvm, then the package inside it, then the /vm rbind (which carries those
-  // two and nothing after it), then the original mounts, the kernel modules, and /run last (with
-  // the host's warnings log in it).
+  // two and nothing after it), then the original mounts, the kernel modules, /run (with the host's
+  // warnings log in it), and virtiofsd's pid dir last (inside /run when the image's /var/run links there).
   const k = o.kernel
+  const readOnly = out.root?.readonly === true
   out.mounts = [
     stateTmpfs(),
     packageBind(o.hostRoot, RUNCVM_GUEST),
     vmRootRbind(o.rootPath, vm),
     ...mounts,
     ...(k.modules ? [modulesBind(k.modules.source, k.modules.destination)] : []),
+    ...(readOnly ? readOnlyVmMounts(o.rootPath, vm, vmTmpfs) : []),
     runTmpfs(),
     ...(o.warningsLog ? [warningsLogBind(o.warningsLog, CTR_WARNINGS_LOG)] : []),
+    virtiofsdRunTmpfs(),
   ]
   if (o.containerId) vars.push(['RUNCVM_CONTAINER_ID', o.containerId])
   vars.push(['RUNCVM_KERNEL_PATH', k.kernelPath], ['RUNCVM_KERNEL_INITRAMFS_PATH', k.initramfsPath], ['RUNCVM_KERNEL_ROOT', k.root])

@@ -139,10 +139,12 @@ export function buildVmInitScript(i: InitScriptInput): string {
     L.push(`F=$F${sq(i.fstab.map(l => l + '\n').join(''))}`)
     L.push(`[ ! -e /etc/fstab ] || F=$F${sq(`${statePath('fstab')} /etc/fstab none bind 0 0\n`)}`)
   }
+  // --read-only: Docker's resolv.conf is bound read-only; ctr-entrypoint left the VM's copy in state.
+  L.push(`[ ! -e ${sq(statePath('resolv'))} ] || F=$F${sq(`${statePath('resolv')} /etc/resolv.conf none bind 0 0\n`)}`)
   L.push(...cgroupLines(cgroupMode(i.settings.RUNCVM_CGROUPFS, isSystemd(img.resolved)), img.etcFstab ?? ''))
   L.push(
     'MP=',
-    `if [ -n "$F" ]; then printf %s "$F" >${sq(statePath('mounts'))}; ${sq(BIN.mount)} -a --fstab ${sq(statePath('mounts'))} -o X-mount.mkdir 8>&- 9>&- & MP=$!; fi`,
+    `if [ -n "$F" ]; then printf %s "$F" >${sq(statePath('mounts'))}; LIBMOUNT_UTAB=${sq(statePath('utab'))} ${sq(BIN.mount)} -a --fstab ${sq(statePath('mounts'))} -o X-mount.mkdir 8>&- 9>&- & MP=$!; fi`,
   )
   // Meanwhile: /dev fixes on a devtmpfs /dev (upstream runcvm-vm-init's fix-ups), hostname.
   const tty = groupId(img.group, 'tty', 5)
@@ -162,6 +164,8 @@ export function buildVmInitScript(i: InitScriptInput): string {
   const hostname = img.hostname?.trim()
   if (hostname) L.push(`printf %s ${sq(hostname)} >/proc/sys/kernel/hostname`)
   // systemd-detect-virt would see a container and skip units with ConditionVirtualization=!container.
+  // The runtime removed /.dockerenv from Docker's init layer (lib/oci/init-layer.ts); this is for
+  // other storage drivers.
   L.push('[ ! -e /.dockerenv ] || mv -f /.dockerenv /.dockerenv.runcvm')
   mark('vm-dev')
   L.push('wait $NP $MP')

@@ -54,8 +54,10 @@ tmpfs /tmp tmpfs rw 0 0
 '
 [ ! -e /etc/fstab ] || F=$F'/.runcvm/fstab /etc/fstab none bind 0 0
 '
+[ ! -e '/.runcvm/resolv.conf' ] || F=$F'/.runcvm/resolv.conf /etc/resolv.conf none bind 0 0
+'
 MP=
-if [ -n "$F" ]; then printf %s "$F" >'/.runcvm/vm-mounts.fstab'; '/.runcvm/guest/usr/bin/mount' -a --fstab '/.runcvm/vm-mounts.fstab' -o X-mount.mkdir 8>&- 9>&- & MP=$!; fi
+if [ -n "$F" ]; then printf %s "$F" >'/.runcvm/vm-mounts.fstab'; LIBMOUNT_UTAB='/.runcvm/mount-utab' '/.runcvm/guest/usr/bin/mount' -a --fstab '/.runcvm/vm-mounts.fstab' -o X-mount.mkdir 8>&- 9>&- & MP=$!; fi
 fst /dev
 if [ "$T" = devtmpfs ]; then
   for f in stdin:0 stdout:1 stderr:2; do [ -e "/dev/${f%:*}" ] || ln -sfn "/proc/self/fd/${f#*:}" "/dev/${f%:*}"; done

@@ -42,6 +42,8 @@ NP=$!
 F=
 fst /dev/pts; [ -n "$T" ] || F="${F}devpts /dev/pts devpts gid=5,mode=620,ptmxmode=666 0 0$NL"
 fst /dev/shm; [ -n "$T" ] || F="${F}shm /dev/shm tmpfs mode=1777,nosuid,nodev 0 0$NL"
+[ ! -e '/.runcvm/resolv.conf' ] || F=$F'/.runcvm/resolv.conf /etc/resolv.conf none bind 0 0
+'
 if [ -e /proc/cgroups ] && [ -d /sys/fs/cgroup ]; then
   fst /sys/fs/cgroup; [ -n "$T" ] || F="${F}cgroup /sys/fs/cgroup tmpfs uid=0,gid=0,mode=0755 0 0$NL"
   while read -r c _ _ e _; do
@@ -51,7 +53,7 @@ if [ -e /proc/cgroups ] && [ -d /sys/fs/cgroup ]; then
   done </proc/cgroups
 fi
 MP=
-if [ -n "$F" ]; then printf %s "$F" >'/.runcvm/vm-mounts.fstab'; '/.runcvm/guest/usr/bin/mount' -a --fstab '/.runcvm/vm-mounts.fstab' -o X-mount.mkdir 8>&- 9>&- & MP=$!; fi
+if [ -n "$F" ]; then printf %s "$F" >'/.runcvm/vm-mounts.fstab'; LIBMOUNT_UTAB='/.runcvm/mount-utab' '/.runcvm/guest/usr/bin/mount' -a --fstab '/.runcvm/vm-mounts.fstab' -o X-mount.mkdir 8>&- 9>&- & MP=$!; fi
 fst /dev
 if [ "$T" = devtmpfs ]; then
   for f in stdin:0 stdout:1 stderr:2; do [ -e "/dev/${f%:*}" ] || ln -sfn "/proc/self/fd/${f#*:}" "/dev/${f%:*}"; done

@@ -104,17 +104,18 @@ describe.each(CONFIG_FIXTURES)('%s', name => {
     expect(lines).not.toMatch(/rprivate|(^|,)private/)
   })
 
-  it('orders the fixed mounts: /.runcvm, package, /vm rbind first; modules; /run last', () => {
+  it('orders the fixed mounts: /.runcvm, package, /vm rbind first; modules; /run; virtiofsd pid dir last', () => {
     const m = out.mounts!
     expect(m[0]).toEqual({ destination: '/.runcvm', type: 'tmpfs', source: 'runcvm', options: ['nosuid', 'noexec', 'nodev', 'size=1M', 'mode=700'] })
     expect(m[1]).toEqual({ destination: '/.runcvm/guest', type: 'bind', source: '/opt/runcvm', options: ['bind', 'private', 'ro'] })
     expect(m[2]).toEqual({ destination: '/vm', type: 'bind', source: input.root.path, options: ['rbind', 'private', 'rw'] })
-    expect(m.at(-2)).toEqual({ destination: BUNDLED_DEBIAN.modules!.destination, type: 'bind', source: BUNDLED_DEBIAN.modules!.source, options: ['bind', 'private', 'ro'] })
-    expect(m.at(-1)).toEqual({ destination: '/run', type: 'tmpfs', source: 'run', options: ['nosuid', 'noexec', 'nodev', 'size=1M', 'mode=700'] })
+    expect(m.at(-3)).toEqual({ destination: BUNDLED_DEBIAN.modules!.destination, type: 'bind', source: BUNDLED_DEBIAN.modules!.source, options: ['bind', 'private', 'ro'] })
+    expect(m.at(-2)).toEqual({ destination: '/run', type: 'tmpfs', source: 'run', options: ['nosuid', 'noexec', 'nodev', 'size=1M', 'mode=700'] })
+    expect(m.at(-1)).toEqual({ destination: '/var/run/virtiofsd', type: 'tmpfs', source: 'runcvm-virtiofsd', options: ['nosuid', 'noexec', 'nodev', 'size=64k', 'mode=700'] })
   })
 
   it('moves bind mounts under /vm except at/below /disks, keeps everything else', () => {
-    const middle = out.mounts!.slice(3, -2)
+    const middle = out.mounts!.slice(3, -3)
     expect(middle.map(m => m.destination)).toEqual(want.middle)
     // Moved or not, a mount keeps its type, source and options (/dev/shm is resized: next test).
     for (const m of middle.filter(x => x.destination !== '/dev/shm')) {
@@ -330,8 +331,27 @@ describe('mutations', () => {
 
   it('an in-image kernel adds no modules mount', () => {
     const out = rewrite(base(), { kernel: { dist: 'debian', kernelPath: '/vmlinuz', initramfsPath: '/initrd.img', root: 'r', source: 'image' } })
-    expect(out.mounts!.at(-2)!.destination).toBe('/vm/etc/hosts')
+    expect(out.mounts!.at(-3)!.destination).toBe('/vm/etc/hosts')
     expect(envValue(out.process.env, 'RUNCVM_KERNEL_PATH')).toBe('/vmlinuz')
+  })
+
+  it('--read-only: /vm bound again read-only after every mount under it, tmpfs mount points held', () => {
+    const s = base()
+    s.root.readonly = true
+    s.mounts = [...s.mounts!, { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=1m'] }]
+    const out = rewrite(s)
+    const m = out.mounts!
+    const again = m.findIndex(x => x.destination === '/vm' && x.options!.includes('ro'))
+    expect(m[again]).toEqual({ destination: '/vm', type: 'bind', source: `${s.root.path}/vm`, options: ['rbind', 'private', 'ro'] })
+    // Every mount under /vm comes before it (runc creates their mount points while /vm is writable).
+    const lastUnderVm = m.map((x, i) => x.destination.startsWith('/vm/') ? i : -1).reduce((a, b) => Math.max(a, b))
+    expect(lastUnderVm).toBeLessThan(again)
+    expect(m.find(x => x.destination === '/vm/scratch')).toMatchObject({ type: 'tmpfs', source: 'runcvm-mountpoint' })
+    expect(envValue(out.process.env, 'RUNCVM_TMPFS')).toBe('tmpfs /scratch tmpfs nosuid,size=1m 0 0')
+    expect(out.root.readonly).toBe(true)
+    // Without --read-only: no second /vm mount, no setting.
+    const rw = rewrite(base())
+    expect(rw.mounts!.filter(x => x.destination === '/vm')).toHaveLength(1)
   })
 
   it('rejects a spec without process/root', () => {
@@ -404,8 +424,8 @@ describe('the host warnings log (lib/warnings.ts)', () => {
   it('binds it into the container after /run (so not into the VM) and passes the container id', () => {
     const out = rewrite(plain(), { warningsLog: '/run/runcvm/warnings.log', containerId: 'abc123' })
     const dests = out.mounts!.map(m => m.destination)
-    expect(dests.slice(-2)).toEqual(['/run', '/run/.runcvm-warnings.log'])
-    expect(out.mounts!.at(-1)).toEqual({
+    expect(dests.slice(-3)).toEqual(['/run', '/run/.runcvm-warnings.log', '/var/run/virtiofsd'])
+    expect(out.mounts!.at(-2)).toEqual({
       destination: '/run/.runcvm-warnings.log', type: 'bind', source: '/run/runcvm/warnings.log',
       options: ['bind', 'private', 'rw', 'nosuid', 'nodev', 'noexec'],
     })
@@ -414,7 +434,7 @@ describe('the host warnings log (lib/warnings.ts)', () => {
   })
   it('adds no mount and no id when the runtime has no log', () => {
     const out = rewrite(plain())
-    expect(out.mounts!.at(-1)!.destination).toBe('/run')
+    expect(out.mounts!.at(-2)!.destination).toBe('/run')
     expect(envValue(out.process.env!, 'RUNCVM_CONTAINER_ID')).toBeUndefined()
   })
 })

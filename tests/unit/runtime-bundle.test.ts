@@ -52,7 +52,7 @@ describe('runCreate', () => {
     expect(out.mounts[1]).toMatchObject({ destination: '/.runcvm/guest', source: s.hostRoot })
     expect(out.mounts[2]).toMatchObject({ destination: '/vm', source: s.root })
     expect(envValue(out.process.env, 'RUNCVM_KERNEL_PATH')).toBe(`/.runcvm/guest/kernels/debian/${V}/vmlinuz`)
-    expect(out.mounts.at(-2)).toMatchObject({ source: join(s.hostRoot, 'kernels', 'debian', V, 'modules', V), destination: `/vm/lib/modules/${V}` })
+    expect(out.mounts.at(-3)).toMatchObject({ source: join(s.hostRoot, 'kernels', 'debian', V, 'modules', V), destination: `/vm/lib/modules/${V}` })
     expect(readFileSync(s.file, 'utf8').endsWith('\n')).toBe(true)
   })
 

@@ -85,6 +85,9 @@ describe('buildVmInitScript', () => {
     await expect(text).toMatchFileSnapshot(`../golden/vm-init-${name}.sh`)
     execFileSync(SH[0], [...SH.slice(1), '-n'], { input: text })
   })
+  it('binds the VM\'s resolv.conf from state when ctr-entrypoint wrote one there (--read-only)', () => {
+    expect(buildVmInitScript(base())).toContain("[ ! -e '/.runcvm/resolv.conf' ] || F=$F'/.runcvm/resolv.conf /etc/resolv.conf none bind 0 0")
+  })
   it('picks the launch mode from the resolved entrypoint', () => {
     const i = cases['systemd-multinic-fstab']()
     expect(buildVmInitScript(i)).toContain("'--no-fork'")
