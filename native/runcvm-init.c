@@ -24,6 +24,15 @@
  * and dup'ed in the workload: SPEC is `port:NAME` (the virtio-serial port of that name, see
  * /sys/class/virtio-ports) or a path. If it cannot be opened the inherited fd is kept (warning).
  * --tty-size: window size applied to the workload's stdin when it is a tty (the client's size).
+ * --watch PID=NAME (default mode, repeatable): PID is one of our children the VM cannot live
+ *   without (virtiofsd). If it dies while the command still runs, we print one
+ *   `RunCVM: Error: NAME (pid PID) died ...` line, SIGKILL the command's group (QEMU) and exit
+ *   with WATCH_FAULT_STATUS. A plain exit 0 is given WATCH_GRACE_MS first: virtiofsd ends by
+ *   itself when QEMU powers off and closes its socket, which is no fault.
+ * --respawn PIDFILE=PROGRAM ARGS (default mode, repeatable): a daemon (dnsmasq) that forks into
+ *   the background and records its pid in PIDFILE. When a process we reap is the one PIDFILE
+ *   names, PROGRAM is started again (argv split on single spaces, no quoting) with a warning;
+ *   not more than once per RESPAWN_MIN_MS.
  * --tty-relay PATH (default mode, `docker run -t`): keep the container's tty as our controlling
  *   tty (the command gets a session without one), so docker's resizes raise SIGWINCH here; each
  *   one sends "ROWS COLS\n" to the unix socket PATH (QEMU's end of the VM's tty port).
@@ -84,6 +93,13 @@
 /* --vm: retry interval for the control port after the host side hung up. */
 #define PORT_RETRY_MS 1000
 
+/* default mode: --watch children and --respawn daemons (see the header). */
+#define MAX_WATCH 8
+#define WATCH_GRACE_MS 1000
+#define WATCH_FAULT_STATUS 1
+#define RESPAWN_MIN_MS 1000
+#define MAX_RESPAWN_ARGS 32
+
 #define MAX_GROUPS 256
 /* --request: the decoded argv's limits (dropbear caps a command at 9000 bytes; files are bigger). */
 #define MAX_REQUEST_BYTES (4 << 20)
@@ -114,6 +130,10 @@ struct opts {
     unsigned short rows, cols;
     const char *on_term;
     const char *on_exit;
+    struct { pid_t pid; const char *name; } watch[MAX_WATCH];
+    size_t nwatch;
+    struct { const char *pidfile; char *argv[MAX_RESPAWN_ARGS + 1]; long long last; } respawn[MAX_WATCH];
+    size_t nrespawn;
     char **argv;
 };
 
@@ -159,6 +179,8 @@ static void usage(FILE *f)
         "  --control-port NAME virtio-serial port name to read \"stop\" lines from (--vm)\n"
         "  --tty-port NAME     virtio-serial port with \"ROWS COLS\" lines for the terminal (--vm)\n"
         "  --tty-relay PATH    send the tty's size to unix socket PATH on SIGWINCH (default mode)\n"
+        "  --watch PID=NAME    a child the VM needs: its death ends the container (default mode)\n"
+        "  --respawn PIDFILE=/PROGRAM ARGS  restart that daemon when it dies (default mode)\n"
         "  --stdin/--stdout/--stderr SPEC  workload fd 0/1/2: port:NAME (virtio-serial) or a path\n"
         "  --tty-size ROWS,COLS  window size for a tty stdin\n"
         "  --clear-env, --env NAME=VALUE  the command's environment is exactly the --env list\n"
@@ -264,7 +286,8 @@ static void parse_request(const char *token, const char *path)
 static void parse_args(int argc, char **argv)
 {
     enum { O_NOFORK = 256, O_VM, O_EXITFILE, O_PORT, O_UID, O_GID, O_GROUPS, O_CWD, O_TERM, O_EXIT, O_NOPOWER, O_STDIN, O_STDOUT, O_STDERR, O_TTYSIZE,
-           O_CLEARENV, O_ENV, O_CWDERR, O_REQUEST, O_REQFILE, O_TTYPORT, O_TTYRELAY, O_RUNCERR };
+           O_CLEARENV, O_ENV, O_CWDERR, O_REQUEST, O_REQFILE, O_TTYPORT, O_TTYRELAY, O_RUNCERR,
+           O_WATCH, O_RESPAWN };
     static const struct option longopts[] = {
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -291,6 +314,8 @@ static void parse_args(int argc, char **argv)
         { "tty-port", required_argument, NULL, O_TTYPORT },
         { "tty-relay", required_argument, NULL, O_TTYRELAY },
         { "runc-exec-errors", no_argument, NULL, O_RUNCERR },
+        { "watch", required_argument, NULL, O_WATCH },
+        { "respawn", required_argument, NULL, O_RESPAWN },
         { NULL, 0, NULL, 0 },
     };
     unsigned long v;
@@ -347,6 +372,28 @@ static void parse_args(int argc, char **argv)
         case O_TTYPORT: o.tty_port = optarg; break;
         case O_TTYRELAY: o.tty_relay = optarg; break;
         case O_RUNCERR: o.runc_errors = 1; break;
+        case O_WATCH: {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || !eq[1] || o.nwatch == MAX_WATCH) { err("invalid --watch '%s' (want PID=NAME)", optarg); exit(2); }
+            *eq = '\0';
+            if (parse_id(optarg, &v) || v == 0) { *eq = '='; err("invalid --watch '%s' (want PID=NAME)", optarg); exit(2); }
+            o.watch[o.nwatch].pid = (pid_t)v;
+            o.watch[o.nwatch++].name = eq + 1;
+            break;
+        }
+        case O_RESPAWN: {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || eq[1] != '/' || o.nrespawn == MAX_WATCH) { err("invalid --respawn '%s' (want PIDFILE=/PROGRAM ARGS)", optarg); exit(2); }
+            *eq = '\0';
+            size_t k = o.nrespawn++, n = 0;
+            o.respawn[k].pidfile = optarg;
+            for (char *save = NULL, *tok = strtok_r(eq + 1, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+                if (n == MAX_RESPAWN_ARGS) { err("invalid --respawn: more than %d arguments", MAX_RESPAWN_ARGS); exit(2); }
+                o.respawn[k].argv[n++] = tok;
+            }
+            o.respawn[k].argv[n] = NULL;
+            break;
+        }
         case O_REQUEST: case O_REQFILE:
             /* The request replaces the whole command line (nothing may follow it). */
             if (optind != argc) { err("--request/--request-file must be the last argument"); exit(2); }
@@ -737,6 +784,107 @@ static void relay_winsize(void)
     }
 }
 
+/* "killed by signal 9 (Killed)" / "exited with status 3", for RunCVM: Error lines. */
+static const char *death_of(int ws)
+{
+    static char buf[64];
+    if (WIFSIGNALED(ws))
+        snprintf(buf, sizeof buf, "killed by signal %d (%s)", WTERMSIG(ws), strsignal(WTERMSIG(ws)));
+    else
+        snprintf(buf, sizeof buf, "exited with status %d", status_of(ws));
+    return buf;
+}
+
+/* Wait up to `ms` for the main child to end (other children are reaped meanwhile, and a --respawn
+ * daemon is not restarted: the container is going). Returns its wait status, or -1. */
+static int wait_child_for(pid_t child, int ms)
+{
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    long long deadline = now_ms() + ms;
+    for (;;) {
+        int ws;
+        pid_t p;
+        while ((p = waitpid(-1, &ws, WNOHANG)) > 0)
+            if (p == child)
+                return ws;
+        long long left = deadline - now_ms();
+        if (left <= 0)
+            return -1;
+        struct timespec ts = { left / 1000, (left % 1000) * 1000000 };
+        sigtimedwait(&chld, NULL, &ts);
+    }
+}
+
+/* --watch: `p` ended with `ws`. Returns 0 if it is not watched. If the VM is powering off anyway
+ * (a clean exit, the command ends within WATCH_GRACE_MS) the command's status goes to the exit
+ * program as usual; otherwise the VM is cut off from what it needs: say what died, kill QEMU and
+ * end the container. */
+static int watched_died(pid_t p, int ws, pid_t child)
+{
+    size_t i = 0;
+    while (i < o.nwatch && o.watch[i].pid != p)
+        i++;
+    if (i == o.nwatch)
+        return 0;
+    debug("watched %s (pid %d) ended: %s", o.watch[i].name, (int)p, death_of(ws));
+    if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
+        int cws = wait_child_for(child, WATCH_GRACE_MS);
+        if (cws != -1)
+            run_exit_program(status_of(cws));
+    }
+    fprintf(stderr, "RunCVM: Error: %s (pid %d) died: %s; stopping the VM\n", o.watch[i].name, (int)p, death_of(ws));
+    fflush(stderr);
+    forward(child, SIGKILL);
+    kill(child, SIGKILL);
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+        ;
+    exit(WATCH_FAULT_STATUS);
+}
+
+/* --respawn: `p` was reaped; if a daemon's pid file names it, start the daemon again. */
+static void respawn_if_daemon(pid_t p, const sigset_t *restore)
+{
+    for (size_t i = 0; i < o.nrespawn; i++) {
+        char buf[32] = "";
+        int fd = open(o.respawn[i].pidfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0 || atoi(buf) != (int)p)
+            continue;
+        const char *name = strrchr(o.respawn[i].argv[0], '/');
+        name = name ? name + 1 : o.respawn[i].argv[0];
+        long long t = now_ms();
+        if (o.respawn[i].last && t - o.respawn[i].last < RESPAWN_MIN_MS) {
+            fprintf(stderr, "RunCVM: Warning: %s (pid %d) died again within %d ms of its restart; not restarting it\n", name, (int)p, RESPAWN_MIN_MS);
+            return;
+        }
+        o.respawn[i].last = t;
+        pid_t pid = fork();
+        if (pid < 0) {
+            err("fork for %s: %s", name, strerror(errno));
+            return;
+        }
+        if (pid == 0) {
+            sigprocmask(SIG_SETMASK, restore, NULL);
+            setsid();
+            int null = open("/dev/null", O_RDWR);
+            if (null >= 0) {
+                dup2(null, 0);
+                dup2(null, 1);
+                dup2(null, 2);
+            }
+            execv(o.respawn[i].argv[0], o.respawn[i].argv);
+            _exit(127);
+        }
+        fprintf(stderr, "RunCVM: Warning: %s (pid %d) died; restarted it\n", name, (int)p);
+        return;
+    }
+}
+
 static int supervise_container(void)
 {
     sigset_t all, orig;
@@ -762,8 +910,15 @@ static int supervise_container(void)
             pid_t p;
             while ((p = waitpid(-1, &ws, WNOHANG)) > 0) {
                 debug("reaped pid %d (status %d)", (int)p, status_of(ws));
-                if (p == child)
+                if (p == child) {
+                    /* QEMU handles SIGTERM/SIGINT/SIGHUP and exits with a status: a signal
+                     * death means it was killed (kill -9, OOM) or crashed. */
+                    if (WIFSIGNALED(ws))
+                        fprintf(stderr, "RunCVM: Error: QEMU (pid %d) died: %s; the VM is gone\n", (int)p, death_of(ws));
                     run_exit_program(status_of(ws));
+                }
+                if (!watched_died(p, ws, child))
+                    respawn_if_daemon(p, &orig);
             }
             break;
         }

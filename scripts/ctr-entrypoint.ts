@@ -16,6 +16,7 @@ import { parsePasswd } from '../lib/passwd.js'
 import { workloadConfig } from '../lib/workload-env.js'
 import { displayOf } from '../lib/qemu/display.js'
 import { buildVirtiofsdArgs } from '../lib/qemu/virtiofsd.js'
+import { supervisionArgs } from '../lib/supervision.js'
 import { hostTimer } from '../lib/vm/timing.js'
 import {
   BIN, CTR_QEMU, DNSMASQ_PID, PKG_VIRTIOFSD_LOG, PKG_VIRTIOFSD_SOCKET, RUNCVM_GUEST, TTY_SOCKET, VIRTIOFSD_LOG, VIRTIOFSD_SOCKET,
@@ -34,9 +35,11 @@ const breakShell = () => $({ stdio: 'inherit', nothrow: true })`${BIN.busybox} s
  * Start virtiofsd detached, in its own session, logging to `log` (no Node in between: exec'ing it
  * directly saves a Node start). It outlives us: we execve runcvm-init next.
  */
-function startVirtiofsd(args: string[], log: string): void {
+function startVirtiofsd(args: string[], log: string): number | undefined {
   const fd = openSync(log, 'a')
-  $({ detached: true, stdio: ['ignore', fd, fd], nothrow: true })`${BIN.virtiofsd} ${args}`.child?.unref()
+  const child = $({ detached: true, stdio: ['ignore', fd, fd], nothrow: true })`${BIN.virtiofsd} ${args}`.child
+  child?.unref()
+  return child?.pid // the package shell execs its one command: this is virtiofsd's own pid
 }
 
 async function waitForSockets(paths: string[], ms: number): Promise<void> {
@@ -74,20 +77,23 @@ async function main(): Promise<never> {
     writeFileSync(vmResolv, rewriteResolvConf(resolv))
   }
   // dnsmasq forks into the background once it listens; its stderr says why when it cannot.
-  const dns = await $({ nothrow: true, quiet: true, timeout: DNSMASQ_START_TIMEOUT_MS })`${BIN.dnsmasq} -u root --no-hosts --pid-file=${DNSMASQ_PID}`
+  const dnsArgv = [BIN.dnsmasq, '-u', 'root', '--no-hosts', `--pid-file=${DNSMASQ_PID}`]
+  const dns = await $({ nothrow: true, quiet: true, timeout: DNSMASQ_START_TIMEOUT_MS })`${dnsArgv}`
   if (dns.exitCode !== 0) process.stderr.write(`RunCVM: Warning: dnsmasq did not start; DNS in the VM may not work: ${dns.stderr.trim()}\n`)
 
   const vfs = { sysAdmin: s.RUNCVM_SYS_ADMIN }
-  startVirtiofsd(buildVirtiofsdArgs({ ...vfs, socket: VIRTIOFSD_SOCKET, source: s.RUNCVM_VM_MOUNTPOINT, cache: s.RUNCVM_VIRTIOFSD_CACHE }), VIRTIOFSD_LOG)
+  const rootPid = startVirtiofsd(buildVirtiofsdArgs({ ...vfs, socket: VIRTIOFSD_SOCKET, source: s.RUNCVM_VM_MOUNTPOINT, cache: s.RUNCVM_VIRTIOFSD_CACHE }), VIRTIOFSD_LOG)
   // The package is read-only and immutable while the container runs: serve it with cache=always
   // (with cache=auto the guest would re-read every binary over virtiofs on each exec).
-  startVirtiofsd(buildVirtiofsdArgs({ ...vfs, socket: PKG_VIRTIOFSD_SOCKET, source: RUNCVM_GUEST, cache: 'always' }), PKG_VIRTIOFSD_LOG)
+  const pkgPid = startVirtiofsd(buildVirtiofsdArgs({ ...vfs, socket: PKG_VIRTIOFSD_SOCKET, source: RUNCVM_GUEST, cache: 'always' }), PKG_VIRTIOFSD_LOG)
   await waitForSockets([VIRTIOFSD_SOCKET, PKG_VIRTIOFSD_SOCKET], 10_000)
   mark('ctr-virtiofsd')
   if (s.RUNCVM_BREAK.includes('postnet')) await breakShell()
 
   // --tty-relay: with `-t`, runcvm-init keeps the pty's SIGWINCH and forwards sizes to the VM.
-  return execve(BIN.runcvmInit, [BIN.runcvmInit, '--tty-relay', TTY_SOCKET, '--', CTR_QEMU])
+  // runcvm-init is the parent of virtiofsd and dnsmasq (we become it): it ends the container when
+  // a virtiofsd dies (the VM has lost its root or its package) and restarts a killed dnsmasq.
+  return execve(BIN.runcvmInit, [BIN.runcvmInit, ...supervisionArgs({ rootPid, pkgPid, dns: dns.exitCode === 0 ? dnsArgv : undefined }), '--tty-relay', TTY_SOCKET, '--', CTR_QEMU])
 }
 
 runRole(main)
