@@ -2,7 +2,7 @@
 //
 // - virtiofsd for the container root and for the package: the VM cannot live without either
 //   (its / or /.runcvm/guest goes dead). `--watch PID=NAME`: if one dies while QEMU runs,
-//   runcvm-init prints `RunCVM: Error: NAME (pid N) died: ...; stopping the VM`, kills QEMU and
+//   runcvm-init prints `RunCVM: Error: NAME (pid N) died: ...; stopped the VM` after killing QEMU, and
 //   the container exits 1 (instead of staying "running" with a VM cut off from its disk).
 // - dnsmasq (the VM's DNS forwarder): not essential, so it is restarted when it dies
 //   (`--respawn PIDFILE=ARGV`, with a one-line warning), rather than ending the container.

@@ -25,9 +25,9 @@
  * /sys/class/virtio-ports) or a path. If it cannot be opened the inherited fd is kept (warning).
  * --tty-size: window size applied to the workload's stdin when it is a tty (the client's size).
  * --watch PID=NAME (default mode, repeatable): PID is one of our children the VM cannot live
- *   without (virtiofsd). If it dies while the command still runs, we print one
- *   `RunCVM: Error: NAME (pid PID) died ...` line, SIGKILL the command's group (QEMU) and exit
- *   with WATCH_FAULT_STATUS. A plain exit 0 is given WATCH_GRACE_MS first: virtiofsd ends by
+ *   without (virtiofsd). If it dies while the command still runs, we SIGKILL the command's group
+ *   (QEMU), print one `RunCVM: Error: NAME (pid PID) died ...` line and exit with
+ *   WATCH_FAULT_STATUS. A plain exit 0 is given WATCH_GRACE_MS first: virtiofsd ends by
  *   itself when QEMU powers off and closes its socket, which is no fault.
  * --respawn PIDFILE=PROGRAM ARGS (default mode, repeatable): a daemon (dnsmasq) that forks into
  *   the background and records its pid in PIDFILE. When a process we reap is the one PIDFILE
@@ -834,12 +834,13 @@ static int watched_died(pid_t p, int ws, pid_t child)
         if (cws != -1)
             run_exit_program(status_of(cws));
     }
-    fprintf(stderr, "RunCVM: Error: %s (pid %d) died: %s; stopping the VM\n", o.watch[i].name, (int)p, death_of(ws));
-    fflush(stderr);
+    /* QEMU first: it may be writing its own complaint about the lost socket, and our line must
+     * not land in the middle of it. */
     forward(child, SIGKILL);
     kill(child, SIGKILL);
     while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
         ;
+    fprintf(stderr, "RunCVM: Error: %s (pid %d) died: %s; stopped the VM\n", o.watch[i].name, (int)p, death_of(ws));
     exit(WATCH_FAULT_STATUS);
 }
 

@@ -93,6 +93,7 @@ async function main(): Promise<never> {
   // --tty-relay: with `-t`, runcvm-init keeps the pty's SIGWINCH and forwards sizes to the VM.
   // runcvm-init is the parent of virtiofsd and dnsmasq (we become it): it ends the container when
   // a virtiofsd dies (the VM has lost its root or its package) and restarts a killed dnsmasq.
+  // Differs from upstream: upstream's container kept running with a VM cut off from its root.
   return execve(BIN.runcvmInit, [BIN.runcvmInit, ...supervisionArgs({ rootPid, pkgPid, dns: dns.exitCode === 0 ? dnsArgv : undefined }), '--tty-relay', TTY_SOCKET, '--', CTR_QEMU])
 }
 

@@ -56,7 +56,7 @@ wait_for "$tmp/ready-w"; t0=$(date +%s%N); kill -9 "$(cat "$tmp/watched")"; wait
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 expect "--watch: killed watched child ends us with 1" "1" "$rc"
 expect "--watch: exit program not run" "" "$(cat "$tmp/out-w")"
-grep -qx "RunCVM: Error: the watched helper (pid $(cat "$tmp/watched")) died: killed by signal 9 (Killed); stopping the VM" "$tmp/err-w" \
+grep -qx "RunCVM: Error: the watched helper (pid $(cat "$tmp/watched")) died: killed by signal 9 (Killed); stopped the VM" "$tmp/err-w" \
   && ok "--watch: one error line naming it" || bad "--watch: one error line naming it" "$(cat "$tmp/err-w")"
 [ "$ms" -lt 2000 ] && ok "--watch: command ended within 2 s ($ms ms)" || bad "--watch: command ended within 2 s" "$ms ms"
 
