@@ -5,16 +5,17 @@
 //   runcvm-init prints `RunCVM: Error: NAME (pid N) died: ...; stopped the VM` after killing QEMU, and
 //   the container exits 1 (instead of staying "running" with a VM cut off from its disk).
 // - dnsmasq (the VM's DNS forwarder): not essential, so it is restarted when it dies
-//   (`--respawn PIDFILE=ARGV`, with a one-line warning), rather than ending the container.
-import { DNSMASQ_PID } from './paths.js'
+//   (`--respawn PIDFILE=ARGV`, with a one-line warning in RunCVM's warnings log, as every RunCVM
+//   warning: `--warnings-log`, `--container-id`), rather than ending the container.
+import { CTR_WARNINGS_LOG, DNSMASQ_PID } from './paths.js'
 import { ConfigError } from './errors.js'
 
 /** Names used in the error line; tests match them. */
 export const ROOT_VIRTIOFSD_NAME = 'virtiofsd for the container root'
 export const PKG_VIRTIOFSD_NAME = 'virtiofsd for the RunCVM package'
 
-export function supervisionArgs(o: { rootPid?: number; pkgPid?: number; dns?: readonly string[] }): string[] {
-  const args: string[] = []
+export function supervisionArgs(o: { rootPid?: number; pkgPid?: number; dns?: readonly string[]; containerId?: string }): string[] {
+  const args: string[] = ['--warnings-log', CTR_WARNINGS_LOG, ...(o.containerId ? ['--container-id', o.containerId] : [])]
   if (o.rootPid) args.push('--watch', `${o.rootPid}=${ROOT_VIRTIOFSD_NAME}`)
   if (o.pkgPid) args.push('--watch', `${o.pkgPid}=${PKG_VIRTIOFSD_NAME}`)
   if (o.dns) {

@@ -33,6 +33,9 @@
  *   the background and records its pid in PIDFILE. When a process we reap is the one PIDFILE
  *   names, PROGRAM is started again (argv split on single spaces, no quoting) with a warning;
  *   not more than once per RESPAWN_MIN_MS.
+ * --warnings-log PATH, --container-id ID (default mode): where the restart warning goes: one line
+ *   "TIME ID TEXT" appended to PATH when it is a regular file (RunCVM's warnings log, never the
+ *   workload's streams), and the terminal when the container has one.
  * --tty-relay PATH (default mode, `docker run -t`): keep the container's tty as our controlling
  *   tty (the command gets a session without one), so docker's resizes raise SIGWINCH here; each
  *   one sends "ROWS COLS\n" to the unix socket PATH (QEMU's end of the VM's tty port).
@@ -134,6 +137,8 @@ struct opts {
     size_t nwatch;
     struct { const char *pidfile; char *argv[MAX_RESPAWN_ARGS + 1]; long long last; } respawn[MAX_WATCH];
     size_t nrespawn;
+    const char *warnings_log;
+    const char *container_id;
     char **argv;
 };
 
@@ -181,6 +186,7 @@ static void usage(FILE *f)
         "  --tty-relay PATH    send the tty's size to unix socket PATH on SIGWINCH (default mode)\n"
         "  --watch PID=NAME    a child the VM needs: its death ends the container (default mode)\n"
         "  --respawn PIDFILE=/PROGRAM ARGS  restart that daemon when it dies (default mode)\n"
+        "  --warnings-log PATH, --container-id ID  where --respawn's warning lines go\n"
         "  --stdin/--stdout/--stderr SPEC  workload fd 0/1/2: port:NAME (virtio-serial) or a path\n"
         "  --tty-size ROWS,COLS  window size for a tty stdin\n"
         "  --clear-env, --env NAME=VALUE  the command's environment is exactly the --env list\n"
@@ -287,7 +293,7 @@ static void parse_args(int argc, char **argv)
 {
     enum { O_NOFORK = 256, O_VM, O_EXITFILE, O_PORT, O_UID, O_GID, O_GROUPS, O_CWD, O_TERM, O_EXIT, O_NOPOWER, O_STDIN, O_STDOUT, O_STDERR, O_TTYSIZE,
            O_CLEARENV, O_ENV, O_CWDERR, O_REQUEST, O_REQFILE, O_TTYPORT, O_TTYRELAY, O_RUNCERR,
-           O_WATCH, O_RESPAWN };
+           O_WATCH, O_RESPAWN, O_WARNLOG, O_CTRID };
     static const struct option longopts[] = {
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -316,6 +322,8 @@ static void parse_args(int argc, char **argv)
         { "runc-exec-errors", no_argument, NULL, O_RUNCERR },
         { "watch", required_argument, NULL, O_WATCH },
         { "respawn", required_argument, NULL, O_RESPAWN },
+        { "warnings-log", required_argument, NULL, O_WARNLOG },
+        { "container-id", required_argument, NULL, O_CTRID },
         { NULL, 0, NULL, 0 },
     };
     unsigned long v;
@@ -381,6 +389,8 @@ static void parse_args(int argc, char **argv)
             o.watch[o.nwatch++].name = eq + 1;
             break;
         }
+        case O_WARNLOG: o.warnings_log = optarg; break;
+        case O_CTRID: o.container_id = optarg; break;
         case O_RESPAWN: {
             char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg || eq[1] != '/' || o.nrespawn == MAX_WATCH) { err("invalid --respawn '%s' (want PIDFILE=/PROGRAM ARGS)", optarg); exit(2); }
@@ -738,11 +748,16 @@ static void spawn_shutdown(const sigset_t *restore)
     debug("SIGTERM: started %s as pid %d", o.on_term, (int)pid);
 }
 
-static void __attribute__((noreturn)) run_exit_program(int status)
+/* The exit program gets the status (128+N for a signal death) and, for a signal death, a second
+ * argument signal=N: QEMU killed by a signal (e.g. SIGBUS, 135) must not be read as a qemu-exit
+ * status (2N-1, which 135 also is). */
+static void __attribute__((noreturn)) run_exit_program(int wstatus)
 {
-    char arg[16];
+    int status = status_of(wstatus);
+    char arg[16], sigarg[24];
     snprintf(arg, sizeof arg, "%d", status & 0xff);
-    char *argv[] = { (char *)o.on_exit, arg, NULL };
+    snprintf(sigarg, sizeof sigarg, "signal=%d", WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
+    char *argv[] = { (char *)o.on_exit, arg, WIFSIGNALED(wstatus) ? sigarg : NULL, NULL };
     debug("main child ended with status %s; exec %s %s", arg, o.on_exit, arg);
     fflush(NULL);
     execv(o.on_exit, argv);
@@ -832,7 +847,7 @@ static int watched_died(pid_t p, int ws, pid_t child)
     if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
         int cws = wait_child_for(child, WATCH_GRACE_MS);
         if (cws != -1)
-            run_exit_program(status_of(cws));
+            run_exit_program(cws);
     }
     /* QEMU first: it may be writing its own complaint about the lost socket, and our line must
      * not land in the middle of it. */
@@ -842,6 +857,39 @@ static int watched_died(pid_t p, int ws, pid_t child)
         ;
     fprintf(stderr, "RunCVM: Error: %s (pid %d) died: %s; stopped the VM\n", o.watch[i].name, (int)p, death_of(ws));
     exit(WATCH_FAULT_STATUS);
+}
+
+/* A RunCVM warning: to the terminal if the container has one, and as "TIME ID TEXT" to
+ * --warnings-log (only a regular file; never followed through a symlink, never blocking). */
+static void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void warning(const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "%s\n", text);
+    if (!o.warnings_log)
+        return;
+    int fd = open(o.warnings_log, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        struct timespec ts;
+        struct tm tm;
+        char stamp[32], line[640];
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+        int len = snprintf(line, sizeof line, "%s.%03ldZ %s %s\n", stamp, ts.tv_nsec / 1000000,
+                           o.container_id && *o.container_id ? o.container_id : "-", text);
+        if (len > 0 && write(fd, line, (size_t)len < sizeof line ? (size_t)len : sizeof line - 1) < 0)
+            debug("warnings log: %s", strerror(errno));
+    }
+    close(fd);
 }
 
 /* --respawn: `p` was reaped; if a daemon's pid file names it, start the daemon again. */
@@ -860,7 +908,7 @@ static void respawn_if_daemon(pid_t p, const sigset_t *restore)
         name = name ? name + 1 : o.respawn[i].argv[0];
         long long t = now_ms();
         if (o.respawn[i].last && t - o.respawn[i].last < RESPAWN_MIN_MS) {
-            fprintf(stderr, "RunCVM: Warning: %s (pid %d) died again within %d ms of its restart; not restarting it\n", name, (int)p, RESPAWN_MIN_MS);
+            warning("RunCVM: Warning: %s (pid %d) died again within %d ms of its restart; not restarting it", name, (int)p, RESPAWN_MIN_MS);
             return;
         }
         o.respawn[i].last = t;
@@ -881,7 +929,7 @@ static void respawn_if_daemon(pid_t p, const sigset_t *restore)
             execv(o.respawn[i].argv[0], o.respawn[i].argv);
             _exit(127);
         }
-        fprintf(stderr, "RunCVM: Warning: %s (pid %d) died; restarted it\n", name, (int)p);
+        warning("RunCVM: Warning: %s (pid %d) died; restarted it", name, (int)p);
         return;
     }
 }
@@ -911,13 +959,8 @@ static int supervise_container(void)
             pid_t p;
             while ((p = waitpid(-1, &ws, WNOHANG)) > 0) {
                 debug("reaped pid %d (status %d)", (int)p, status_of(ws));
-                if (p == child) {
-                    /* QEMU handles SIGTERM/SIGINT/SIGHUP and exits with a status: a signal
-                     * death means it was killed (kill -9, OOM) or crashed. */
-                    if (WIFSIGNALED(ws))
-                        fprintf(stderr, "RunCVM: Error: QEMU (pid %d) died: %s; the VM is gone\n", (int)p, death_of(ws));
-                    run_exit_program(status_of(ws));
-                }
+                if (p == child)
+                    run_exit_program(ws);
                 if (!watched_died(p, ws, child))
                     respawn_if_daemon(p, &orig);
             }

@@ -4,11 +4,12 @@
 // and virtiofsd, then execve's runcvm-init (container mode) supervising runcvm-ctr-qemu.
 // Env: RUNCVM_* (see lib/settings.ts); RUNCVM_BREAK=prenet|postnet drops to a shell.
 import { copyFileSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { isatty } from 'node:tty'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseSettings } from '../lib/settings.js'
 import { writeConfig, writeNetwork } from '../lib/state.js'
 import { readNetwork } from '../lib/net/discover.js'
-import { bridgeName, planBridges, rewriteResolvConf } from '../lib/net/plan.js'
+import { bridgeName, checkNetnsUnclaimed, planBridges, rewriteResolvConf } from '../lib/net/plan.js'
 import { rpFilterWarning } from '../lib/net/rp-filter.js'
 import { $, applyCmds } from '../lib/sh.js'
 import { planSshdGuard } from '../lib/vm/sshd.js'
@@ -23,6 +24,7 @@ import {
 } from '../lib/paths.js'
 import { execve, runRole } from '../lib/proc.js'
 import { ConfigError } from '../lib/errors.js'
+import { warn } from '../lib/warnings.js'
 
 /** dnsmasq daemonizes within milliseconds; a start that hangs must not hold up the boot. */
 const DNSMASQ_START_TIMEOUT_MS = 10_000
@@ -59,6 +61,7 @@ async function main(): Promise<never> {
   if (s.RUNCVM_BREAK.includes('prenet')) await breakShell()
 
   const net = await readNetwork(BIN.ip)
+  checkNetnsUnclaimed(net)
   writeNetwork(net)
   // The VNC port is redirected into the VM when QEMU will serve VNC (lib/qemu/display.ts decides).
   const { vncDisplay } = displayOf(s)
@@ -67,7 +70,8 @@ async function main(): Promise<never> {
   mark('ctr-network')
   const rp = (c: string) => readText(`/proc/sys/net/ipv4/conf/${c}/rp_filter`)
   const rpWarn = rpFilterWarning(rp('all'), Object.fromEntries(net.interfaces.map(n => [bridgeName(n.name), rp(bridgeName(n.name))])))
-  if (rpWarn) process.stderr.write(`${rpWarn}\n`)
+  const warnOpts = { tty: isatty(2), id: s.RUNCVM_CONTAINER_ID }
+  if (rpWarn) warn(rpWarn, warnOpts)
 
   // The container keeps Docker's resolver (dnsmasq forwards to it); the VM asks dnsmasq.
   const vmResolv = `${s.RUNCVM_VM_MOUNTPOINT}/etc/resolv.conf`
@@ -79,7 +83,7 @@ async function main(): Promise<never> {
   // dnsmasq forks into the background once it listens; its stderr says why when it cannot.
   const dnsArgv = [BIN.dnsmasq, '-u', 'root', '--no-hosts', `--pid-file=${DNSMASQ_PID}`]
   const dns = await $({ nothrow: true, quiet: true, timeout: DNSMASQ_START_TIMEOUT_MS })`${dnsArgv}`
-  if (dns.exitCode !== 0) process.stderr.write(`RunCVM: Warning: dnsmasq did not start; DNS in the VM may not work: ${dns.stderr.trim()}\n`)
+  if (dns.exitCode !== 0) warn(`RunCVM: Warning: dnsmasq did not start; DNS in the VM may not work: ${dns.stderr.trim()}`, warnOpts)
 
   const vfs = { sysAdmin: s.RUNCVM_SYS_ADMIN }
   const rootPid = startVirtiofsd(buildVirtiofsdArgs({ ...vfs, socket: VIRTIOFSD_SOCKET, source: s.RUNCVM_VM_MOUNTPOINT, cache: s.RUNCVM_VIRTIOFSD_CACHE }), VIRTIOFSD_LOG)
@@ -94,7 +98,7 @@ async function main(): Promise<never> {
   // runcvm-init is the parent of virtiofsd and dnsmasq (we become it): it ends the container when
   // a virtiofsd dies (the VM has lost its root or its package) and restarts a killed dnsmasq.
   // Differs from upstream: upstream's container kept running with a VM cut off from its root.
-  return execve(BIN.runcvmInit, [BIN.runcvmInit, ...supervisionArgs({ rootPid, pkgPid, dns: dns.exitCode === 0 ? dnsArgv : undefined }), '--tty-relay', TTY_SOCKET, '--', CTR_QEMU])
+  return execve(BIN.runcvmInit, [BIN.runcvmInit, ...supervisionArgs({ rootPid, pkgPid, dns: dns.exitCode === 0 ? dnsArgv : undefined, containerId: s.RUNCVM_CONTAINER_ID }), '--tty-relay', TTY_SOCKET, '--', CTR_QEMU])
 }
 
 runRole(main)

@@ -53,11 +53,11 @@ export function mergeRuntime(jsonText: string, runtimePath: string, source = 'da
   return { text: JSON.stringify(out, null, 2) + '\n', changed: true }
 }
 
-/** The runcvm runtime path in a daemon.json text, or undefined (never throws). */
-export function runtimePathIn(jsonText: string): string | undefined {
+/** The path of runtime `name` (default runcvm) in a daemon.json text, or undefined (never throws). */
+export function runtimePathIn(jsonText: string, name = 'runcvm'): string | undefined {
   try {
-    const doc = JSON.parse(jsonText) as { runtimes?: { runcvm?: { path?: unknown } } }
-    const p = doc?.runtimes?.runcvm?.path
+    const doc = JSON.parse(jsonText) as { runtimes?: Record<string, { path?: unknown } | undefined> }
+    const p = doc?.runtimes?.[name]?.path
     return typeof p === 'string' ? p : undefined
   } catch {
     return undefined
@@ -68,4 +68,22 @@ function describe(v: unknown): string {
   if (v === null) return 'null'
   if (Array.isArray(v)) return 'an array'
   return `a ${typeof v}`
+}
+
+/**
+ * Remove `runtimes.<name>` from the daemon.json text (uninstall). Other runtimes and keys are kept;
+ * a `runtimes` object left empty is removed too. Unchanged (changed: false) when there is no such
+ * entry or the text is empty. Malformed JSON throws ConfigError, as mergeRuntime does.
+ */
+export function removeRuntime(jsonText: string, name = 'runcvm', source = 'daemon.json'): MergeResult {
+  if (jsonText.trim() === '') return { text: jsonText, changed: false }
+  let doc: unknown
+  try { doc = JSON.parse(jsonText) } catch (e) {
+    throw new ConfigError(`${source} is not valid JSON (${(e as Error).message}); fix it by hand, it was left untouched`)
+  }
+  if (!isObject(doc) || !isObject(doc.runtimes) || !(name in doc.runtimes)) return { text: jsonText, changed: false }
+  const { [name]: _gone, ...rest } = doc.runtimes
+  const { runtimes: _old, ...others } = doc
+  const out: JsonObject = Object.keys(rest).length ? { ...others, runtimes: rest } : others
+  return { text: JSON.stringify(out, null, 2) + '\n', changed: true }
 }

@@ -60,7 +60,12 @@ function withLog<T>(log: Logger, f: () => T): T {
 }
 
 /** `runc create --bundle <bundle>`: rewrite <bundle>/config.json. */
-export function runCreate(bundle: string, o: RunOpts): void {
+/**
+ * `id`: the container id (runc's argv); `warningsLog`: prepares the host's warnings log and
+ * returns its path (the runtime passes lib/warnings.ts prepareHostWarningsLog; without it the
+ * container gets no log mount).
+ */
+export function runCreate(bundle: string, o: RunOpts & { id?: string; warningsLog?: () => string | undefined }): void {
   const file = join(bundle, 'config.json')
   const spec = readJson<Spec>(file)
   if (!spec || typeof spec !== 'object' || !spec.process || typeof spec.root?.path !== 'string') {
@@ -87,8 +92,10 @@ export function runCreate(bundle: string, o: RunOpts): void {
     const hostIoUringDisabled = settings.RUNCVM_DISKS ? readSysctlInt('/proc/sys/kernel/io_uring_disabled') : undefined
     const hostShmemThp = settings.RUNCVM_HUGETLB ? undefined : probeShmemThp()
     const hostFreeHugePages2M = settings.RUNCVM_HUGETLB ? probeHugePages() : undefined
+    const warningsLog = o.warningsLog?.()
     const out = rewriteCreateConfig(spec, {
       settings, kernel, hostRoot: o.hostRoot, rootPath, seccomp: o.seccomp, hostHasVhostNet, hostIoUringDisabled, hostShmemThp, hostFreeHugePages2M,
+      warningsLog, containerId: o.id,
     })
     writeJsonAtomic(file, out, modeOf(file))
     log.saveJson('config.json', 2, out)

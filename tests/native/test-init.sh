@@ -35,7 +35,7 @@ out=$("$init" --on-exit /bin/echo -- sh -c 'exit 3')
 expect "exit program gets the status as argv[1]" "3" "$out"
 
 out=$("$init" --on-exit /bin/echo -- sh -c 'kill -KILL $$')
-expect "killed child reports 128+signal" "137" "$out"
+expect "killed child reports 128+signal and the signal" "137 signal=9" "$out"
 
 "$init" --on-exit /nonexistent/exit -- sh -c 'exit 4'
 expect "exit program missing: exit with the status" "4" "$?"
@@ -81,12 +81,14 @@ sleep 0.3
 kill -9 "$(cat "$tmp/daemon.pid")"; sleep 0.5
 [ "$(grep -c started "$tmp/daemon.log")" = 1 ] && ok "--respawn: only our own children are respawned" || bad "--respawn: only our own children are respawned" "$(cat "$tmp/daemon.log")"
 wait $pid
-sh -c "sleep 30 & echo \$! >$tmp/daemon.pid; exec '$init' --respawn '$tmp/daemon.pid=$tmp/daemon' --on-exit /bin/echo -- sh -c 'sleep 2'" >/dev/null 2>"$tmp/err-r" &
+: >"$tmp/warn.log"
+sh -c "sleep 30 & echo \$! >$tmp/daemon.pid; exec '$init' --warnings-log '$tmp/warn.log' --container-id c0ffee --respawn '$tmp/daemon.pid=$tmp/daemon' --on-exit /bin/echo -- sh -c 'sleep 2'" >/dev/null 2>"$tmp/err-r" &
 pid=$!
 sleep 0.3; kill -9 "$(cat "$tmp/daemon.pid")"; sleep 0.5
 new=$(cat "$tmp/daemon.pid")
 [ "$(grep -c started "$tmp/daemon.log")" = 2 ] && kill -0 "$new" 2>/dev/null && ok "--respawn: a killed daemon is started again" || bad "--respawn: a killed daemon is started again" "$(cat "$tmp/daemon.log" "$tmp/err-r")"
-grep -q "^RunCVM: Warning: sleep (pid [0-9]*) died; restarted it\$\|^RunCVM: Warning: daemon (pid [0-9]*) died; restarted it\$" "$tmp/err-r" && ok "--respawn: warning line" || bad "--respawn: warning line" "$(cat "$tmp/err-r")"
+grep -q "^[0-9T:.-]*Z c0ffee RunCVM: Warning: daemon (pid [0-9]*) died; restarted it\$" "$tmp/warn.log" && ok "--respawn: warning line in the warnings log" || bad "--respawn: warning line in the warnings log" "$(cat "$tmp/warn.log")"
+expect "--respawn: nothing on stderr without a terminal" "" "$(cat "$tmp/err-r")"
 kill "$new" 2>/dev/null; wait $pid
 
 # Signal forwarding: USR1 reaches the child (its trap exits 42).

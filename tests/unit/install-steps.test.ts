@@ -392,15 +392,18 @@ describe('install (all steps, temp paths, no dockerd)', () => {
     const o = {
       from: src, dockerd: false, setRpFilter: false, dryRun: false, target: join(d, 'opt/runcvm'),
       daemonJson: join(d, 'docker/daemon.json'), runtimePath: RT, procConf: join(d, 'proc'), sysctlFiles: [], sysctlDropIn: join(d, 'drop.conf'),
+      binDir: join(d, 'bin'), inUse: () => 0,
     }
     const seen: string[] = []
     const ui = { step: (t: string) => seen.push(t), done: (r: StepResult) => seen.push(...r.lines), confirm: async () => true }
     const dry = await install({ ...o, dryRun: true }, ui)
-    expect(dry.map(c => c.path)).toEqual([join(d, 'opt/runcvm'), join(d, 'docker'), join(d, 'docker/daemon.json')])
+    const all = [join(d, 'opt/runcvm'), join(d, 'bin'), join(d, 'bin/runcvm-doctor'), join(d, 'docker'), join(d, 'docker/daemon.json')]
+    expect(dry.map(c => c.path)).toEqual(all)
     expect(readdirSync(d).sort()).toEqual(['opt', 'pkg', 'proc'])
     expect(readdirSync(join(d, 'opt'))).toEqual([])
     const first = await install(o, ui)
-    expect(first.map(c => c.path)).toEqual([join(d, 'opt/runcvm'), join(d, 'docker'), join(d, 'docker/daemon.json')])
+    expect(first.map(c => c.path)).toEqual(all)
+    expect(readlinkSync(join(d, 'bin/runcvm-doctor'))).toBe(join(d, 'opt/runcvm/scripts/runcvm-doctor'))
     expect(await install(o, ui)).toEqual([])
     expect(seen.filter(l => l.startsWith('Found net.ipv4'))).toHaveLength(3)
     expect(readFileSync(join(d, 'proc/all/rp_filter'), 'utf8')).toBe('1\n')
