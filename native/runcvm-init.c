@@ -29,6 +29,18 @@
  *   "signal N\n" line on the unix socket PATH (QEMU's end of the VM's control port), where
  *   runcvm-init --vm sends it to the workload: `docker kill -s HUP` reaches the workload, never
  *   QEMU (which would end on SIGHUP/SIGINT). Without it such signals go to the command's group.
+ * --watch PID=NAME (default mode, repeatable): PID is one of our children the VM cannot live
+ *   without (virtiofsd). If it dies while the command still runs, we SIGKILL the command's group
+ *   (QEMU), print one `RunCVM: Error: NAME (pid PID) died ...` line and exit with
+ *   WATCH_FAULT_STATUS. A plain exit 0 is given WATCH_GRACE_MS first: virtiofsd ends by
+ *   itself when QEMU powers off and closes its socket, which is no fault.
+ * --respawn PIDFILE=PROGRAM ARGS (default mode, repeatable): a daemon (dnsmasq) that forks into
+ *   the background and records its pid in PIDFILE. When a process we reap is the one PIDFILE
+ *   names, PROGRAM is started again (argv split on single spaces, no quoting) with a warning;
+ *   not more than once per RESPAWN_MIN_MS.
+ * --warnings-log PATH, --container-id ID (default mode): where the restart warning goes: one line
+ *   "TIME ID TEXT" appended to PATH when it is a regular file (RunCVM's warnings log, never the
+ *   workload's streams), and the terminal when the container has one.
  * --tty-relay PATH (default mode, `docker run -t`): keep the container's tty as our controlling
  *   tty (the command gets a session without one), so docker's resizes raise SIGWINCH here; each
  *   one sends "ROWS COLS\n" to the unix socket PATH (QEMU's end of the VM's tty port).
@@ -89,6 +101,13 @@
 /* --vm: retry interval for the control port after the host side hung up. */
 #define PORT_RETRY_MS 1000
 
+/* default mode: --watch children and --respawn daemons (see the header). */
+#define MAX_WATCH 8
+#define WATCH_GRACE_MS 1000
+#define WATCH_FAULT_STATUS 1
+#define RESPAWN_MIN_MS 1000
+#define MAX_RESPAWN_ARGS 32
+
 #define MAX_GROUPS 256
 /* --request: the decoded argv's limits (dropbear caps a command at 9000 bytes; files are bigger). */
 #define MAX_REQUEST_BYTES (4 << 20)
@@ -120,6 +139,12 @@ struct opts {
     unsigned short rows, cols;
     const char *on_term;
     const char *on_exit;
+    struct { pid_t pid; const char *name; } watch[MAX_WATCH];
+    size_t nwatch;
+    struct { const char *pidfile; char *argv[MAX_RESPAWN_ARGS + 1]; long long last; } respawn[MAX_WATCH];
+    size_t nrespawn;
+    const char *warnings_log;
+    const char *container_id;
     char **argv;
 };
 
@@ -165,6 +190,9 @@ static void usage(FILE *f)
         "  --control-port NAME virtio-serial port name to read \"stop\" lines from (--vm)\n"
         "  --tty-port NAME     virtio-serial port with \"ROWS COLS\" lines for the terminal (--vm)\n"
         "  --tty-relay PATH    send the tty's size to unix socket PATH on SIGWINCH (default mode)\n"
+        "  --watch PID=NAME    a child the VM needs: its death ends the container (default mode)\n"
+        "  --respawn PIDFILE=/PROGRAM ARGS  restart that daemon when it dies (default mode)\n"
+        "  --warnings-log PATH, --container-id ID  where --respawn's warning lines go\n"
         "  --stdin/--stdout/--stderr SPEC  workload fd 0/1/2: port:NAME (virtio-serial) or a path\n"
         "  --tty-size ROWS,COLS  window size for a tty stdin\n"
         "  --clear-env, --env NAME=VALUE  the command's environment is exactly the --env list\n"
@@ -270,7 +298,8 @@ static void parse_request(const char *token, const char *path)
 static void parse_args(int argc, char **argv)
 {
     enum { O_NOFORK = 256, O_VM, O_EXITFILE, O_PORT, O_UID, O_GID, O_GROUPS, O_CWD, O_TERM, O_EXIT, O_NOPOWER, O_STDIN, O_STDOUT, O_STDERR, O_TTYSIZE,
-           O_CLEARENV, O_ENV, O_CWDERR, O_REQUEST, O_REQFILE, O_TTYPORT, O_TTYRELAY, O_RUNCERR, O_SIGRELAY };
+           O_CLEARENV, O_ENV, O_CWDERR, O_REQUEST, O_REQFILE, O_TTYPORT, O_TTYRELAY, O_RUNCERR, O_SIGRELAY,
+           O_WATCH, O_RESPAWN, O_WARNLOG, O_CTRID };
     static const struct option longopts[] = {
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -298,6 +327,10 @@ static void parse_args(int argc, char **argv)
         { "tty-relay", required_argument, NULL, O_TTYRELAY },
         { "signal-relay", required_argument, NULL, O_SIGRELAY },
         { "runc-exec-errors", no_argument, NULL, O_RUNCERR },
+        { "watch", required_argument, NULL, O_WATCH },
+        { "respawn", required_argument, NULL, O_RESPAWN },
+        { "warnings-log", required_argument, NULL, O_WARNLOG },
+        { "container-id", required_argument, NULL, O_CTRID },
         { NULL, 0, NULL, 0 },
     };
     unsigned long v;
@@ -355,6 +388,30 @@ static void parse_args(int argc, char **argv)
         case O_TTYRELAY: o.tty_relay = optarg; break;
         case O_SIGRELAY: o.signal_relay = optarg; break;
         case O_RUNCERR: o.runc_errors = 1; break;
+        case O_WATCH: {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || !eq[1] || o.nwatch == MAX_WATCH) { err("invalid --watch '%s' (want PID=NAME)", optarg); exit(2); }
+            *eq = '\0';
+            if (parse_id(optarg, &v) || v == 0) { *eq = '='; err("invalid --watch '%s' (want PID=NAME)", optarg); exit(2); }
+            o.watch[o.nwatch].pid = (pid_t)v;
+            o.watch[o.nwatch++].name = eq + 1;
+            break;
+        }
+        case O_WARNLOG: o.warnings_log = optarg; break;
+        case O_CTRID: o.container_id = optarg; break;
+        case O_RESPAWN: {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || eq[1] != '/' || o.nrespawn == MAX_WATCH) { err("invalid --respawn '%s' (want PIDFILE=/PROGRAM ARGS)", optarg); exit(2); }
+            *eq = '\0';
+            size_t k = o.nrespawn++, n = 0;
+            o.respawn[k].pidfile = optarg;
+            for (char *save = NULL, *tok = strtok_r(eq + 1, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+                if (n == MAX_RESPAWN_ARGS) { err("invalid --respawn: more than %d arguments", MAX_RESPAWN_ARGS); exit(2); }
+                o.respawn[k].argv[n++] = tok;
+            }
+            o.respawn[k].argv[n] = NULL;
+            break;
+        }
         case O_REQUEST: case O_REQFILE:
             /* The request replaces the whole command line (nothing may follow it). */
             if (optind != argc) { err("--request/--request-file must be the last argument"); exit(2); }
@@ -791,6 +848,141 @@ static int relay_signal(int sig)
     return 1;
 }
 
+/* "killed by signal 9 (Killed)" / "exited with status 3", for RunCVM: Error lines. */
+static const char *death_of(int ws)
+{
+    static char buf[64];
+    if (WIFSIGNALED(ws))
+        snprintf(buf, sizeof buf, "killed by signal %d (%s)", WTERMSIG(ws), strsignal(WTERMSIG(ws)));
+    else
+        snprintf(buf, sizeof buf, "exited with status %d", status_of(ws));
+    return buf;
+}
+
+/* Wait up to `ms` for the main child to end (other children are reaped meanwhile, and a --respawn
+ * daemon is not restarted: the container is going). Returns its wait status, or -1. */
+static int wait_child_for(pid_t child, int ms)
+{
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    long long deadline = now_ms() + ms;
+    for (;;) {
+        int ws;
+        pid_t p;
+        while ((p = waitpid(-1, &ws, WNOHANG)) > 0)
+            if (p == child)
+                return ws;
+        long long left = deadline - now_ms();
+        if (left <= 0)
+            return -1;
+        struct timespec ts = { left / 1000, (left % 1000) * 1000000 };
+        sigtimedwait(&chld, NULL, &ts);
+    }
+}
+
+/* --watch: `p` ended with `ws`. Returns 0 if it is not watched. If the VM is powering off anyway
+ * (a clean exit, the command ends within WATCH_GRACE_MS) the command's status goes to the exit
+ * program as usual; otherwise the VM is cut off from what it needs: say what died, kill QEMU and
+ * end the container. */
+static int watched_died(pid_t p, int ws, pid_t child)
+{
+    size_t i = 0;
+    while (i < o.nwatch && o.watch[i].pid != p)
+        i++;
+    if (i == o.nwatch)
+        return 0;
+    debug("watched %s (pid %d) ended: %s", o.watch[i].name, (int)p, death_of(ws));
+    if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
+        int cws = wait_child_for(child, WATCH_GRACE_MS);
+        if (cws != -1)
+            run_exit_program(cws);
+    }
+    /* QEMU first: it may be writing its own complaint about the lost socket, and our line must
+     * not land in the middle of it. */
+    forward(child, SIGKILL);
+    kill(child, SIGKILL);
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+        ;
+    fprintf(stderr, "RunCVM: Error: %s (pid %d) died: %s; stopped the VM\n", o.watch[i].name, (int)p, death_of(ws));
+    exit(WATCH_FAULT_STATUS);
+}
+
+/* A RunCVM warning: to the terminal if the container has one, and as "TIME ID TEXT" to
+ * --warnings-log (only a regular file; never followed through a symlink, never blocking). */
+static void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void warning(const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "%s\n", text);
+    if (!o.warnings_log)
+        return;
+    int fd = open(o.warnings_log, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        struct timespec ts;
+        struct tm tm;
+        char stamp[32], line[640];
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+        int len = snprintf(line, sizeof line, "%s.%03ldZ %s %s\n", stamp, ts.tv_nsec / 1000000,
+                           o.container_id && *o.container_id ? o.container_id : "-", text);
+        if (len > 0 && write(fd, line, (size_t)len < sizeof line ? (size_t)len : sizeof line - 1) < 0)
+            debug("warnings log: %s", strerror(errno));
+    }
+    close(fd);
+}
+
+/* --respawn: `p` was reaped; if a daemon's pid file names it, start the daemon again. */
+static void respawn_if_daemon(pid_t p, const sigset_t *restore)
+{
+    for (size_t i = 0; i < o.nrespawn; i++) {
+        char buf[32] = "";
+        int fd = open(o.respawn[i].pidfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0 || atoi(buf) != (int)p)
+            continue;
+        const char *name = strrchr(o.respawn[i].argv[0], '/');
+        name = name ? name + 1 : o.respawn[i].argv[0];
+        long long t = now_ms();
+        if (o.respawn[i].last && t - o.respawn[i].last < RESPAWN_MIN_MS) {
+            warning("RunCVM: Warning: %s (pid %d) died again within %d ms of its restart; not restarting it", name, (int)p, RESPAWN_MIN_MS);
+            return;
+        }
+        o.respawn[i].last = t;
+        pid_t pid = fork();
+        if (pid < 0) {
+            err("fork for %s: %s", name, strerror(errno));
+            return;
+        }
+        if (pid == 0) {
+            sigprocmask(SIG_SETMASK, restore, NULL);
+            setsid();
+            int null = open("/dev/null", O_RDWR);
+            if (null >= 0) {
+                dup2(null, 0);
+                dup2(null, 1);
+                dup2(null, 2);
+            }
+            execv(o.respawn[i].argv[0], o.respawn[i].argv);
+            _exit(127);
+        }
+        warning("RunCVM: Warning: %s (pid %d) died; restarted it", name, (int)p);
+        return;
+    }
+}
+
 static int supervise_container(void)
 {
     sigset_t all, orig;
@@ -833,6 +1025,8 @@ static int supervise_container(void)
                 debug("reaped pid %d (status %d)", (int)p, status_of(ws));
                 if (p == child)
                     run_exit_program(ws);
+                if (!watched_died(p, ws, child))
+                    respawn_if_daemon(p, &orig);
             }
             break;
         }

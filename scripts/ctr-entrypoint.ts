@@ -18,6 +18,7 @@ import { parsePasswd } from '../lib/passwd.js'
 import { workloadConfig } from '../lib/workload-env.js'
 import { displayOf } from '../lib/qemu/display.js'
 import { buildVirtiofsdArgs } from '../lib/qemu/virtiofsd.js'
+import { supervisionArgs } from '../lib/supervision.js'
 import { hostTimer } from '../lib/vm/timing.js'
 import {
   BIN, CONTROL_SOCKET, CTR_NETPLUG, CTR_QEMU, DNSMASQ_PID, DNSMASQ_RESOLV, NETPLUG_LOG, PKG_VIRTIOFSD_LOG, PKG_VIRTIOFSD_SOCKET, RUNCVM_GUEST, TTY_SOCKET, VIRTIOFSD_LOG, VIRTIOFSD_SOCKET, statePath,
@@ -37,9 +38,11 @@ const breakShell = () => $({ stdio: 'inherit', nothrow: true })`${BIN.busybox} s
  * Start virtiofsd detached, in its own session, logging to `log` (no Node in between: exec'ing it
  * directly saves a Node start). It outlives us: we execve runcvm-init next.
  */
-function startVirtiofsd(args: string[], log: string): void {
+function startVirtiofsd(args: string[], log: string): number | undefined {
   const fd = openSync(log, 'a')
-  $({ detached: true, stdio: ['ignore', fd, fd], nothrow: true })`${BIN.virtiofsd} ${args}`.child?.unref()
+  const child = $({ detached: true, stdio: ['ignore', fd, fd], nothrow: true })`${BIN.virtiofsd} ${args}`.child
+  child?.unref()
+  return child?.pid // the package shell execs its one command: this is virtiofsd's own pid
 }
 
 async function waitForSockets(paths: string[], ms: number): Promise<void> {
@@ -94,14 +97,15 @@ async function main(): Promise<never> {
   }
   // dnsmasq forks into the background once it listens; its stderr says why when it cannot.
   const resolvFile = resolv !== undefined ? [`--resolv-file=${DNSMASQ_RESOLV}`] : []
-  const dns = await $({ nothrow: true, quiet: true, timeout: DNSMASQ_START_TIMEOUT_MS })`${BIN.dnsmasq} -u root --no-hosts --pid-file=${DNSMASQ_PID} ${resolvFile}`
+  const dnsArgv = [BIN.dnsmasq, '-u', 'root', '--no-hosts', `--pid-file=${DNSMASQ_PID}`, ...resolvFile]
+  const dns = await $({ nothrow: true, quiet: true, timeout: DNSMASQ_START_TIMEOUT_MS })`${dnsArgv}`
   if (dns.exitCode !== 0) warn(`RunCVM: Warning: dnsmasq did not start; DNS in the VM may not work: ${dns.stderr.trim()}`, warnOpts)
 
   const vfs = { sysAdmin: s.RUNCVM_SYS_ADMIN }
-  startVirtiofsd(buildVirtiofsdArgs({ ...vfs, socket: VIRTIOFSD_SOCKET, source: s.RUNCVM_VM_MOUNTPOINT, cache: s.RUNCVM_VIRTIOFSD_CACHE }), VIRTIOFSD_LOG)
+  const rootPid = startVirtiofsd(buildVirtiofsdArgs({ ...vfs, socket: VIRTIOFSD_SOCKET, source: s.RUNCVM_VM_MOUNTPOINT, cache: s.RUNCVM_VIRTIOFSD_CACHE }), VIRTIOFSD_LOG)
   // The package is read-only and immutable while the container runs: serve it with cache=always
   // (with cache=auto the guest would re-read every binary over virtiofs on each exec).
-  startVirtiofsd(buildVirtiofsdArgs({ ...vfs, socket: PKG_VIRTIOFSD_SOCKET, source: RUNCVM_GUEST, cache: 'always' }), PKG_VIRTIOFSD_LOG)
+  const pkgPid = startVirtiofsd(buildVirtiofsdArgs({ ...vfs, socket: PKG_VIRTIOFSD_SOCKET, source: RUNCVM_GUEST, cache: 'always' }), PKG_VIRTIOFSD_LOG)
   await waitForSockets([VIRTIOFSD_SOCKET, PKG_VIRTIOFSD_SOCKET], 10_000)
   mark('ctr-virtiofsd')
   if (s.RUNCVM_BREAK.includes('postnet')) await breakShell()
@@ -109,7 +113,11 @@ async function main(): Promise<never> {
   // --tty-relay: with `-t`, runcvm-init keeps the pty's SIGWINCH and forwards sizes to the VM.
   // --signal-relay: `docker kill -s HUP|USR1|...` goes to the workload over the control port
   // (forwarded to QEMU's group, SIGHUP or SIGINT would end the VM).
-  return execve(BIN.runcvmInit, [BIN.runcvmInit, '--tty-relay', TTY_SOCKET, '--signal-relay', CONTROL_SOCKET, '--', CTR_QEMU])
+  // runcvm-init is the parent of virtiofsd and dnsmasq (we become it): it ends the container when
+  // a virtiofsd dies (the VM has lost its root or its package) and restarts a killed dnsmasq.
+  // Differs from upstream: upstream's container kept running with a VM cut off from its root.
+  return execve(BIN.runcvmInit, [BIN.runcvmInit, ...supervisionArgs({ rootPid, pkgPid, dns: dns.exitCode === 0 ? dnsArgv : undefined, containerId: s.RUNCVM_CONTAINER_ID }),
+    '--tty-relay', TTY_SOCKET, '--signal-relay', CONTROL_SOCKET, '--', CTR_QEMU])
 }
 
 runRole(main)

@@ -3,7 +3,7 @@
 // runcvm-runtime rewrote process.json so runc starts us, as root in the container's /, with
 //   argv: <uid:gid:groups> <cwd> <hasHome 0|1> <terminal true|false> <command> [args...]
 //   env:  the exec's env (container env + docker exec -e/--env-file)
-// We wait until the VM's dropbear is listening (bounded), then execve dbclient, which runs the
+// We wait until the VM's dropbear is listening (bounded; through a restart of it, too), then execve dbclient, which runs the
 // command in the VM (lib/exec/codec.ts explains the encoding) and returns its exit status, with
 // stdout/stderr kept apart (ssh channels) or a pty with -t.
 //
@@ -11,12 +11,13 @@
 // instead of runcvm-init --request; for debugging only (Node costs ~0.3-1 s per start under TCG).
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { StateError, messageOf } from '../lib/errors.js'
+import { connect } from 'node:net'
+import { RunCvmError, StateError, messageOf } from '../lib/errors.js'
 import { execve, runRole } from '../lib/proc.js'
 import { readNetwork, writeExecRequest, type NetworkState } from '../lib/state.js'
 import { parsePasswd } from '../lib/passwd.js'
-import { parseCtrExecArgs, planCtrExec } from '../lib/exec/plan.js'
-import { GUEST_TOOLS_PATH, SSHD_KEY, SSHD_READY } from '../lib/paths.js'
+import { parseCtrExecArgs, planCtrExec, vmAddress } from '../lib/exec/plan.js'
+import { GUEST_TOOLS_PATH, SSHD_KEY, SSHD_PORT, SSHD_READY } from '../lib/paths.js'
 
 /** Upstream waited 15 s, then slept 2 s. We poll the readiness marker for up to 60 s: TCG boots on
  * a loaded host took 25-31 s here (a 30 s bound failed an exec issued right after `docker run -d`). */
@@ -24,6 +25,16 @@ const READY_TIMEOUT_MS = 60_000
 const POLL_MS = 20
 /** Upstream's text for an exec that gave up waiting (no "RunCVM:" prefix). */
 const NOT_STARTED = 'RunCVM container not yet started'
+
+/** The VM restarts a dropbear that died within a second (lib/vm/sshd.ts); past this bound the exec
+ * server is gone for good (or the VM hangs) and the exec fails with a RunCVM: Error line. */
+const SERVER_TIMEOUT_MS = 5_000
+const CONNECT_TIMEOUT_MS = 2_000
+/** docker exec's status when the command could not be started (as runc's exec failures). */
+const EXEC_FAILED = 126
+
+/** The exec server cannot be reached: reported as `RunCVM: Error: ...` (not dbclient's raw text). */
+class ExecServerError extends RunCvmError {}
 
 const nonEmpty = (f: string): boolean => { try { return statSync(f).size > 0 } catch { return false } }
 
@@ -42,9 +53,41 @@ async function waitReady(): Promise<NetworkState> {
   }
 }
 
+/** One TCP connect to the VM's dropbear: undefined when it answers, else why not. */
+function probePort(host: string, port: number): Promise<string | undefined> {
+  return new Promise(resolve => {
+    const sock = connect({ host, port })
+    const done = (why?: string) => { clearTimeout(timer); sock.destroy(); resolve(why) }
+    const timer = setTimeout(() => done(`no answer in ${CONNECT_TIMEOUT_MS} ms`), CONNECT_TIMEOUT_MS)
+    sock.once('connect', () => done())
+    sock.once('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message))
+  })
+}
+
+/**
+ * dbclient reports an unreachable server with its own raw text; check the port first (one
+ * connect over the container's bridge, well under a millisecond when dropbear listens), waiting
+ * through a restart of dropbear, and fail with our own line if it does not come back.
+ */
+async function waitServer(net: NetworkState): Promise<void> {
+  const ip = vmAddress(net)
+  if (!ip) return // planCtrExec reports it
+  const deadline = Date.now() + SERVER_TIMEOUT_MS
+  for (;;) {
+    const why = await probePort(ip, SSHD_PORT)
+    if (why === undefined) return
+    if (Date.now() >= deadline) {
+      throw new ExecServerError(`the VM's exec server (dropbear on ${ip}:${SSHD_PORT}) did not answer for ${SERVER_TIMEOUT_MS / 1000} s (${why}); cannot run the command in the VM`, { exitCode: EXEC_FAILED })
+    }
+    await sleep(50)
+    await waitReady() // a restarted dropbear writes its marker again once it listens
+  }
+}
+
 async function main(): Promise<never> {
   const args = parseCtrExecArgs(process.argv.slice(2))
   const net = await waitReady()
+  await waitServer(net)
   const passwd = parsePasswd(existsSync('/etc/passwd') ? readFileSync('/etc/passwd', 'utf8') : undefined)
   const plan = planCtrExec({ args, env: process.env, passwd, net, nonce: `${process.pid}-${Date.now()}` })
   if (plan.file) writeExecRequest(plan.file.path, plan.file.content)
@@ -52,5 +95,6 @@ async function main(): Promise<never> {
 }
 
 runRole(main, {
-  report: e => (e instanceof StateError && e.message === NOT_STARTED ? `Error: ${NOT_STARTED}\n` : `runcvm-ctr-exec: ${messageOf(e)}\n`),
+  report: e => (e instanceof StateError && e.message === NOT_STARTED ? `Error: ${NOT_STARTED}\n`
+    : e instanceof ExecServerError ? `RunCVM: Error: ${e.message}\n` : `runcvm-ctr-exec: ${messageOf(e)}\n`),
 })

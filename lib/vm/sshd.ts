@@ -18,7 +18,14 @@
 // Readiness. dropbear writes its pid file only after its listening sockets are bound
 // (svr-main.c: listensockets() precedes the pidfile), so the pid file IS the readiness marker:
 // ctr-exec waits for it instead of upstream's fixed 2 s sleep. /.runcvm is fresh for every
-// container start, so a stale marker cannot exist.
+// container start, so a stale marker cannot exist at boot.
+//
+// Supervision. The start-up script does not exec dropbear: it runs it in a loop, so a dropbear
+// that dies (kill -9, a crash) is started again RESTART_DELAY_S later and `docker exec` works
+// again by itself. The marker is removed as soon as dropbear has ended (dropbear -F leaves it
+// behind when killed), so ctr-exec waits for the new one instead of connecting to nothing;
+// ctr-exec also checks the port answers before it hands over to dbclient.
+// Differs from upstream: upstream started dropbear once; after it died no exec worked again.
 import { BIN, SSHD_AUTHORIZED_KEYS, SSHD_DIR, SSHD_HOST_KEY, SSHD_KEY, SSHD_PORT, SSHD_READY } from '../paths.js'
 import { shQuote, type Cmd } from '../cmd.js'
 import type { NetworkState } from '../state.js'
@@ -61,11 +68,14 @@ export function planSshdGuard(xtablesNftMulti: string = BIN.xtables): Cmd[] {
   return [[xtablesNftMulti, 'ebtables', '-A', 'FORWARD', '-p', '0x0800', '--ip-proto', 'tcp', '--ip-dport', String(SSHD_PORT), '-j', 'DROP']]
 }
 
+/** Seconds between a dropbear's end and its restart (bounds the loop if it cannot start at all). */
+export const RESTART_DELAY_S = 0.3
+
 /**
  * The whole start-up as one busybox sh script, run in the background so the workload's boot does
  * not wait for key generation: both keys in parallel, authorized_keys from the client key's
- * public half, then exec dropbear (which writes SSHD_READY once it listens). umask 077: the key
- * files, authorized_keys and the marker are root-only.
+ * public half, then dropbear (which writes SSHD_READY once it listens) in a restart loop. umask
+ * 077: the key files, authorized_keys and the marker are root-only.
  */
 export function buildSshdScript(net: NetworkState, busybox: string = BIN.busybox): string {
   const [client, host] = planKeygen()
@@ -80,6 +90,10 @@ export function buildSshdScript(net: NetworkState, busybox: string = BIN.busybox
     'wait',
     `[ -n "$pub" ] || exit 1`,
     `printf '%s %s runcvm-exec\\n' ${shQuote(KEY_OPTIONS)} "$pub" >${shQuote(SSHD_AUTHORIZED_KEYS)}`,
-    `exec ${q(buildDropbearArgs(net))} >/dev/null 2>&1 </dev/null`,
+    'while :; do',
+    `  ${q(buildDropbearArgs(net))} >/dev/null 2>&1 </dev/null`,
+    `  ${bb} rm -f ${shQuote(SSHD_READY)}`,
+    `  ${bb} sleep ${RESTART_DELAY_S}`,
+    'done',
   ].join('\n') + '\n'
 }

@@ -48,6 +48,49 @@ printf 'not a program\n' >"$tmp/noexec"; chmod 644 "$tmp/noexec"
 out=$("$init" --on-exit /bin/echo -- "$tmp/noexec" 2>/dev/null)
 expect "command not executable: status 126" "126" "$out"
 
+# --watch: a watched child killed while the command runs: one RunCVM: Error line naming it, the
+# command's group is killed, exit 1, and the exit program is NOT run (the VM is gone, not done).
+sh -c "sleep 30 & echo \$! >$tmp/watched; exec '$init' --watch \"\$!=the watched helper\" --on-exit /bin/echo -- sh -c 'touch $tmp/ready-w; exec sleep 30'" >"$tmp/out-w" 2>"$tmp/err-w" &
+pid=$!
+wait_for "$tmp/ready-w"; t0=$(date +%s%N); kill -9 "$(cat "$tmp/watched")"; wait $pid; rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect "--watch: killed watched child ends us with 1" "1" "$rc"
+expect "--watch: exit program not run" "" "$(cat "$tmp/out-w")"
+grep -qx "RunCVM: Error: the watched helper (pid $(cat "$tmp/watched")) died: killed by signal 9 (Killed); stopped the VM" "$tmp/err-w" \
+  && ok "--watch: one error line naming it" || bad "--watch: one error line naming it" "$(cat "$tmp/err-w")"
+[ "$ms" -lt 2000 ] && ok "--watch: command ended within 2 s ($ms ms)" || bad "--watch: command ended within 2 s" "$ms ms"
+
+# --watch: a watched child that exits 0 because the command is ending is no fault.
+out=$(sh -c "true & exec '$init' --watch \"\$!=quick\" --on-exit /bin/echo -- sh -c 'sleep 0.3; exit 5'" 2>"$tmp/err-w2")
+expect "--watch: clean exit of a watched child as the command ends: status passed on" "5" "$out"
+expect "--watch: no error for it" "" "$(cat "$tmp/err-w2")"
+
+# --respawn: the daemon named by the pid file is started again when it dies; once per second at most.
+cat >"$tmp/daemon" <<EOT
+#!/bin/sh
+sleep 30 </dev/null >/dev/null 2>&1 &
+echo \$! >$tmp/daemon.pid
+echo started >>$tmp/daemon.log
+EOT
+chmod 755 "$tmp/daemon"
+"$tmp/daemon"
+sh -c "exec '$init' --respawn '$tmp/daemon.pid=$tmp/daemon' --on-exit /bin/echo -- sh -c 'sleep 3'" >/dev/null 2>"$tmp/err-r" &
+pid=$!
+sleep 0.3
+# (the first daemon is not our child: start one that is, through a first respawn trigger)
+kill -9 "$(cat "$tmp/daemon.pid")"; sleep 0.5
+[ "$(grep -c started "$tmp/daemon.log")" = 1 ] && ok "--respawn: only our own children are respawned" || bad "--respawn: only our own children are respawned" "$(cat "$tmp/daemon.log")"
+wait $pid
+: >"$tmp/warn.log"
+sh -c "sleep 30 & echo \$! >$tmp/daemon.pid; exec '$init' --warnings-log '$tmp/warn.log' --container-id c0ffee --respawn '$tmp/daemon.pid=$tmp/daemon' --on-exit /bin/echo -- sh -c 'sleep 2'" >/dev/null 2>"$tmp/err-r" &
+pid=$!
+sleep 0.3; kill -9 "$(cat "$tmp/daemon.pid")"; sleep 0.5
+new=$(cat "$tmp/daemon.pid")
+[ "$(grep -c started "$tmp/daemon.log")" = 2 ] && kill -0 "$new" 2>/dev/null && ok "--respawn: a killed daemon is started again" || bad "--respawn: a killed daemon is started again" "$(cat "$tmp/daemon.log" "$tmp/err-r")"
+grep -q "^[0-9T:.-]*Z c0ffee RunCVM: Warning: daemon (pid [0-9]*) died; restarted it\$" "$tmp/warn.log" && ok "--respawn: warning line in the warnings log" || bad "--respawn: warning line in the warnings log" "$(cat "$tmp/warn.log")"
+expect "--respawn: nothing on stderr without a terminal" "" "$(cat "$tmp/err-r")"
+kill "$new" 2>/dev/null; wait $pid
+
 # Signal forwarding: USR1 reaches the child (its trap exits 42).
 "$init" --on-exit /bin/echo -- sh -c "trap 'exit 42' USR1; touch $tmp/ready1; while :; do sleep 0.1; done" >"$tmp/out1" &
 pid=$!

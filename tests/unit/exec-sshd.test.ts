@@ -21,7 +21,7 @@ describe('sshd plan', () => {
 describe('sshd start script', () => {
   const script = buildSshdScript(NET, 'bb')
   const K = "'/.runcvm/guest/usr/bin/dropbearkey' '-t' 'ed25519' '-f'"
-  it('is stated line by line: root-only files, stale keys and marker removed first, both keys, restricted key, dropbear last', () => {
+  it('is stated line by line: root-only files, stale keys and marker removed first, both keys, restricted key, dropbear last, restarted in a loop that drops its stale marker', () => {
     expect(script.split('\n')).toEqual([
       'umask 077',
       "'bb' mkdir -p '/.runcvm/dropbear'",
@@ -31,8 +31,12 @@ describe('sshd start script', () => {
       'wait',
       '[ -n "$pub" ] || exit 1',
       "printf '%s %s runcvm-exec\\n' 'no-port-forwarding,no-agent-forwarding,no-X11-forwarding' \"$pub\" >'/.runcvm/dropbear/authorized_keys'",
-      "exec '/.runcvm/guest/usr/sbin/dropbear' '-F' '-E' '-s' '-j' '-k' '-r' '/.runcvm/dropbear/dropbear_ed25519_host_key' " +
+      'while :; do',
+      "  '/.runcvm/guest/usr/sbin/dropbear' '-F' '-E' '-s' '-j' '-k' '-r' '/.runcvm/dropbear/dropbear_ed25519_host_key' " +
         "'-P' '/.runcvm/dropbear/dropbear.pid' '-p' '172.17.0.2:22222' >/dev/null 2>&1 </dev/null",
+      "  'bb' rm -f '/.runcvm/dropbear/dropbear.pid'",
+      "  'bb' sleep 0.3",
+      'done',
       '',
     ])
   })
@@ -40,6 +44,6 @@ describe('sshd start script', () => {
     const lines = script.split('\n')
     const rm = lines.findIndex(l => l.includes(' rm -f ') && l.includes("'/.runcvm/dropbear/dropbear.pid'"))
     expect(rm).toBeGreaterThan(0)
-    expect(rm).toBeLessThan(lines.findIndex(l => l.startsWith('exec ')))
+    expect(rm).toBeLessThan(lines.findIndex(l => l.includes('/usr/sbin/dropbear')))
   })
 })
