@@ -13,7 +13,7 @@ import { rpFilterWarning } from '../lib/net/rp-filter.js'
 import { $, applyCmds } from '../lib/sh.js'
 import { planSshdGuard } from '../lib/vm/sshd.js'
 import { parsePasswd } from '../lib/passwd.js'
-import { workloadConfig } from '../lib/workload-env.js'
+import { dropWorkloadEnv, roleInputEnv, workloadConfig } from '../lib/workload-env.js'
 import { displayOf } from '../lib/qemu/display.js'
 import { buildVirtiofsdArgs } from '../lib/qemu/virtiofsd.js'
 import { hostTimer } from '../lib/vm/timing.js'
@@ -52,7 +52,11 @@ async function main(): Promise<never> {
   mark('ctr-entrypoint')
   const s = parseSettings(process.env)
   const passwd = parsePasswd(readText(`${s.RUNCVM_VM_MOUNTPOINT}/etc/passwd`))
-  writeConfig(workloadConfig({ args: process.argv.slice(2), env: process.env, cwd: process.cwd(), passwd, settings: s }))
+  // The workload's env arrives as data (lib/workload-env.ts roleEnv); it goes to the VM only, and
+  // no program started from here (runcvm-init, ctr-qemu, QEMU...) gets it.
+  const env = roleInputEnv(process.env)
+  dropWorkloadEnv(process.env)
+  writeConfig(workloadConfig({ args: process.argv.slice(2), env, cwd: process.cwd(), passwd, settings: s }))
   if (s.RUNCVM_BREAK.includes('prenet')) await breakShell()
 
   const net = await readNetwork(BIN.ip)
@@ -74,7 +78,9 @@ async function main(): Promise<never> {
     writeFileSync(vmResolv, rewriteResolvConf(resolv))
   }
   // dnsmasq forks into the background once it listens; its stderr says why when it cannot.
-  const dns = await $({ nothrow: true, quiet: true, timeout: DNSMASQ_START_TIMEOUT_MS })`${BIN.dnsmasq} -u root --no-hosts --pid-file=${DNSMASQ_PID}`
+  // --conf-file=/dev/null: never the image's /etc/dnsmasq.conf (dhcp-script, conf-dir... would run
+  // or read the image's files as root here); /dev is the runtime's, not the image's.
+  const dns = await $({ nothrow: true, quiet: true, timeout: DNSMASQ_START_TIMEOUT_MS })`${BIN.dnsmasq} --conf-file=/dev/null -u root --no-hosts --pid-file=${DNSMASQ_PID}`
   if (dns.exitCode !== 0) process.stderr.write(`RunCVM: Warning: dnsmasq did not start; DNS in the VM may not work: ${dns.stderr.trim()}\n`)
 
   const vfs = { sysAdmin: s.RUNCVM_SYS_ADMIN }

@@ -12,6 +12,7 @@ import {
   isDevPath, isDisksPath, modulesBind, packageBind, runTmpfs, shmTmpfs, stateTmpfs, tmpfsFstabLine, vmRootRbind,
 } from './mounts.js'
 import { diskAio } from './seccomp.js'
+import { roleEnv } from '../workload-env.js'
 import type { Mount, SeccompSyscall, Spec } from './spec.js'
 
 /** argv[0] values Docker (/sbin/docker-init) and Podman (/dev/init) use for `--init`. */
@@ -282,6 +283,7 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
 
   let env = oldEnv
   for (const [name, value] of vars) env = setEnv(env, name, value)
-  proc.env = env
+  // The container side runs with RunCVM's own env; the workload's travels as data (roleEnv).
+  proc.env = roleEnv(env)
   return out
 }
