@@ -144,3 +144,30 @@ export function rewriteJsonFile<T, U>(file: string, f: (value: T) => U): U {
     closeSync(fd)
   }
 }
+
+/**
+ * Write `data` into `file` in place, never through a symlink or into a FIFO/device: an existing
+ * regular file is truncated and written through an O_NOFOLLOW|O_NONBLOCK descriptor (so a file
+ * that is also a mount point elsewhere, where rename(2) fails with EBUSY, still works); a symlink
+ * there is removed and a new file created with O_EXCL; anything else is refused.
+ */
+export function writeFileInPlace(file: string, data: string | Uint8Array, mode = 0o644): void {
+  const buf = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data)
+  let fd: number
+  try {
+    fd = openSync(file, C.O_WRONLY | C.O_NOFOLLOW | C.O_NONBLOCK)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code !== 'ELOOP' && code !== 'ENOENT') throw e
+    if (code === 'ELOOP') unlinkSync(file)
+    fd = openSync(file, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, mode)
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new SpecError(`refusing ${file}: not a regular file`)
+    ftruncateSync(fd, 0)
+    let off = 0
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, off)
+  } finally {
+    closeSync(fd)
+  }
+}

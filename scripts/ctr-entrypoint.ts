@@ -3,7 +3,9 @@
 // /.runcvm, hands the container's network to the VM (bridge + tap per interface), starts dnsmasq
 // and virtiofsd, then execve's runcvm-init (container mode) supervising runcvm-ctr-qemu.
 // Env: RUNCVM_* (see lib/settings.ts); RUNCVM_BREAK=prenet|postnet drops to a shell.
-import { copyFileSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { writeFileInPlace } from '../lib/fsx.js'
+import { readImageText } from '../lib/image-fs.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseSettings } from '../lib/settings.js'
 import { writeConfig, writeNetwork } from '../lib/state.js'
@@ -51,7 +53,8 @@ async function main(): Promise<never> {
   const mark = hostTimer(process.env.RUNCVM_BOOT_TIMING === '1')
   mark('ctr-entrypoint')
   const s = parseSettings(process.env)
-  const passwd = parsePasswd(readText(`${s.RUNCVM_VM_MOUNTPOINT}/etc/passwd`))
+  // The image's files: resolved inside the image, regular files only, bounded (lib/image-fs.ts).
+  const passwd = parsePasswd(readImageText(s.RUNCVM_VM_MOUNTPOINT, '/etc/passwd'))
   // The workload's env arrives as data (lib/workload-env.ts roleEnv); it goes to the VM only, and
   // no program started from here (runcvm-init, ctr-qemu, QEMU...) gets it.
   const env = roleInputEnv(process.env)
@@ -72,9 +75,10 @@ async function main(): Promise<never> {
 
   // The container keeps Docker's resolver (dnsmasq forwards to it); the VM asks dnsmasq.
   const vmResolv = `${s.RUNCVM_VM_MOUNTPOINT}/etc/resolv.conf`
-  const resolv = readText(vmResolv)
+  const resolv = readImageText(s.RUNCVM_VM_MOUNTPOINT, '/etc/resolv.conf')
   if (resolv !== undefined) {
-    try { copyFileSync(vmResolv, '/etc/resolv.conf') } catch { /* image without /etc */ }
+    // In place (the file is also the /vm/etc/resolv.conf mount point: rename fails), never through a symlink.
+    try { writeFileInPlace('/etc/resolv.conf', resolv) } catch { /* image without /etc */ }
     writeFileSync(vmResolv, rewriteResolvConf(resolv))
   }
   // dnsmasq forks into the background once it listens; its stderr says why when it cannot.

@@ -11,7 +11,8 @@
 // Env: RUNCVM_EXEC_VIA=node (on the docker exec) runs the VM side through runcvm-vm-exec (Node)
 // instead of runcvm-init --request; for debugging only (Node costs ~0.3-1 s per start under TCG).
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
+import { readImageText } from '../lib/image-fs.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { StateError, messageOf } from '../lib/errors.js'
 import { execve, runRole } from '../lib/proc.js'
@@ -48,7 +49,8 @@ async function waitReady(): Promise<NetworkState> {
 async function main(): Promise<never> {
   const args = parseCtrExecArgs(process.argv.slice(2))
   const net = await waitReady()
-  const passwd = parsePasswd(existsSync('/etc/passwd') ? readFileSync('/etc/passwd', 'utf8') : undefined)
+  // The image's passwd (the container root is the image): inside the image, regular file, bounded.
+  const passwd = parsePasswd(readImageText('', '/etc/passwd'))
   // The workload's env arrives as data (lib/workload-env.ts roleEnv); RUNCVM_* stay ours.
   const env = roleInputEnv(process.env)
   const plan = planCtrExec({ args, env, passwd, net, nonce: randomBytes(12).toString('hex') })

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, chownSync, linkSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { isPrivateDir, readJson, rewriteJsonFile, writeFileAtomic } from '../../lib/fsx.js'
+import { isPrivateDir, readJson, rewriteJsonFile, writeFileAtomic, writeFileInPlace } from '../../lib/fsx.js'
 import { runExec } from '../../lib/oci/bundle.js'
 import { fixtureText, tempDir } from './helpers.js'
 
@@ -132,4 +132,28 @@ describe('runExec with process.json in a sticky /tmp', () => {
       expect(readFileSync(target).equals(before)).toBe(true)
     })
   }
+})
+
+describe('writeFileInPlace (container-side files the image may have planted things at)', () => {
+  it('a regular file: same inode, new content', () => {
+    const dir = tempDir(), file = join(dir, 'resolv.conf')
+    writeFileSync(file, 'old old old\n')
+    const ino = statSync(file).ino
+    writeFileInPlace(file, 'new\n')
+    expect(statSync(file).ino).toBe(ino)
+    expect(readFileSync(file, 'utf8')).toBe('new\n')
+  })
+  it('a symlink: removed and replaced by a file, its target untouched', () => {
+    const { dir, target } = stickyDir()
+    const file = join(dir, 'resolv.conf')
+    symlinkSync(target, file)
+    writeFileInPlace(file, 'new\n')
+    expect(precious(target)).toBe(TARGET_TEXT)
+    expect(readFileSync(file, 'utf8')).toBe('new\n')
+  })
+  it('a FIFO: refused without blocking', () => {
+    const dir = tempDir(), file = join(dir, 'resolv.conf')
+    mkfifo(file)
+    expect(() => writeFileInPlace(file, 'new\n')).toThrow()
+  })
 })
