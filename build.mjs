@@ -22,7 +22,7 @@ export const OUT = join(repo, 'dist', 'opt', 'runcvm')
 // points at the /.runcvm/guest path, which does not exist on the host). Container/VM roles run
 // from the read-only mount at /.runcvm/guest, where the bundled node's own PT_INTERP resolves.
 // The shebangs come from lib/paths.ts (shebang()).
-const HOST_ROLES = new Set(['runtime', 'install-runtime'])
+const HOST_ROLES = new Set(['runtime', 'install-runtime', 'doctor'])
 
 // Size budgets (bytes). The runtime is exec'd by containerd for every runc verb: it stays small
 // and zx-free (its pass-through path is the one start measured in bench/role-start-bench.mjs where
@@ -62,6 +62,9 @@ async function bundleScripts() {
       target: NODE_TARGET,
       minify: false,
       keepNames: true,
+      // Paths in the bundle's module comments stay as written (node_modules/minimist/...) even
+      // where node_modules is a symlink: the bundle's bytes do not depend on the checkout layout.
+      preserveSymlinks: true,
       legalComments: 'inline',
       metafile: true,
       logLevel: 'warning',

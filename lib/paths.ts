@@ -98,6 +98,10 @@ export const CTR_WATCHDOG = /* @__PURE__ */ guestScript('ctr-watchdog')
 /** runcvm-init (container mode) runs these on SIGTERM and when its command ends. */
 export const CTR_SHUTDOWN = /* @__PURE__ */ guestScript('ctr-shutdown')
 export const CTR_EXIT = /* @__PURE__ */ guestScript('ctr-exit')
+/** One reconcile pass of `docker network connect/disconnect` on the running VM (run by the link watcher). */
+export const CTR_NETPLUG = /* @__PURE__ */ guestScript('ctr-netplug')
+/** The link watcher's log (runcvm-ctr-netplug's lines). */
+export const NETPLUG_LOG = '/.runcvm/netplug.log'
 export const VM_EXEC = /* @__PURE__ */ guestScript('vm-exec')
 
 /** Kernels: `<dir>/<dist>/<version>/{vmlinuz,initrd,modules/<version>}` plus `<dist>/latest`. */
@@ -106,6 +110,20 @@ export const GUEST_KERNELS = `${RUNCVM_GUEST}/${PKG.kernels}`
 /** The shebang of a role bundle: host roles name the package's loader (see docs/ARCHITECTURE.md). */
 export const shebang = (where: 'host' | 'guest'): string =>
   where === 'host' ? `#!${RUNCVM_HOST}/${PKG.loader} ${RUNCVM_HOST}/${PKG.node}` : `#!${BIN.node}`
+
+// --- on the host, outside the package ---
+
+/** Host directory for RunCVM's run-time files (tmpfs: cleared at boot; --uninstall removes it). */
+export const HOST_RUN_DIR = '/run/runcvm'
+/** The host's warnings log (lib/warnings.ts): one line per warning, `<ISO time> <container id> <text>`. */
+export const HOST_WARNINGS_LOG = `${HOST_RUN_DIR}/warnings.log`
+/** runcvm-doctor's name on PATH, and the directory the installer links it into by default. */
+export const DOCTOR_NAME = 'runcvm-doctor'
+export const HOST_BIN_DIR = '/usr/local/bin'
+/** The doctor script the link points at, relative to a package root. */
+export const DOCTOR_SCRIPT = `${PKG.scripts}/${DOCTOR_NAME}`
+/** The installer image: where `docker run -v /opt/runcvm:/runcvm IMAGE` mounts the host's package dir. */
+export const INSTALLER_IMAGE_TARGET = '/runcvm'
 
 // --- /.runcvm: state shared by the container and the VM (lib/state.ts reads and writes them) ---
 
@@ -164,6 +182,8 @@ export const TTY_SOCKET = '/run/.runcvm-tty'
 /** Writable copy of the OVMF variable store. */
 export const OVMF_VARS_COPY = '/run/.ovmf-vars.fd'
 export const DNSMASQ_PID = '/run/.dnsmasq.pid'
+/** HOST_WARNINGS_LOG as the container sees it (the runtime binds it here at create; not in the VM). */
+export const CTR_WARNINGS_LOG = '/run/.runcvm-warnings.log'
 
 // --- names the VM sees: virtiofs tags and virtio-serial ports (/dev/virtio-ports/<name>) ---
 

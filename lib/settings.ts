@@ -67,6 +67,7 @@ export const SETTINGS = {
   RUNCVM_KERNEL_PATH: { kind: 'string', default: '', doc: 'Kernel image path (in the container)', internal: true },
   RUNCVM_KERNEL_INITRAMFS_PATH: { kind: 'string', default: '', doc: 'initramfs path (in the container)', internal: true },
   RUNCVM_KERNEL_ROOT: { kind: 'string', default: '', doc: 'Kernel root= options for this kernel family', internal: true },
+  RUNCVM_CONTAINER_ID: { kind: 'string', default: '', doc: 'Container id from runc\'s argv (written into warning lines)', internal: true },
   RUNCVM_DISK_AIO: { kind: 'enum', values: ['io_uring', 'threads'], default: 'io_uring', doc: 'AIO engine for RUNCVM_DISKS disks: io_uring unless the seccomp profile or the host forbids it', internal: true },
 } as const satisfies Record<string, Row>
 

@@ -691,11 +691,16 @@ static void spawn_shutdown(const sigset_t *restore)
     debug("SIGTERM: started %s as pid %d", o.on_term, (int)pid);
 }
 
-static void __attribute__((noreturn)) run_exit_program(int status)
+/* The exit program gets the status (128+N for a signal death) and, for a signal death, a second
+ * argument signal=N: QEMU killed by a signal (e.g. SIGBUS, 135) must not be read as a qemu-exit
+ * status (2N-1, which 135 also is). */
+static void __attribute__((noreturn)) run_exit_program(int wstatus)
 {
-    char arg[16];
+    int status = status_of(wstatus);
+    char arg[16], sigarg[24];
     snprintf(arg, sizeof arg, "%d", status & 0xff);
-    char *argv[] = { (char *)o.on_exit, arg, NULL };
+    snprintf(sigarg, sizeof sigarg, "signal=%d", WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
+    char *argv[] = { (char *)o.on_exit, arg, WIFSIGNALED(wstatus) ? sigarg : NULL, NULL };
     debug("main child ended with status %s; exec %s %s", arg, o.on_exit, arg);
     fflush(NULL);
     execv(o.on_exit, argv);
@@ -763,7 +768,7 @@ static int supervise_container(void)
             while ((p = waitpid(-1, &ws, WNOHANG)) > 0) {
                 debug("reaped pid %d (status %d)", (int)p, status_of(ws));
                 if (p == child)
-                    run_exit_program(status_of(ws));
+                    run_exit_program(ws);
             }
             break;
         }

@@ -10,7 +10,7 @@
 // Flags (after `node build.mjs`): --relock  re-resolve the package set and rewrite packages.lock
 //                                  --no-kernels  skip step 5 (quick userland iterations)
 // Env: RUNCVM_BUILD_CACHE (default <repo>/.cache) holds everything downloaded or rebuilt.
-import { chmodSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { Bundler } from './bundelf'
 import { checkAptLists, downloadDebs, lockedPackages, stageDebs } from './debs'
@@ -62,6 +62,12 @@ export async function buildPackage({ repo, out, args }: BuildPackageOptions): Pr
   // 3. relocate ELFs. The userland is assembled in a scratch dir inside `out` and swapped in at the
   // end, so a concurrent reader (a test run, a second build) never sees a half-built tree for long.
   const final = out
+  // Scratch dirs of builds that died (a failed run leaves its .new-<pid>; a crash mid-swap an
+  // .old-<dir>-<pid>) would otherwise stay inside the package and be installed with it.
+  for (const n of existsSync(final) ? readdirSync(final) : []) {
+    const pid = /^\.(?:new|old-.+)-(\d+)$/.exec(n)?.[1]
+    if (pid && !existsSync(`/proc/${pid}`)) rmSync(join(final, n), { recursive: true, force: true })
+  }
   out = join(final, `.new-${process.pid}`)
   rmSync(out, { recursive: true, force: true })
   mkdirSync(out, { recursive: true })
@@ -104,7 +110,22 @@ export async function buildPackage({ repo, out, args }: BuildPackageOptions): Pr
     const real = resolveInRoot(staging, src)
     if (!real) throw new Error(`staging tree has no ${src}`)
     mkdirSync(dirname(join(out, dst)), { recursive: true })
-    cpSync(join(staging, real), join(out, dst), { recursive: true, dereference: true })
+    // verbatimSymlinks: without it cpSync rewrites every symlink inside the tree to an absolute
+    // path into the staging dir (the installed package then held links into the build machine's
+    // cache, e.g. usr/share/OVMF/OVMF_CODE.ms.fd -> /<repo>/.cache/staging-*/...). Each link is
+    // then resolved inside the staging tree: a relative link when its target was copied too, else
+    // a copy of the target's bytes.
+    cpSync(join(staging, real), join(out, dst), { recursive: true, verbatimSymlinks: true }) // real: already resolved
+    const inside = lstatSync(join(out, dst)).isDirectory() ? readdirSync(join(out, dst), { recursive: true }).map(String) : []
+    for (const rel of inside) {
+      const at = join(out, dst, rel)
+      if (!lstatSync(at).isSymbolicLink()) continue
+      const target = resolveInRoot(staging, `${real}/${rel}`)
+      rmSync(at)
+      if (target === undefined) throw new Error(`staging tree: ${real}/${rel} is a dangling link`)
+      if (target.startsWith(`${real}/`)) symlinkSync(relativeLink(`${dst}/${rel}`, `${dst}/${target.slice(real.length + 1)}`), at)
+      else cpSync(join(staging, target), at, { recursive: true, dereference: true })
+    }
   }
 
   // 4. native helpers

@@ -1,7 +1,7 @@
 // packaging/verify.ts — the check that fails the build: every dynamic ELF in the tree must resolve all
 // of its libraries inside the tree, using the tree's own loader (`ld.so --list`, which ignores the
 // file's PT_INTERP and follows its DT_RPATH exactly as at run time).
-import { lstatSync, readFileSync } from 'node:fs'
+import { lstatSync, readFileSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { isElf, parseElf } from './elf'
 import { INTERP, ldProblems, parseLdList } from './plan'
@@ -19,7 +19,11 @@ export function verifyTree(out: string): VerifyResult {
   for (const rel of walkFiles(out)) {
     if (rel.startsWith('kernels/') || rel === 'lib/ld-linux-x86-64.so.2') continue
     const abs = join(out, rel)
-    if (lstatSync(abs).isSymbolicLink()) continue
+    if (lstatSync(abs).isSymbolicLink()) {
+      // Absolute links would point at the build machine (or at nothing) once installed.
+      if (readlinkSync(abs).startsWith('/')) res.problems.push(`${rel}: absolute symlink to ${readlinkSync(abs)}`)
+      continue
+    }
     const buf = readFileSync(abs)
     if (!isElf(buf)) continue
     const info = parseElf(buf)

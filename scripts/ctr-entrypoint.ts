@@ -4,13 +4,15 @@
 // and virtiofsd, then execve's runcvm-init (container mode) supervising runcvm-ctr-qemu.
 // Env: RUNCVM_* (see lib/settings.ts); RUNCVM_BREAK=prenet|postnet drops to a shell.
 import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { isatty } from 'node:tty'
 import { writeFileInPlace } from '../lib/fsx.js'
 import { readImageText } from '../lib/image-fs.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseSettings } from '../lib/settings.js'
 import { writeConfig, writeNetwork } from '../lib/state.js'
 import { readNetwork } from '../lib/net/discover.js'
-import { bridgeName, planBridges, rewriteResolvConf } from '../lib/net/plan.js'
+import { bridgeName, checkNetnsUnclaimed, planBridges, rewriteResolvConf } from '../lib/net/plan.js'
+import { netWatchScript } from '../lib/net/hotplug.js'
 import { rpFilterWarning } from '../lib/net/rp-filter.js'
 import { $, applyCmds } from '../lib/sh.js'
 import { planSshdGuard } from '../lib/vm/sshd.js'
@@ -20,10 +22,11 @@ import { displayOf } from '../lib/qemu/display.js'
 import { buildVirtiofsdArgs } from '../lib/qemu/virtiofsd.js'
 import { hostTimer } from '../lib/vm/timing.js'
 import {
-  BIN, CTR_QEMU, DNSMASQ_PID, PKG_VIRTIOFSD_LOG, PKG_VIRTIOFSD_SOCKET, RUNCVM_GUEST, TTY_SOCKET, VIRTIOFSD_LOG, VIRTIOFSD_SOCKET,
+  BIN, CTR_NETPLUG, CTR_QEMU, DNSMASQ_PID, NETPLUG_LOG, PKG_VIRTIOFSD_LOG, PKG_VIRTIOFSD_SOCKET, RUNCVM_GUEST, TTY_SOCKET, VIRTIOFSD_LOG, VIRTIOFSD_SOCKET,
 } from '../lib/paths.js'
 import { execve, runRole } from '../lib/proc.js'
 import { ConfigError } from '../lib/errors.js'
+import { warn } from '../lib/warnings.js'
 
 /** dnsmasq daemonizes within milliseconds; a start that hangs must not hold up the boot. */
 const DNSMASQ_START_TIMEOUT_MS = 10_000
@@ -63,15 +66,22 @@ async function main(): Promise<never> {
   if (s.RUNCVM_BREAK.includes('prenet')) await breakShell()
 
   const net = await readNetwork(BIN.ip)
+  checkNetnsUnclaimed(net)
   writeNetwork(net)
   // The VNC port is redirected into the VM when QEMU will serve VNC (lib/qemu/display.ts decides).
   const { vncDisplay } = displayOf(s)
   await applyCmds([...planBridges(net, { ip: BIN.ip, xtables: BIN.xtables, vncDisplay, precreateTap: true }), ...planSshdGuard(BIN.xtables)],
     { batchIp: BIN.ip, env: { ...process.env, XTABLES_LIBDIR: BIN.xtablesLibdir } })
   mark('ctr-network')
+  // `docker network connect/disconnect` while the VM runs: a watcher hot-plugs the NIC.
+  {
+    const fd = openSync(NETPLUG_LOG, 'a')
+    $({ detached: true, stdio: ['ignore', fd, fd], nothrow: true })`${BIN.busybox} sh -c ${netWatchScript(BIN.ip, CTR_NETPLUG)}`.child?.unref()
+  }
   const rp = (c: string) => readText(`/proc/sys/net/ipv4/conf/${c}/rp_filter`)
   const rpWarn = rpFilterWarning(rp('all'), Object.fromEntries(net.interfaces.map(n => [bridgeName(n.name), rp(bridgeName(n.name))])))
-  if (rpWarn) process.stderr.write(`${rpWarn}\n`)
+  const warnOpts = { tty: isatty(2), id: s.RUNCVM_CONTAINER_ID }
+  if (rpWarn) warn(rpWarn, warnOpts)
 
   // The container keeps Docker's resolver (dnsmasq forwards to it); the VM asks dnsmasq.
   const vmResolv = `${s.RUNCVM_VM_MOUNTPOINT}/etc/resolv.conf`
@@ -85,7 +95,7 @@ async function main(): Promise<never> {
   // --conf-file=/dev/null: never the image's /etc/dnsmasq.conf (dhcp-script, conf-dir... would run
   // or read the image's files as root here); /dev is the runtime's, not the image's.
   const dns = await $({ nothrow: true, quiet: true, timeout: DNSMASQ_START_TIMEOUT_MS })`${BIN.dnsmasq} --conf-file=/dev/null -u root --no-hosts --pid-file=${DNSMASQ_PID}`
-  if (dns.exitCode !== 0) process.stderr.write(`RunCVM: Warning: dnsmasq did not start; DNS in the VM may not work: ${dns.stderr.trim()}\n`)
+  if (dns.exitCode !== 0) warn(`RunCVM: Warning: dnsmasq did not start; DNS in the VM may not work: ${dns.stderr.trim()}`, warnOpts)
 
   const vfs = { sysAdmin: s.RUNCVM_SYS_ADMIN }
   startVirtiofsd(buildVirtiofsdArgs({ ...vfs, socket: VIRTIOFSD_SOCKET, source: s.RUNCVM_VM_MOUNTPOINT, cache: s.RUNCVM_VIRTIOFSD_CACHE }), VIRTIOFSD_LOG)

@@ -5,6 +5,7 @@
 // one is needed and execve's QEMU.
 // Env: RUNCVM_* via /.runcvm/config.json; RUNCVM_BREAK=preqemu prints the command and opens a shell.
 import { copyFileSync } from 'node:fs'
+import { isatty } from 'node:tty'
 import { decideAccel, probeAccel, type AccelChoice } from '../lib/accel.js'
 import { shWord } from '../lib/cmd.js'
 import { ConfigError, ExecError } from '../lib/errors.js'
@@ -17,6 +18,7 @@ import { clearBooted, readConfig, writeFstab, writeVm, writeVmInit } from '../li
 import { planVmBoot, type BootPlan } from '../lib/vm/boot-plan.js'
 import { readBootProbes } from '../lib/vm/boot-probes.js'
 import { hostTimer } from '../lib/vm/timing.js'
+import { warn } from '../lib/warnings.js'
 
 /** Disk commands, per disk; a failure names the disk spec and the step, in upstream's words. */
 async function applyDisks(plan: BootPlan): Promise<void> {
@@ -39,7 +41,9 @@ async function main(): Promise<void> {
   const probe = s.RUNCVM_ACCEL === 'tcg' ? undefined : await probeAccel(BIN.kvmProbe)
   const accel: AccelChoice = probe ? decideAccel(s.RUNCVM_ACCEL, probe) : { accel: 'tcg' }
   const bootTimeout = bootTimeoutSeconds(s.RUNCVM_BOOT_TIMEOUT, accel.accel, probe !== undefined && probe.pvm && !probe.vendor)
-  if (accel.warning) process.stderr.write(accel.warning + '\n')
+  // Without -t the workload's streams stay its own: the warning goes to the host log (and with -t
+  // to the console too), lib/warnings.ts.
+  if (accel.warning) warn(accel.warning, { tty: isatty(2), id: s.RUNCVM_CONTAINER_ID })
 
   const plan = planVmBoot(cfg, s, await readBootProbes(cfg, s, accel))
   await applyDisks(plan)

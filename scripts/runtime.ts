@@ -29,10 +29,12 @@ async function main(): Promise<never> {
   const { command, rest } = parseRuncArgv(argv)
   if (command === 'create' || command === 'exec') {
     const { runCreate, runExec } = await import('../lib/oci/bundle.js')
+    const { prepareHostWarningsLog } = await import('../lib/warnings.js')
     const opts = { hostRoot: process.env.RUNCVM_HOST_ROOT || RUNCVM_HOST, argv: process.argv }
     if (command === 'create') {
       // runc's default bundle is the current directory.
-      runCreate(parseCreateArgs(rest).bundle ?? process.cwd(), opts)
+      const c = parseCreateArgs(rest)
+      runCreate(c.bundle ?? process.cwd(), { ...opts, id: c.id, warningsLog: () => prepareHostWarningsLog() })
     } else {
       // Without --process the command is on runc's argv; Docker always uses --process.
       const { processFile } = parseExecArgs(rest)

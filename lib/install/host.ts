@@ -34,18 +34,10 @@ export async function listedRuntimePath(name = 'runcvm'): Promise<string | undef
   }
 }
 
-/**
- * Whether any running container uses the runcvm runtime. Running containers bind-mount the
- * package tree by inode, so a retired tree must outlive them. When docker cannot tell: true.
- */
-export async function runcvmContainersRunning(): Promise<boolean> {
-  if (!(await onPath('docker'))) return true
-  const ps = await runProgram(['docker', 'ps', '-q'])
-  if (!ps.ok) return true
-  const ids = ps.out.split('\n').filter(Boolean)
-  if (!ids.length) return false
-  const rt = await runProgram(['docker', 'inspect', '--format', '{{.HostConfig.Runtime}}', ...ids])
-  return !rt.ok || rt.out.split('\n').includes('runcvm')
+/** dockerd's default runtime as `docker info` reports it (undefined when docker cannot tell). */
+export async function listedDefaultRuntime(): Promise<string | undefined> {
+  const r = await runProgram(['docker', 'info', '--format', '{{.DefaultRuntime}}'])
+  return r.ok ? r.out.trim() || undefined : undefined
 }
 
 /** PID 1's name, a running dockerd's pid and whether systemd runs docker.service. */

@@ -10,11 +10,17 @@
 // only checked and explained unless --set-rp-filter asks to change it; --dry-run shows the
 // changes without making them; every step is idempotent, and a second run says it changed nothing.
 import { ConfigError, RunCvmError } from '../errors.js'
-import { RUNCVM_HOST, RUNTIME_PATH } from '../paths.js'
+import { HOST_BIN_DIR, HOST_RUN_DIR, RUNCVM_HOST, RUNTIME_PATH } from '../paths.js'
 import { currentOwner, type Owner } from './host-files.js'
-import { dockerAnswers, listedRuntimePath, onPath, probeDockerd, processAlive, runProgram, runcvmContainersRunning } from './host.js'
+import { dockerAnswers, listedDefaultRuntime, listedRuntimePath, onPath, probeDockerd, processAlive, runProgram } from './host.js'
 import { SYSCTL_DROPIN } from './rp-filter.js'
-import { checkRpFilter, installTree, listSysctlFiles, registerRuntime, reloadDockerd, type Change, type StepResult } from './steps.js'
+import {
+  checkRpFilter, installTree, linkDoctor, listSysctlFiles, registerRuntime, reloadDockerd, removeTree, unlinkDoctor, unpersistRpFilter,
+  unregisterRuntime, type Change, type StepResult,
+} from './steps.js'
+import { namespacesUsing } from './tree-use.js'
+import { existsSync, readdirSync, rmSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 
 export interface InstallOpts {
   /** Package tree to install. */
@@ -23,6 +29,8 @@ export interface InstallOpts {
   dockerd: boolean
   /** Change the host's rp_filter (--set-rp-filter). */
   setRpFilter: boolean
+  /** Make runcvm dockerd's default runtime (--default-runtime: Swarm nodes that run tasks as VMs). */
+  setDefault?: boolean
   /** Report what would change, change nothing (--dry-run). */
   dryRun: boolean
   /** Where things are (defaults: the real host paths; tests point them at temp directories). */
@@ -33,7 +41,14 @@ export interface InstallOpts {
   sysctlFiles?: string[]
   sysctlDropIn?: string
   owner?: Owner
+  /** Directory on PATH for the runcvm-doctor link (default /usr/local/bin). */
+  binDir?: string
+  /** How many other mount namespaces use a tree (default: tree-use.ts namespacesUsing). */
+  inUse?: (dir: string) => number
 }
+
+/** Where runcvm-doctor is linked (on root's and users' PATH on Debian and most distributions). */
+export const DEFAULT_BIN_DIR = HOST_BIN_DIR
 
 export interface InstallUi {
   /** A step starts (its title). */
@@ -70,18 +85,21 @@ export async function install(o: InstallOpts, ui: InstallUi): Promise<Change[]> 
     await run('Checking dockerd', () => ({ changes: [], lines: ['skipped (--no-dockerd): dockerd is not checked, reloaded or queried'], warnings: [] }))
   }
   const target = o.target ?? RUNCVM_HOST
+  const inUse = o.inUse ?? namespacesUsing
   await run(`Installing RunCVM package from ${o.from} to ${target}`, () => installTree({
     from: o.from, target, owner, dryRun: o.dryRun, alive: processAlive,
-    retiredInUse: o.dockerd ? runcvmContainersRunning : async () => true,
+    // A retired tree stays while any container still has it mounted (it keeps working on it).
+    retiredInUse: async dir => inUse(dir) > 0,
   }))
+  await run('Linking runcvm-doctor', () => linkDoctor({ binDir: o.binDir ?? DEFAULT_BIN_DIR, target, owner, dryRun: o.dryRun }))
   const daemonJson = o.daemonJson ?? '/etc/docker/daemon.json'
-  const reg = await run(`Checking ${daemonJson}`, () => registerRuntime({ file: daemonJson, runtimePath, owner, dryRun: o.dryRun }))
+  const reg = await run(`Checking ${daemonJson}`, () => registerRuntime({ file: daemonJson, runtimePath, setDefault: o.setDefault, owner, dryRun: o.dryRun }))
   if (o.dockerd) {
     const changed = reg.changes.length > 0
-    if (changed || (await listedRuntimePath()) !== runtimePath) {
+    if (changed || (await listedRuntimePath()) !== runtimePath || (o.setDefault && (await listedDefaultRuntime()) !== 'runcvm')) {
       await run('Reloading dockerd', async () => reloadDockerd({ facts: await probeDockerd(), dryRun: o.dryRun, run: runProgram, confirm: q => ui.confirm(q) }))
     }
-    if (!o.dryRun) await run('Verifying the runtime', () => verifyRuntime(runtimePath))
+    if (!o.dryRun) await run('Verifying the runtime', () => verifyRuntime(runtimePath, o.setDefault ?? false))
   }
   if (await onPath('podman')) {
     await run('Detected podman', () => ({
@@ -96,13 +114,69 @@ export async function install(o: InstallOpts, ui: InstallUi): Promise<Change[]> 
   return all
 }
 
-async function verifyRuntime(runtimePath: string): Promise<StepResult> {
+async function verifyRuntime(runtimePath: string, setDefault: boolean): Promise<StepResult> {
   const until = Date.now() + VERIFY_TIMEOUT_MS
-  while ((await listedRuntimePath()) !== runtimePath) {
+  while ((await listedRuntimePath()) !== runtimePath || (setDefault && (await listedDefaultRuntime()) !== 'runcvm')) {
     if (Date.now() > until) {
       throw new RunCvmError(`dockerd does not list the runcvm runtime ${VERIFY_TIMEOUT_MS / 1000}s after the reload`, { hint: 'Restart dockerd in the usual way for this system, then run `docker info` to check.' })
     }
     await new Promise(r => setTimeout(r, 300))
   }
-  return { changes: [], lines: [`docker info lists runtime runcvm (${runtimePath})`], warnings: [] }
+  return { changes: [], lines: [`docker info lists runtime runcvm (${runtimePath})${setDefault ? ' as the default runtime' : ''}`], warnings: [] }
+}
+
+export interface UninstallOpts extends Omit<InstallOpts, 'from' | 'setRpFilter'> {
+  /** Remove even while containers still use the package (they lose it: exec and stop may fail). */
+  force: boolean
+}
+
+/**
+ * Remove what install() added: the runtimes.runcvm entry (backed up first) and a dockerd reload,
+ * the runcvm-doctor link, what --set-rp-filter persisted, the package tree with its leftovers,
+ * and the warnings log directory. Refuses, changing nothing, while any container still has the
+ * package (or a retired copy) mounted, unless forced.
+ */
+export async function uninstall(o: UninstallOpts, ui: InstallUi): Promise<Change[]> {
+  const owner = o.owner ?? currentOwner()
+  const target = o.target ?? RUNCVM_HOST
+  const inUse = o.inUse ?? namespacesUsing
+  const all: Change[] = []
+  const run = async (title: string, fn: () => StepResult | Promise<StepResult>): Promise<StepResult> => {
+    ui.step(title)
+    const r = await fn()
+    all.push(...r.changes)
+    ui.done(r)
+    return r
+  }
+  await run('Checking for containers using the package', () => {
+    const parent = dirname(target), name = basename(target)
+    const trees = [target, ...(existsSync(parent) ? readdirSync(parent).filter(n => n.startsWith(`${name}.old-`)).map(n => join(parent, n)) : [])]
+    const busy = trees.map(t => [t, inUse(t)] as const).filter(([, n]) => n > 0)
+    if (!busy.length) return { changes: [], lines: ['no container uses it'], warnings: [] }
+    const what = busy.map(([t, n]) => `${t} (${n} container${n > 1 ? 's' : ''})`).join(', ')
+    if (!o.force) {
+      throw new ConfigError(`RunCVM containers are still running: ${what}; nothing was removed`, {
+        hint: 'Stop them first (docker ps; docker stop ...), or pass --force to remove the package anyway (running VMs then lose their package: exec and stop may fail).',
+      })
+    }
+    return { changes: [], lines: [], warnings: [`Warning: removing the package although containers use it (--force): ${what}`] }
+  })
+  const daemonJson = o.daemonJson ?? '/etc/docker/daemon.json'
+  const reg = await run(`Removing runtimes.runcvm from ${daemonJson}`, () => unregisterRuntime({ file: daemonJson, owner, dryRun: o.dryRun }))
+  if (o.dockerd && reg.changes.length && await dockerAnswers()) {
+    await run('Reloading dockerd', async () => reloadDockerd({ facts: await probeDockerd(), dryRun: o.dryRun, run: runProgram, confirm: q => ui.confirm(q) }))
+  }
+  await run('Removing the runcvm-doctor link', () => unlinkDoctor({ binDir: o.binDir ?? DEFAULT_BIN_DIR, target, owner, dryRun: o.dryRun }))
+  await run('Removing persisted rp_filter settings', () => unpersistRpFilter({
+    sysctlFiles: o.sysctlFiles ?? listSysctlFiles(), dropIn: o.sysctlDropIn ?? SYSCTL_DROPIN, owner, dryRun: o.dryRun,
+  }))
+  await run(`Removing the package ${target}`, () => removeTree({ target, owner, dryRun: o.dryRun }))
+  if (o.target === undefined) {
+    await run(`Removing ${HOST_RUN_DIR}`, () => {
+      if (!existsSync(HOST_RUN_DIR)) return { changes: [], lines: [`${HOST_RUN_DIR} does not exist`], warnings: [] }
+      if (!o.dryRun) rmSync(HOST_RUN_DIR, { recursive: true, force: true })
+      return { changes: [{ path: HOST_RUN_DIR, what: o.dryRun ? 'would remove' : 'removed' }], lines: [`removed ${HOST_RUN_DIR} (the warnings log)`], warnings: [] }
+    })
+  }
+  return all
 }

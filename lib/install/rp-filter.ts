@@ -82,3 +82,24 @@ export const SYSCTL_DROPIN_TEXT = [
   'net.ipv4.conf.default.rp_filter = 2',
   '',
 ].join('\n')
+
+/**
+ * Undo patchSysctlText (uninstall): each `SYSCTL_MARK <original line>` comment followed by the
+ * loose line we added becomes the original line again. Lines we did not write stay byte for byte.
+ */
+export function unpatchSysctlText(text: string): { text: string; changed: boolean } {
+  const lines = text.split('\n')
+  const out: string[] = []
+  let changed = false
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]
+    if (l.startsWith(`${SYSCTL_MARK} `) && /rp_filter\s*=\s*2\s*$/.test(lines[i + 1] ?? '')) {
+      out.push(l.slice(SYSCTL_MARK.length + 1))
+      i++
+      changed = true
+    } else {
+      out.push(l)
+    }
+  }
+  return { text: out.join('\n'), changed }
+}

@@ -2,13 +2,14 @@
 // do, applies it (unless dryRun) and returns what it changed (or would change) and what it found:
 // the script only prints the result. File writes go through host-files.ts (exclusive creation,
 // refusal of planted files); program runs through host.ts (zx/core).
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { ConfigError, RunCvmError } from '../errors.js'
-import { mergeRuntime } from './daemon-json.js'
+import { DOCTOR_NAME, DOCTOR_SCRIPT } from '../paths.js'
+import { mergeRuntime, removeRuntime } from './daemon-json.js'
 import { planReload, type DockerdFacts } from './dockerd.js'
-import { checkTrustedDir, createExclusive, describeKind, readRegular, RefusedError, replaceFile, resolveEditable, type Owner } from './host-files.js'
-import { patchSysctlText, planRpFilter, SYSCTL_DROPIN_TEXT, SYSCTL_MARK } from './rp-filter.js'
+import { checkTrustedDir, createExclusive, describeKind, readRegular, RefusedError, replaceFile, resolveEditable, syncDir, type Owner } from './host-files.js'
+import { patchSysctlText, planRpFilter, SYSCTL_DROPIN_TEXT, SYSCTL_MARK, unpatchSysctlText } from './rp-filter.js'
 import { copyTree, hashFile, readTree } from './tree-io.js'
 import { describeDiff, diffTrees, isIdentical, planLeftovers, retiredPrefix, stagingPrefix } from './tree-sync.js'
 
@@ -37,8 +38,8 @@ export interface TreeOpts {
   target: string
   owner: Owner
   dryRun?: boolean
-  /** Whether running RunCVM containers may still use a retired tree (asked only when one exists). */
-  retiredInUse: () => Promise<boolean>
+  /** Whether running containers still use the retired tree `dir` (asked only when one exists). */
+  retiredInUse: (dir: string) => Promise<boolean>
   /** Whether an installer pid is alive (its staging directory is in use). */
   alive: (pid: number) => boolean
   pid?: number
@@ -75,8 +76,7 @@ export async function installTree(o: TreeOpts): Promise<StepResult> {
   if (st && !st.isDirectory()) throw new RefusedError(target, `it is ${describeKind(st)}${st.isSymbolicLink() ? ' (RunCVM installs a real directory there; remove the link first)' : ''}`)
   if (st && st.uid !== o.owner.uid) throw new RefusedError(target, `it is a directory owned by uid ${st.uid}, not ${o.owner.uid}`)
 
-  let inUse: boolean | undefined
-  const retiredInUse = async () => (inUse ??= await o.retiredInUse())
+  const retiredInUse = (dir: string) => o.retiredInUse(dir)
   const src = readTree(from)
   const diff = diffTrees(src, readTree(target), p => hashFile(join(from, p)) === hashFile(join(target, p)), o.owner)
   if (isIdentical(diff)) {
@@ -107,7 +107,7 @@ export async function installTree(o: TreeOpts): Promise<StepResult> {
       }
       r.lines.push(`installed ${src.length} entries at ${target} (${what})`)
       if (retired) {
-        if (await retiredInUse()) r.lines.push(`kept the previous package at ${retired}: running RunCVM containers still use it; a later run removes it once they stop`)
+        if (await retiredInUse(retired)) r.lines.push(`kept the previous package at ${retired}: running RunCVM containers still use it; a later run removes it once they stop`)
         else rmSync(retired, { recursive: true, force: true })
       }
     }
@@ -117,7 +117,7 @@ export async function installTree(o: TreeOpts): Promise<StepResult> {
 }
 
 /** Earlier runs' retired trees (once no RunCVM container may use them) and dead runs' staging dirs. */
-async function removeLeftovers(o: TreeOpts, r: StepResult, retiredInUse: () => Promise<boolean>): Promise<void> {
+async function removeLeftovers(o: TreeOpts, r: StepResult, retiredInUse: (dir: string) => Promise<boolean>): Promise<void> {
   const parent = dirname(o.target)
   if (!existsSync(parent)) return
   const name = basename(o.target)
@@ -125,9 +125,10 @@ async function removeLeftovers(o: TreeOpts, r: StepResult, retiredInUse: () => P
     const st = lstatSync(join(parent, n))
     return { name: n, isDir: st.isDirectory(), uid: st.uid }
   })
-  // Ask docker only when a retired tree of ours is there to decide about.
-  const anyRetired = entries.some(e => e.isDir && e.uid === o.owner.uid && e.name.startsWith(`${name}.old-`))
-  const plan = planLeftovers(name, entries, o.owner.uid, o.alive, anyRetired && await retiredInUse())
+  // Ask only about retired trees of ours (each one: is it still mounted in a container?).
+  const busy = new Set<string>()
+  for (const e of entries) if (e.isDir && e.uid === o.owner.uid && e.name.startsWith(`${name}.old-`) && await retiredInUse(join(parent, e.name))) busy.add(e.name)
+  const plan = planLeftovers(name, entries, o.owner.uid, o.alive, n => busy.has(n))
   for (const k of plan.keep) if (k.why.startsWith('not a directory')) r.warnings.push(`left ${join(parent, k.name)} alone: ${k.why}`)
   for (const n of plan.remove) {
     if (!o.dryRun) rmSync(join(parent, n), { recursive: true, force: true })
@@ -142,6 +143,8 @@ export interface DaemonJsonOpts {
   /** /etc/docker/daemon.json */
   file: string
   runtimePath: string
+  /** Also set `default-runtime` to runcvm (--default-runtime). */
+  setDefault?: boolean
   owner: Owner
   dryRun?: boolean
   /** Backup timestamp (default now). */
@@ -155,6 +158,21 @@ export const backupName = (file: string, now: Date): string =>
   `${file}.runcvm-backup-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`
 
 /**
+ * backupName, or with `.1`, `.2`... when a regular file of ours already has that name (an earlier
+ * backup made in the same second, e.g. install then uninstall). Anything else at the name is
+ * returned as it is, so that createExclusive refuses it untouched.
+ */
+function freeBackupName(file: string, now: Date, owner: Owner): string {
+  const first = backupName(file, now)
+  for (let i = 0, name = first; i < 100; name = `${first}.${++i}`) {
+    let st
+    try { st = lstatSync(name) } catch { return name }
+    if (!st.isFile() || st.uid !== owner.uid) return name
+  }
+  return first
+}
+
+/**
  * Set runtimes.runcvm.path in daemon.json, keeping everything else. Before changing an existing
  * file its previous bytes are kept in an exclusively created backup beside the file that really
  * changes (same mode). A symlinked daemon.json is updated through its target; anything that is
@@ -163,32 +181,36 @@ export const backupName = (file: string, now: Date): string =>
 export function registerRuntime(o: DaemonJsonOpts): StepResult {
   const r = newResult()
   const dir = dirname(o.file)
+  const settings = `runtimes.runcvm.path = ${o.runtimePath}${o.setDefault ? ', default-runtime = runcvm' : ''}`
   if (!existsSync(dir)) {
     if (!o.dryRun) mkdirSync(dir, { recursive: true, mode: 0o755 })
     r.changes.push({ path: dir, what: 'created' })
     r.lines.push(`${would(o.dryRun, 'create', 'created')} ${dir}`)
     if (o.dryRun) {
-      r.changes.push({ path: o.file, what: `created with runtimes.runcvm.path = ${o.runtimePath}` })
-      r.lines.push(`would create ${o.file} with runtimes.runcvm.path = ${o.runtimePath}`)
+      r.changes.push({ path: o.file, what: `created with ${settings}` })
+      r.lines.push(`would create ${o.file} with ${settings}`)
       return r
     }
   }
   const t = resolveEditable(o.file, o.owner)
   const old = t.stat ? readRegular(t.path, t.stat) : undefined
-  const { text: next, changed } = mergeRuntime(old ?? '', o.runtimePath, o.file)
+  const { text: next, changed, replacedDefault } = mergeRuntime(old ?? '', o.runtimePath, o.file, { setDefault: o.setDefault })
   if (!changed) {
-    r.lines.push(`runtimes.runcvm.path is already ${o.runtimePath}`)
+    r.lines.push(`runtimes.runcvm.path is already ${o.runtimePath}${o.setDefault ? ' and default-runtime is already runcvm' : ''}`)
     return r
+  }
+  if (replacedDefault) {
+    r.warnings.push(`default-runtime was '${replacedDefault}'; containers started without --runtime now run as RunCVM VMs (the backup keeps the previous value)`)
   }
   const via = t.via ? ` (through the symlink ${o.file})` : ''
   if (t.stat && old !== undefined) {
-    const backup = backupName(t.path, o.now ?? new Date())
+    const backup = freeBackupName(t.path, o.now ?? new Date(), o.owner)
     if (!o.dryRun) createExclusive(backup, old, t.stat.mode & 0o7777)
     r.changes.push({ path: backup, what: `backup of the previous ${basename(t.path)}` })
     r.lines.push(`${would(o.dryRun, 'keep', 'kept')} the previous file as ${backup}`)
   }
   if (!o.dryRun) replaceFile(t, next, { tempName: o.tempName })
-  const what = `${t.stat ? 'set' : 'created with'} runtimes.runcvm.path = ${o.runtimePath}${via}`
+  const what = `${t.stat ? 'set' : 'created with'} ${settings}${via}`
   r.changes.push({ path: t.path, what })
   r.lines.push(`${o.dryRun ? 'would have ' : ''}${t.path}: ${what}`)
   return r
@@ -316,3 +338,155 @@ export function checkRpFilter(o: RpFilterOpts): StepResult {
 }
 
 const isLink = (p: string): boolean => { try { return lstatSync(p).isSymbolicLink() } catch { return false } }
+
+// --- uninstall: daemon.json entry -------------------------------------------------------------
+
+/**
+ * Remove runtimes.<name> from daemon.json (uninstall), keeping everything else, with the same
+ * backup, symlink and refusal rules as registerRuntime. A missing file or entry changes nothing.
+ */
+export function unregisterRuntime(o: Omit<DaemonJsonOpts, 'runtimePath'> & { name?: string }): StepResult {
+  const r = newResult()
+  const name = o.name ?? 'runcvm'
+  if (!existsSync(o.file) && !isLink(o.file)) { r.lines.push(`${o.file} does not exist; nothing to remove`); return r }
+  const t = resolveEditable(o.file, o.owner)
+  if (!t.stat) { r.lines.push(`${o.file} does not exist; nothing to remove`); return r }
+  const old = readRegular(t.path, t.stat)
+  const { text: next, changed } = removeRuntime(old, name, o.file)
+  if (!changed) { r.lines.push(`${t.path} has no runtimes.${name}; nothing to remove`); return r }
+  const backup = freeBackupName(t.path, o.now ?? new Date(), o.owner)
+  if (!o.dryRun) createExclusive(backup, old, t.stat.mode & 0o7777)
+  r.changes.push({ path: backup, what: `backup of the previous ${basename(t.path)}` })
+  if (!o.dryRun) replaceFile(t, next, { tempName: o.tempName })
+  r.changes.push({ path: t.path, what: `${would(o.dryRun, 'remove', 'removed')} runtimes.${name}${t.via ? ` (through the symlink ${o.file})` : ''}` })
+  for (const c of r.changes) r.lines.push(`${c.path}: ${c.what}`)
+  return r
+}
+
+// --- runcvm-doctor on PATH ----------------------------------------------------------------------
+
+/** The doctor's name on PATH. */
+export const DOCTOR_LINK = DOCTOR_NAME
+
+export interface LinkOpts {
+  /** Directory on PATH (/usr/local/bin). */
+  binDir: string
+  /** The installed package (/opt/runcvm): the link points at <target>/scripts/runcvm-doctor. */
+  target: string
+  owner: Owner
+  dryRun?: boolean
+}
+
+/**
+ * Make <binDir>/runcvm-doctor a symlink to the installed doctor. An existing link of ours to
+ * another runcvm-doctor is replaced (rename over it); anything else at the name is left alone
+ * and reported.
+ */
+export function linkDoctor(o: LinkOpts): StepResult {
+  const r = newResult()
+  const link = join(o.binDir, DOCTOR_LINK)
+  const want = join(o.target, DOCTOR_SCRIPT)
+  if (!existsSync(o.binDir)) {
+    if (!o.dryRun) mkdirSync(o.binDir, { recursive: true, mode: 0o755 })
+    r.changes.push({ path: o.binDir, what: 'created' })
+  }
+  try {
+    if (existsSync(o.binDir)) checkTrustedDir(o.binDir, o.owner, link)
+  } catch (e) {
+    if (!(e instanceof RefusedError)) throw e
+    r.warnings.push(`not linked: ${e.message}`)
+    return r
+  }
+  let st
+  try { st = lstatSync(link) } catch { /* absent */ }
+  if (st?.isSymbolicLink() && readlinkSync(link) === want) { r.lines.push(`${link} -> ${want} already`); return r }
+  if (st && !(st.isSymbolicLink() && st.uid === o.owner.uid && readlinkSync(link).endsWith(`/${DOCTOR_SCRIPT}`))) {
+    r.warnings.push(`left ${link} alone: it is ${describeKind(st)} not made by RunCVM; run ${want} directly`)
+    return r
+  }
+  if (!o.dryRun) {
+    // A new link under a unique name, then renamed over the name: never a moment without one.
+    const tmp = join(o.binDir, `.${DOCTOR_LINK}.runcvm-${process.pid}-${Date.now()}.tmp`)
+    symlinkSync(want, tmp)
+    try { renameSync(tmp, link) } catch (e) { try { unlinkSync(tmp) } catch { /* gone */ } throw e }
+    syncDir(o.binDir)
+  }
+  r.changes.push({ path: link, what: `${would(o.dryRun, 'link', 'linked')} to ${want}` })
+  r.lines.push(`${link} -> ${want}`)
+  return r
+}
+
+/** Remove <binDir>/runcvm-doctor if it is our link to this package's doctor; anything else stays. */
+export function unlinkDoctor(o: LinkOpts): StepResult {
+  const r = newResult()
+  const link = join(o.binDir, DOCTOR_LINK)
+  const want = join(o.target, DOCTOR_SCRIPT)
+  let st
+  try { st = lstatSync(link) } catch { r.lines.push(`${link} does not exist`); return r }
+  if (!st.isSymbolicLink() || readlinkSync(link) !== want) {
+    r.warnings.push(`left ${link} alone: it is not RunCVM's link to ${want}`)
+    return r
+  }
+  if (!o.dryRun) unlinkSync(link)
+  r.changes.push({ path: link, what: would(o.dryRun, 'remove', 'removed') })
+  r.lines.push(`${would(o.dryRun, 'remove', 'removed')} ${link}`)
+  return r
+}
+
+// --- uninstall: rp_filter persistence -------------------------------------------------------------
+
+/**
+ * Undo what --set-rp-filter persisted: our drop-in (only when it still holds exactly our text)
+ * and our edits of sysctl files (restored to their original lines). The live /proc values are left
+ * as they are (changing them back could cut a running network).
+ */
+export function unpersistRpFilter(o: { sysctlFiles: string[]; dropIn: string; owner: Owner; dryRun?: boolean }): StepResult {
+  const r = newResult()
+  for (const name of o.sysctlFiles) {
+    if (name === o.dropIn || (!existsSync(name) && !isLink(name))) continue
+    try {
+      const t = resolveEditable(name, o.owner)
+      if (!t.stat) continue
+      const { text, changed } = unpatchSysctlText(readRegular(t.path, t.stat))
+      if (!changed) continue
+      if (!o.dryRun) replaceFile(t, text)
+      r.changes.push({ path: t.path, what: `${would(o.dryRun, 'restore', 'restored')} the rp_filter lines RunCVM had changed` })
+    } catch (e) {
+      if (!(e instanceof RefusedError)) throw e
+      r.warnings.push(`not edited: ${e.message}`)
+    }
+  }
+  try {
+    const st = lstatSync(o.dropIn)
+    if (st.isFile() && st.uid === o.owner.uid && readRegular(o.dropIn, st) === SYSCTL_DROPIN_TEXT) {
+      if (!o.dryRun) unlinkSync(o.dropIn)
+      r.changes.push({ path: o.dropIn, what: would(o.dryRun, 'remove', 'removed') })
+    } else {
+      r.warnings.push(`left ${o.dropIn} alone: it is not the file RunCVM wrote`)
+    }
+  } catch { /* no drop-in */ }
+  for (const c of r.changes) r.lines.push(`${c.path}: ${c.what}`)
+  if (!r.changes.length) r.lines.push('no rp_filter settings of RunCVM to remove')
+  return r
+}
+
+// --- uninstall: the package tree ----------------------------------------------------------------------
+
+/** Remove the package tree and every leftover of ours beside it (retired and staging trees). */
+export function removeTree(o: { target: string; owner: Owner; dryRun?: boolean }): StepResult {
+  const r = newResult()
+  const parent = dirname(o.target), name = basename(o.target)
+  let st
+  try { st = lstatSync(o.target) } catch { /* absent */ }
+  if (st && (!st.isDirectory() || st.uid !== o.owner.uid)) throw new RefusedError(o.target, `it is ${describeKind(st)} owned by uid ${st.uid}, not a package tree of ours`)
+  const names = existsSync(parent) ? readdirSync(parent).filter(n => n === name || /^(.*)\.(old|new)-\d+(?:-[A-Za-z0-9]+)?$/.exec(n)?.[1] === name) : []
+  for (const n of names.sort()) {
+    const p = join(parent, n), s = lstatSync(p)
+    if (!s.isDirectory() || s.uid !== o.owner.uid) { r.warnings.push(`left ${p} alone: not a directory of ours`); continue }
+    if (!o.dryRun) rmSync(p, { recursive: true, force: true })
+    r.changes.push({ path: p, what: would(o.dryRun, 'remove', 'removed') })
+    r.lines.push(`${would(o.dryRun, 'remove', 'removed')} ${p}`)
+  }
+  if (!names.length) r.lines.push(`${o.target} does not exist`)
+  return r
+}

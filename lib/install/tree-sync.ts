@@ -102,14 +102,14 @@ export interface LeftoverPlan {
  * Also matches the names of older installers (`<target>.new-<pid>` without the random suffix).
  */
 export function planLeftovers(targetName: string, entries: readonly SiblingEntry[], uid: number,
-  alive: (pid: number) => boolean, retiredInUse: boolean): LeftoverPlan {
+  alive: (pid: number) => boolean, retiredInUse: boolean | ((name: string) => boolean)): LeftoverPlan {
   const plan: LeftoverPlan = { remove: [], keep: [] }
   for (const e of entries) {
     const m = /^(.*)\.(old|new)-(\d+)(?:-[A-Za-z0-9]+)?$/.exec(e.name)
     if (!m || m[1] !== targetName) continue
     if (!e.isDir || e.uid !== uid) { plan.keep.push({ name: e.name, why: `not a directory owned by uid ${uid}` }); continue }
     if (m[2] === 'new' && alive(Number(m[3]))) { plan.keep.push({ name: e.name, why: `installer ${m[3]} is still copying` }); continue }
-    if (m[2] === 'old' && retiredInUse) { plan.keep.push({ name: e.name, why: 'running RunCVM containers may still use it' }); continue }
+    if (m[2] === 'old' && (typeof retiredInUse === 'function' ? retiredInUse(e.name) : retiredInUse)) { plan.keep.push({ name: e.name, why: 'running RunCVM containers may still use it' }); continue }
     plan.remove.push(e.name)
   }
   return plan

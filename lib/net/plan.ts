@@ -4,6 +4,7 @@
 // NETWORK"). Pure: returns argv lists; lib/sh.ts applies them.
 import type { Cmd } from '../cmd.js'
 import type { NetIfState, NetworkState } from '../state.js'
+import { ConfigError } from '../errors.js'
 import { QEMU_BRIDGE_IP, RUNCVM_DNS_IP, SSHD_PORT } from '../paths.js'
 import { cidrOf } from './cidr.js'
 import { NetworkError } from '../errors.js'
@@ -47,8 +48,12 @@ function iptables(o: BridgePlanOpts, ...args: string[]): Cmd {
   return [o.xtables, 'iptables', '-t', 'nat', ...args]
 }
 
-/** Bridge one interface; the default-route interface also gets the link-local bridge IP and NAT rules. */
-export function planBridge(n: NetIfState, o: BridgePlanOpts): Cmd[] {
+/**
+ * Bridge one interface. The primary interface (the default-route one; without a default route,
+ * the first) also gets the link-local bridge IP and the NAT rules: the container itself needs an
+ * address there to reach the VM (`docker exec`'s ssh) and to answer its DNS.
+ */
+export function planBridge(n: NetIfState, o: BridgePlanOpts, primary = n.gateway !== undefined): Cmd[] {
   const br = bridgeName(n.name)
   const ip = o.ip
   const cmds: Cmd[] = [
@@ -65,10 +70,13 @@ export function planBridge(n: NetIfState, o: BridgePlanOpts): Cmd[] {
   // The flush took the connected route with the address; put it back via the bridge so the
   // container itself (dnsmasq, dbclient) still reaches the network.
   if (n.ip !== undefined && n.prefix !== undefined) cmds.push([ip, 'route', 'add', cidrOf(n.ip, n.prefix), 'dev', br])
-  if (n.gateway !== undefined) {
+  if (primary) {
     // A private address so the bridge can receive traffic; it never leaves the container.
     cmds.push([ip, 'addr', 'add', QEMU_BRIDGE_IP, 'dev', br])
-    cmds.push([ip, 'route', 'add', 'default', 'via', n.gateway, 'dev', br])
+    if (n.gateway !== undefined) cmds.push([ip, 'route', 'add', 'default', 'via', n.gateway, 'dev', br])
+    // Without a default route the VM has no gateway to send RUNCVM_DNS_IP traffic to: it reaches
+    // it on-link instead (lib/vm/net.ts), so the bridge answers for that address itself.
+    else cmds.push([ip, 'addr', 'add', RUNCVM_DNS_IP, 'dev', br])
     // DNS requests from the VM to RUNCVM_DNS_IP are answered by dnsmasq in the container.
     cmds.push(iptables(o, '-A', 'PREROUTING', '-d', `${RUNCVM_DNS_IP}/32`, '-p', 'udp', '-m', 'udp', '--dport', '53', '-j', 'REDIRECT'))
     if (o.vncDisplay !== undefined) {
@@ -87,12 +95,35 @@ export function planBridge(n: NetIfState, o: BridgePlanOpts): Cmd[] {
   return cmds
 }
 
-/** Every interface, in Docker's order. */
+/**
+ * Every interface, in Docker's order. Differs from runcvm-ctr-entrypoint: upstream set up the
+ * bridge IP only next to a default route, so a container without one (Docker `--internal`
+ * networks, CNI bridges without isDefaultGateway, e.g. under containerd) could not be exec'd into:
+ * dbclient had no address to reach the VM from. The first interface is then the primary one.
+ */
 export function planBridges(net: NetworkState, o: BridgePlanOpts): Cmd[] {
-  return net.interfaces.flatMap(n => planBridge(n, o))
+  const hasGateway = net.interfaces.some(n => n.gateway !== undefined)
+  return net.interfaces.flatMap((n, i) => planBridge(n, o, hasGateway ? n.gateway !== undefined : i === 0))
 }
 
 /** The VM's copy of resolv.conf: Docker's embedded DNS (127.0.0.11) becomes RUNCVM_DNS_IP. */
 export function rewriteResolvConf(text: string): string {
   return text.replace(/127\.0\.0\.11/g, RUNCVM_DNS_IP)
+}
+
+/**
+ * Refuse a network namespace another RunCVM container already took over: its interfaces are
+ * enslaved to our bridges (`br-<if>`, `tap-<if>` exist next to `<if>`). That happens when
+ * containers share one network namespace (a Kubernetes pod's containers join the pause
+ * container's, `ctr run --with-ns network:...`, podman pods): the first VM owns the addresses and
+ * a second bridging would fail half-way. Pure; throws ConfigError.
+ */
+export function checkNetnsUnclaimed(net: NetworkState): void {
+  const names = new Set(net.interfaces.map(n => n.name))
+  const taken = net.interfaces.filter(n => names.has(bridgeName(n.name)) || names.has(tapName(n.name))).map(n => n.name)
+  if (!taken.length) return
+  throw new ConfigError(
+    `the container's network namespace is already used by another RunCVM VM (${taken.map(t => `${t} is bridged to ${bridgeName(t)}`).join(', ')}); ` +
+    'each RunCVM container gives its VM the network interfaces of its own namespace, so containers sharing one ' +
+    '(Kubernetes pods, ctr --with-ns, podman pods) cannot each be a VM: give each VM its own network namespace')
 }

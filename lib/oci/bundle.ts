@@ -56,11 +56,16 @@ function withLog<T>(log: Logger, f: () => T): T {
 }
 
 /** `runc create --bundle <bundle>`: rewrite <bundle>/config.json. */
-export function runCreate(bundle: string, o: RunOpts): void {
+/**
+ * `id`: the container id (runc's argv); `warningsLog`: prepares the host's warnings log and
+ * returns its path (the runtime passes lib/warnings.ts prepareHostWarningsLog; without it the
+ * container gets no log mount).
+ */
+export function runCreate(bundle: string, o: RunOpts & { id?: string; warningsLog?: () => string | undefined }): void {
   rewriteJsonFile<Spec, Spec>(join(bundle, 'config.json'), spec => createRewrite(bundle, spec, o))
 }
 
-function createRewrite(bundle: string, spec: Spec, o: RunOpts): Spec {
+function createRewrite(bundle: string, spec: Spec, o: RunOpts & { id?: string; warningsLog?: () => string | undefined }): Spec {
   const file = join(bundle, 'config.json')
   if (!spec || typeof spec !== 'object' || !spec.process || typeof spec.root?.path !== 'string') {
     throw new SpecError(`${file} has no process or root.path`)
@@ -86,8 +91,10 @@ function createRewrite(bundle: string, spec: Spec, o: RunOpts): Spec {
     const hostIoUringDisabled = settings.RUNCVM_DISKS ? readSysctlInt('/proc/sys/kernel/io_uring_disabled') : undefined
     const hostShmemThp = settings.RUNCVM_HUGETLB ? undefined : probeShmemThp()
     const hostFreeHugePages2M = settings.RUNCVM_HUGETLB ? probeHugePages() : undefined
+    const warningsLog = o.warningsLog?.()
     const out = rewriteCreateConfig(spec, {
       settings, kernel, hostRoot: o.hostRoot, rootPath, seccomp: o.seccomp, hostHasVhostNet, hostIoUringDisabled, hostShmemThp, hostFreeHugePages2M,
+      warningsLog, containerId: o.id,
     })
     log.saveJson('config.json', 2, out)
     log.log('--- LOG ENDS ---')

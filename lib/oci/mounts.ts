@@ -38,6 +38,13 @@ export const vmRootRbind = (rootPath: string, vmMount: string): Mount =>
 export const runTmpfs = (): Mount =>
   tmpfs('/run', 'run', ['nosuid', 'noexec', 'nodev', 'size=1M', 'mode=700'])
 
+/**
+ * The host's RunCVM warnings log (lib/warnings.ts), inside the container's private /run: listed
+ * after runTmpfs, so it lands on that tmpfs and, like it, is never visible in the VM.
+ */
+export const warningsLogBind = (hostLog: string, ctrPath: string): Mount =>
+  bind(hostLog, ctrPath, ['bind', 'private', 'rw', 'nosuid', 'nodev', 'noexec'])
+
 /** /dev/shm sized to hold the VM's memory (QEMU backs guest RAM with a file there). */
 export const shmTmpfs = (sizeMiB: number, hugePages = false): Mount =>
   tmpfs('/dev/shm', 'shm', ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${sizeMiB}M`, ...(hugePages ? ['huge=within_size'] : [])])

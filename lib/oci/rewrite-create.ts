@@ -4,12 +4,12 @@
 import { ConfigError, SpecError } from '../errors.js'
 import { formatUidGid } from '../ids.js'
 import type { KernelChoice } from '../kernel.js'
-import { CTR_ENTRYPOINT, RUNCVM_GUEST, VM_MOUNTPOINT } from '../paths.js'
+import { CTR_ENTRYPOINT, CTR_WARNINGS_LOG, RUNCVM_GUEST, VM_MOUNTPOINT } from '../paths.js'
 import { envOf, MEM_SIZE_DEFAULT_MIB, type RunCvmSettings } from '../settings.js'
 import { containerMemory, specCpuLimit } from '../sizing.js'
 import { deviceNode, deviceRule, nodeKey, ruleKey, vmDevices } from './devices.js'
 import {
-  isDevPath, isDisksPath, modulesBind, packageBind, runTmpfs, shmTmpfs, stateTmpfs, tmpfsFstabLine, vmRootRbind,
+  isDevPath, isDisksPath, modulesBind, packageBind, runTmpfs, shmTmpfs, stateTmpfs, tmpfsFstabLine, vmRootRbind, warningsLogBind,
 } from './mounts.js'
 import { diskAio } from './seccomp.js'
 import { roleEnv } from '../workload-env.js'
@@ -66,6 +66,10 @@ export interface CreateOpts {
   seccomp?: SeccompMode
   /** Whether the host has /dev/vhost-net (probed by the edge; undefined: not checked). */
   hostHasVhostNet?: boolean
+  /** The host's warnings log, ready to bind (lib/warnings.ts); undefined: no log mount. */
+  warningsLog?: string
+  /** The container id from runc's argv, written into warning lines. */
+  containerId?: string
   /** The host's kernel.io_uring_disabled sysctl (probed only with RUNCVM_DISKS; undefined: absent). */
   hostIoUringDisabled?: number
   /** The host kernel can back tmpfs with transparent huge pages (hostShmemThp in bundle.ts). */
@@ -217,11 +221,16 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   mounts = mounts.filter(m => !isVmTmpfs(m))
 
   // Binds/volumes move under /vm so the VM sees them at their intended path, except at or below
-  // /disks, which is reserved for disk backing files the container itself uses.
-  mounts = mounts.map(m => m.type === 'bind' && !isDisksPath(m.destination) ? { ...m, destination: vm + m.destination } : m)
+  // /disks, which is reserved for disk backing files the container itself uses, and the
+  // container's /dev/shm (Podman binds a 64 MiB tmpfs of its own there; Docker mounts a tmpfs).
+  mounts = mounts.map(m => m.type === 'bind' && !isDisksPath(m.destination) && m.destination !== '/dev/shm' ? { ...m, destination: vm + m.destination } : m)
 
   // VM memory: /dev/shm holds the guest RAM file, so it must be as large as the VM's memory
-  // (with RUNCVM_HUGETLB=1 memory comes from memfd+hugetlb, and --shm-size applies).
+  // (with RUNCVM_HUGETLB=1 memory comes from memfd+hugetlb, and --shm-size applies). Whatever
+  // the engine put there (Docker: a tmpfs; Podman: a bind of its own 64 MiB tmpfs) is replaced:
+  // a guest RAM file larger than its filesystem kills QEMU with SIGBUS once the guest touches
+  // the pages past the end (measured with Podman 4.3: QEMU died, the container exited 68 with no
+  // output), and a container without one gets it too.
   // huge=within_size (beyond upstream), where the host kernel has transparent huge pages: guest
   // RAM in 2 MiB pages, mapped as such by QEMU (which aligns guest RAM to 2 MiB) and, on KVM, by
   // the EPT/NPT tables: fewer TLB misses and 1/512 of the page-table memory for those ranges.
@@ -231,10 +240,16 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   const memMiB = vmMemoryMiB(spec, envOf(oldEnv).RUNCVM_MEM_SIZE)
   vars.push(['RUNCVM_MEM_SIZE', `${memMiB}M`])
   if (s.RUNCVM_HUGETLB) checkHugePages(memMiB, o.hostFreeHugePages2M)
-  if (!s.RUNCVM_HUGETLB) mounts = mounts.map(m => m.destination === '/dev/shm' ? shmTmpfs(memMiB, o.hostShmemThp === true) : m)
+  if (!s.RUNCVM_HUGETLB) {
+    const shm = shmTmpfs(memMiB, o.hostShmemThp === true)
+    mounts = mounts.some(m => m.destination === '/dev/shm')
+      ? mounts.map(m => m.destination === '/dev/shm' ? shm : m)
+      : [...mounts, shm]
+  }
 
   // Order matters: /.runcvm, then the package inside it, then the /vm rbind (which carries those
-  // two and nothing after it), then the original mounts, the kernel modules, and /run last.
+  // two and nothing after it), then the original mounts, the kernel modules, and /run last (with
+  // the host's warnings log in it).
   const k = o.kernel
   out.mounts = [
     stateTmpfs(),
@@ -243,7 +258,9 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
     ...mounts,
     ...(k.modules ? [modulesBind(k.modules.source, k.modules.destination)] : []),
     runTmpfs(),
+    ...(o.warningsLog ? [warningsLogBind(o.warningsLog, CTR_WARNINGS_LOG)] : []),
   ]
+  if (o.containerId) vars.push(['RUNCVM_CONTAINER_ID', o.containerId])
   vars.push(['RUNCVM_KERNEL_PATH', k.kernelPath], ['RUNCVM_KERNEL_INITRAMFS_PATH', k.initramfsPath], ['RUNCVM_KERNEL_ROOT', k.root])
 
   // Without the host's vhost-net driver QEMU fails its tap netdev with an assertion

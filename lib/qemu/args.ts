@@ -119,6 +119,20 @@ export function nicArgs(n: NicSpec, id: number): string[] {
   ]
 }
 
+/** Free PCIe root ports left in every VM for NICs hot-plugged by `docker network connect`. */
+export const HOTPLUG_PORTS = 2
+/** Id of hot-plug root port `i`; a hot-added NIC names it as its `bus`. */
+export const hotplugPortId = (i: number): string => `hp${i}`
+
+/**
+ * q35's root bus (pcie.0) takes no hot-plugged devices: a NIC added at run time needs an empty
+ * pcie-root-port. Each gets its own chassis number (chassis/slot pairs must be unique); they come
+ * after every boot-time device, so the boot devices keep their PCI addresses.
+ */
+export function hotplugPortArgs(count = HOTPLUG_PORTS): string[] {
+  return Array.from({ length: count }, (_, i) => ['-device', qopts('pcie-root-port', { id: hotplugPortId(i), bus: 'pcie.0', chassis: i + 1 })]).flat()
+}
+
 export function diskArgs(d: DiskAttach, id: number, cpus: number, aio: VmSpec['diskAio']): string[] {
   return [
     // cache=none: O_DIRECT, rely on guest flushes; aio=io_uring: lower overhead than libaio, or
@@ -210,6 +224,7 @@ export function buildQemuArgs(vm: VmSpec): string[] {
     ...consoleArgs(vm),
     ...stdioPortArgs(vm),
     ...controlArgs(vm),
+    ...hotplugPortArgs(),
     '-kernel', vm.kernel.path,
     '-initrd', vm.kernel.initrd,
     '-L', vm.dataDir,

@@ -5,6 +5,7 @@
 // `ip -batch`.
 import { batchWord, shQuote as sq } from '../cmd.js'
 import type { NetworkState } from '../state.js'
+import { RUNCVM_DNS_IP } from '../paths.js'
 import { guestMac } from '../net/plan.js'
 
 /**
@@ -27,6 +28,13 @@ export function netLines(net: NetworkState, ip: string): string[] {
     ]
     out.push(`[ -z "$N${i}" ] || B=$B${sq(lines.join('\n') + '\n')}`)
   })
+  // No default route at all (Docker --internal networks, CNI bridges without a gateway): the
+  // container side answers at RUNCVM_DNS_IP on the first bridge (DNS, and the source of
+  // `docker exec`'s ssh connection); reach it on-link through the first NIC.
+  const first = net.interfaces[0]
+  if (first && !net.interfaces.some(n => n.gateway !== undefined)) {
+    out.push(`[ -z "$N0" ] || B=$B${sq(`route add ${RUNCVM_DNS_IP}/32 dev ${batchWord(first.name)}\n`)}`)
+  }
   for (const r of net.routes) {
     const i = net.interfaces.findIndex(n => n.name === r.dev)
     if (i < 0) continue

@@ -25,23 +25,18 @@ export interface Res {
   code: number
   ms: number
   argv: readonly string[]
-  /** Accelerator-fallback warnings removed from `stderr` by `runcvm()` (see ACCEL_WARNING). */
-  warnings: string[]
+  /** The program run, when it is not the docker client (e.g. ctr, podman). */
+  program?: string
 }
 
-/**
- * The one line RunCVM may add to a container's stderr by design: on a host whose /dev/kvm
- * cannot run the guest (here: kvm-pvm) it falls back to TCG and says so once. `runcvm()` moves that
- * line from `stderr` to `warnings` so output comparisons stay exact on such hosts;
- * 11-stderr-clean checks that nothing else ever appears.
- */
-export const ACCEL_WARNING = /^RunCVM: Warning: [^\n]*(?:TCG|KVM)[^\n]*\n?/gm
 
 /** Capabilities a case may require; the runner skips the case (with the reason) when absent. */
 export type Need =
   | 'runcvm' // asserts VM-only behaviour (guest CPUs/memory, RunCVM errors): skipped when the runtime under test is runc
   | 'debian' // needs the runcvm-test/debian image (debootstrap); skipped if it could not be built
   | 'script' // drives the docker client through a pty from util-linux script(1); skipped when it is not on PATH
+  | 'ctr' // containerd's socket (Docker's own), ctr and Debian's CNI plugins (tests/it/ctr.ts)
+  | 'podman' // Debian's podman (rootful)
 
 export interface Ctx {
   /** Case directory name, e.g. `04-exit-codes`. */
@@ -124,7 +119,7 @@ export function lineDiff(a: string, b: string, la = 'runcvm', lb = 'runc'): stri
 export function describe(r: Res): string {
   // Drop the harness's own boilerplate (labels, --rm, --pull=never) so the interesting flags show.
   const argv = r.argv.filter((a, i) => a !== '--label' && r.argv[i - 1] !== '--label' && a !== '--rm' && a !== '--pull=never')
-  return `\`docker ${argv.map(a => /^[\w@%+=:,./-]+$/.test(a) ? a : show(a)).join(' ')}\` → exit ${r.code} in ${(r.ms / 1000).toFixed(1)}s; stdout=${show(r.stdout)} stderr=${show(r.stderr)}`
+  return `\`${r.program ?? 'docker'} ${argv.map(a => /^[\w@%+=:,./-]+$/.test(a) ? a : show(a)).join(' ')}\` → exit ${r.code} in ${(r.ms / 1000).toFixed(1)}s; stdout=${show(r.stdout)} stderr=${show(r.stderr)}`
 }
 
 /**
@@ -181,7 +176,6 @@ export async function docker(args: readonly string[], opts: DockerOpts & { signa
     code: out.exitCode ?? (out.signal ? 128 + signalNumber(out.signal) : -1),
     ms: performance.now() - t0,
     argv: args,
-    warnings: [],
   }
 }
 
@@ -232,17 +226,12 @@ export async function startDetached(ctx: Ctx, runtime: string, name: string, arg
   if (r.code !== 0) fail(`docker run -d ${name}: ${describe(r)}`)
 }
 
-export function stripAccelWarning(r: Res): Res {
-  const warnings = r.stderr.match(ACCEL_WARNING) ?? []
-  return warnings.length ? { ...r, stderr: r.stderr.replace(ACCEL_WARNING, ''), warnings: warnings.map(w => w.trim()) } : r
-}
-
 export function makeCtx(name: string, runtime: string, signal: AbortSignal, notes: string[]): Ctx {
   const labels = ['--label', LABEL, '--label', `${RUN_LABEL}=${RUN_ID}`, '--label', `${CASE_LABEL}=${name}`]
   let n = 0
   const d = (args: readonly string[], opts: DockerOpts = {}) => docker(args, { ...opts, signal })
   const run = (rt: string) => async (args: readonly string[], opts?: DockerOpts) =>
-    stripAccelWarning(await d(['run', '--rm', '--pull=never', `--runtime=${rt}`, ...labels, ...args], opts))
+    d(['run', '--rm', '--pull=never', `--runtime=${rt}`, ...labels, ...args], opts)
   const ctx: Ctx = {
     name,
     runtime,
@@ -271,3 +260,9 @@ export function makeCtx(name: string, runtime: string, signal: AbortSignal, note
   }
   return ctx
 }
+
+/**
+ * The package tree built from this checkout (tests/run runs from the repository root and builds it
+ * there): what the runtime under test uses when it is a lane's or the freshly installed one.
+ */
+export const PKG_DIR = `${process.cwd()}/dist/opt/runcvm`

@@ -16,6 +16,7 @@
 //   RUNCVM_TEST_RUNTIME   runtime under test (default runcvm; `runc` = harness self-test)
 //   RUNCVM_TEST_TIMEOUT   default per-case timeout in seconds (default 180)
 //   RUNCVM_TEST_NO_DEBIAN=1  the debian image is unavailable: skip cases that need it
+import { ctrMissing } from './ctr'
 import { existsSync, readdirSync } from 'node:fs'
 import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -43,6 +44,8 @@ function skipReason(c: Case): string | undefined {
     if (need === 'runcvm' && RUNTIME === 'runc') return 'asserts VM-only behaviour; runtime under test is runc'
     if (need === 'debian' && process.env.RUNCVM_TEST_NO_DEBIAN === '1') return 'runcvm-test/debian image unavailable'
     if (need === 'script' && !onPath('script')) return 'script(1) (util-linux) not on PATH: its tty checks need a pty for the docker client'
+    if (need === 'ctr') { const why = ctrMissing() ?? (onPath('ctr') ? undefined : 'ctr not on PATH'); if (why) return why }
+    if (need === 'podman' && !onPath('podman')) return 'podman not on PATH (apt-get install podman)'
   }
   return undefined
 }

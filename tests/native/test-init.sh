@@ -35,7 +35,7 @@ out=$("$init" --on-exit /bin/echo -- sh -c 'exit 3')
 expect "exit program gets the status as argv[1]" "3" "$out"
 
 out=$("$init" --on-exit /bin/echo -- sh -c 'kill -KILL $$')
-expect "killed child reports 128+signal" "137" "$out"
+expect "killed child reports 128+signal and the signal" "137 signal=9" "$out"
 
 "$init" --on-exit /nonexistent/exit -- sh -c 'exit 4'
 expect "exit program missing: exit with the status" "4" "$?"

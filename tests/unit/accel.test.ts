@@ -41,7 +41,7 @@ describe('accelerator decision table', () => {
     expect(c.accel).toBe(accel)
     if (warning) expect(c.warning).toMatch(warning)
     else expect(c.warning).toBeUndefined()
-    // The integration harness recognises this one line as the accelerator's (ACCEL_WARNING).
+    // One line: lib/warnings.ts writes it as one line of the host log (and of the -t console).
     if (c.warning) expect(c.warning).toMatch(/^RunCVM: Warning: [^\n]*(?:TCG|KVM)[^\n]*$/)
   })
 

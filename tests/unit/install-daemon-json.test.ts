@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ConfigError } from '../../lib/errors.js'
 import { writeFileAtomic } from '../../lib/fsx.js'
-import { mergeRuntime, runtimePathIn } from '../../lib/install/daemon-json.js'
+import { defaultRuntimeIn, mergeRuntime, runtimePathIn } from '../../lib/install/daemon-json.js'
 
 const RT = '/opt/runcvm/scripts/runcvm-runtime'
 
@@ -59,6 +59,42 @@ describe('mergeRuntime', () => {
   ])('rejects %j with a ConfigError', (text, msg) => {
     expect(() => mergeRuntime(text, RT, '/etc/docker/daemon.json')).toThrow(ConfigError)
     expect(() => mergeRuntime(text, RT, '/etc/docker/daemon.json')).toThrow(msg)
+  })
+
+  describe('setDefault (--default-runtime)', () => {
+    const D = { setDefault: true }
+    it('sets default-runtime = runcvm next to the runtime entry, keeping every other key', () => {
+      const r = mergeRuntime(JSON.stringify(BASE), RT, 'daemon.json', D)
+      expect(r).toMatchObject({ changed: true })
+      expect(r.replacedDefault).toBeUndefined()
+      expect(JSON.parse(r.text)).toEqual({ ...BASE, runtimes: { ...BASE.runtimes, runcvm: { path: RT } }, 'default-runtime': 'runcvm' })
+      expect(defaultRuntimeIn(r.text)).toBe('runcvm')
+    })
+    it('an up-to-date path with another default still changes, and names the replaced default', () => {
+      const t = JSON.stringify({ runtimes: { runcvm: { path: RT } }, 'default-runtime': 'sysbox-runc' })
+      const r = mergeRuntime(t, RT, 'daemon.json', D)
+      expect(r.changed).toBe(true)
+      expect(r.replacedDefault).toBe('sysbox-runc')
+      expect(JSON.parse(r.text)['default-runtime']).toBe('runcvm')
+    })
+    it('is idempotent and byte-exact once both are set', () => {
+      const once = mergeRuntime('{}', RT, 'daemon.json', D)
+      expect(mergeRuntime(once.text, RT, 'daemon.json', D)).toEqual({ text: once.text, changed: false })
+    })
+    it('without the flag default-runtime is never touched (set or absent)', () => {
+      const t = JSON.stringify({ 'default-runtime': 'crun' })
+      expect(JSON.parse(mergeRuntime(t, RT).text)['default-runtime']).toBe('crun')
+      expect(JSON.parse(mergeRuntime('{}', RT).text)).not.toHaveProperty('default-runtime')
+    })
+    it.each([['{"default-runtime": 5}', 'a number'], ['{"default-runtime": ["runc"]}', 'an array'], ['{"default-runtime": null}', 'null']])(
+      'rejects %j with a ConfigError', (text, found) => {
+        expect(() => mergeRuntime(text, RT, 'daemon.json', D)).toThrow(new ConfigError(`daemon.json: "default-runtime" must be a string, found ${found}; it was left untouched`))
+      })
+    it('defaultRuntimeIn reads the name or undefined', () => {
+      expect(defaultRuntimeIn('{"default-runtime":"runcvm"}')).toBe('runcvm')
+      expect(defaultRuntimeIn('{')).toBeUndefined()
+      expect(defaultRuntimeIn('null')).toBeUndefined()
+    })
   })
 
   it('runtimePathIn reads the path or undefined', () => {

@@ -151,6 +151,38 @@ describe('registerRuntime (daemon.json)', () => {
     expect(readdirSync(etc)).toEqual(['daemon.json'])
   })
 
+  it('setDefault: a second step sets default-runtime with its own backup, warns about the replaced default, then changes nothing', () => {
+    const d = tempDir(), f = join(d, 'daemon.json')
+    const old = '{"default-runtime":"crun","runtimes":{"crun":{"path":"/usr/bin/crun"}}}'
+    writeFileSync(f, old); chmodSync(f, 0o600)
+    registerRuntime(base(d))
+    const afterPlain = readFileSync(f, 'utf8')
+    expect(JSON.parse(afterPlain)['default-runtime']).toBe('crun')
+    const later = new Date(NOW.getTime() + 60_000)
+    const r = registerRuntime(base(d, { setDefault: true, now: later }))
+    const backup2 = backupName(f, later)
+    expect(r.changes).toEqual([
+      { path: backup2, what: 'backup of the previous daemon.json' },
+      { path: f, what: `set runtimes.runcvm.path = ${RT}, default-runtime = runcvm` },
+    ])
+    expect(r.warnings).toEqual([expect.stringMatching(/^default-runtime was 'crun'; containers started without --runtime now run as RunCVM VMs/)])
+    expect(readFileSync(backup2, 'utf8')).toBe(afterPlain)
+    expect(statSync(f).mode & 0o777).toBe(0o600)
+    expect(JSON.parse(readFileSync(f, 'utf8'))).toEqual({ 'default-runtime': 'runcvm', runtimes: { crun: { path: '/usr/bin/crun' }, runcvm: { path: RT } } })
+    const again = registerRuntime(base(d, { setDefault: true, now: new Date(NOW.getTime() + 120_000) }))
+    expect(again.changes).toEqual([])
+    expect(again.lines).toEqual([`runtimes.runcvm.path is already ${RT} and default-runtime is already runcvm`])
+    expect(readdirSync(d).sort()).toEqual(['daemon.json', backupName(f, NOW).slice(d.length + 1), backup2.slice(d.length + 1)].sort())
+  })
+
+  it('setDefault with a non-string default-runtime: ConfigError, file untouched', () => {
+    const d = tempDir(), f = join(d, 'daemon.json')
+    writeFileSync(f, '{"default-runtime": {"name": "runc"}}')
+    const before = snap(d)
+    expect(() => registerRuntime(base(d, { setDefault: true }))).toThrow(/"default-runtime" must be a string, found a object/)
+    expect(snap(d)).toBe(before)
+  })
+
   it('malformed JSON: ConfigError, file untouched, no backup, no temp file', () => {
     const d = tempDir(), f = join(d, 'daemon.json')
     writeFileSync(f, '{ "a": ')
@@ -392,15 +424,18 @@ describe('install (all steps, temp paths, no dockerd)', () => {
     const o = {
       from: src, dockerd: false, setRpFilter: false, dryRun: false, target: join(d, 'opt/runcvm'),
       daemonJson: join(d, 'docker/daemon.json'), runtimePath: RT, procConf: join(d, 'proc'), sysctlFiles: [], sysctlDropIn: join(d, 'drop.conf'),
+      binDir: join(d, 'bin'), inUse: () => 0,
     }
     const seen: string[] = []
     const ui = { step: (t: string) => seen.push(t), done: (r: StepResult) => seen.push(...r.lines), confirm: async () => true }
     const dry = await install({ ...o, dryRun: true }, ui)
-    expect(dry.map(c => c.path)).toEqual([join(d, 'opt/runcvm'), join(d, 'docker'), join(d, 'docker/daemon.json')])
+    const all = [join(d, 'opt/runcvm'), join(d, 'bin'), join(d, 'bin/runcvm-doctor'), join(d, 'docker'), join(d, 'docker/daemon.json')]
+    expect(dry.map(c => c.path)).toEqual(all)
     expect(readdirSync(d).sort()).toEqual(['opt', 'pkg', 'proc'])
     expect(readdirSync(join(d, 'opt'))).toEqual([])
     const first = await install(o, ui)
-    expect(first.map(c => c.path)).toEqual([join(d, 'opt/runcvm'), join(d, 'docker'), join(d, 'docker/daemon.json')])
+    expect(first.map(c => c.path)).toEqual(all)
+    expect(readlinkSync(join(d, 'bin/runcvm-doctor'))).toBe(join(d, 'opt/runcvm/scripts/runcvm-doctor'))
     expect(await install(o, ui)).toEqual([])
     expect(seen.filter(l => l.startsWith('Found net.ipv4'))).toHaveLength(3)
     expect(readFileSync(join(d, 'proc/all/rp_filter'), 'utf8')).toBe('1\n')

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cidrOf, intToIp, ipToInt, networkOf } from '../../lib/net/cidr.js'
 import { parseIpJson } from '../../lib/net/discover.js'
-import { guestMac, planBridges, rewriteResolvConf } from '../../lib/net/plan.js'
+import { checkNetnsUnclaimed, guestMac, planBridges, rewriteResolvConf } from '../../lib/net/plan.js'
 import { rpFilterWarning } from '../../lib/net/rp-filter.js'
 
 const fx = (name: string) => readFileSync(join(__dirname, '../fixtures/ip', name), 'utf8')
@@ -85,5 +85,31 @@ describe('rpFilterWarning (max(all, bridge) must not be 1)', () => {
   })
   it('names the strict bridges only', () => {
     expect(rpFilterWarning('0', { 'br-eth0': '0', 'br-eth1': '1' })).toContain(' on br-eth1 in the container')
+  })
+})
+
+describe('planBridges without a default route (CNI bridge without a gateway, containerd)', () => {
+  const noGw = () => { const n = captured('single'); for (const i of n.interfaces) delete i.gateway; return n }
+  it('the first bridge gets the link-local bridge IP and RUNCVM_DNS_IP, no default route', () => {
+    const cmds = planBridges(noGw(), OPTS).map(c => c.join(' '))
+    expect(cmds).toContain('/g/ip addr add 169.254.1.1 dev br-eth0')
+    expect(cmds).toContain('/g/ip addr add 169.254.169.254 dev br-eth0')
+    expect(cmds.some(c => c.includes('route add default'))).toBe(false)
+    expect(cmds.some(c => c.includes('--dport 22222 -j SNAT --to-source 169.254.169.254'))).toBe(true)
+  })
+  it('with a default route: RUNCVM_DNS_IP is not a local address (unchanged plan)', () => {
+    const cmds = planBridges(captured('single'), OPTS).map(c => c.join(' '))
+    expect(cmds).not.toContain('/g/ip addr add 169.254.169.254 dev br-eth0')
+    expect(cmds.some(c => c.includes('route add default via'))).toBe(true)
+  })
+})
+
+describe('checkNetnsUnclaimed (containers sharing one network namespace)', () => {
+  it('passes a fresh namespace; refuses one another RunCVM VM already bridged, naming the interface', () => {
+    expect(() => checkNetnsUnclaimed(captured('single'))).not.toThrow()
+    expect(() => checkNetnsUnclaimed(captured('multi'))).not.toThrow()
+    const taken = captured('single')
+    taken.interfaces.push({ name: 'br-eth0', mac: '02:42:ac:11:00:02', mtu: 1500 }, { name: 'tap-eth0', mac: 'ce:89:76:db:8a:ec', mtu: 1500 })
+    expect(() => checkNetnsUnclaimed(taken)).toThrow(/already used by another RunCVM VM \(eth0 is bridged to br-eth0\).*Kubernetes pods/)
   })
 })

@@ -400,3 +400,43 @@ describe('RUNCVM_QEMU_NET_VHOST=1 and the host vhost-net driver', () => {
     expect(() => rewrite(configFixture('config-run-plain.json'), { hostHasVhostNet: false })).not.toThrow()
   })
 })
+
+describe('the host warnings log (lib/warnings.ts)', () => {
+  const plain = () => configFixture('config-run-plain.json')
+  it('binds it into the container after /run (so not into the VM) and passes the container id', () => {
+    const out = rewrite(plain(), { warningsLog: '/run/runcvm/warnings.log', containerId: 'abc123' })
+    const dests = out.mounts!.map(m => m.destination)
+    expect(dests.slice(-2)).toEqual(['/run', '/run/.runcvm-warnings.log'])
+    expect(out.mounts!.at(-1)).toEqual({
+      destination: '/run/.runcvm-warnings.log', type: 'bind', source: '/run/runcvm/warnings.log',
+      options: ['bind', 'private', 'rw', 'nosuid', 'nodev', 'noexec'],
+    })
+    expect(dests.indexOf('/vm')).toBeLessThan(dests.indexOf('/run/.runcvm-warnings.log'))
+    expect(envValue(out.process.env!, 'RUNCVM_CONTAINER_ID')).toBe('abc123')
+  })
+  it('adds no mount and no id when the runtime has no log', () => {
+    const out = rewrite(plain())
+    expect(out.mounts!.at(-1)!.destination).toBe('/run')
+    expect(envValue(out.process.env!, 'RUNCVM_CONTAINER_ID')).toBeUndefined()
+  })
+})
+
+describe('Podman 4.3 (captured podman-run-plain.config.json)', () => {
+  const pod = () => configFixture('podman-run-plain.config.json')
+  it("replaces Podman's 64 MiB /dev/shm bind with a tmpfs as large as the VM's memory, not moved under /vm", () => {
+    const input = pod()
+    expect(input.mounts!.find(m => m.destination === '/dev/shm')).toMatchObject({ type: 'bind' })
+    const out = rewrite(input)
+    const shm = out.mounts!.filter(m => m.destination.endsWith('/dev/shm'))
+    expect(shm).toEqual([{ destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=512M'] }])
+  })
+  it('moves its /etc and /run/.containerenv binds under /vm, keeps its netns', () => {
+    const dests = rewrite(pod()).mounts!.map(m => m.destination)
+    expect(dests).toEqual(expect.arrayContaining(['/vm/etc/hosts', '/vm/etc/resolv.conf', '/vm/etc/hostname', '/vm/run/.containerenv']))
+    expect(() => checkNetworkNamespace(pod())).not.toThrow()
+  })
+  it('a config without any /dev/shm mount gets one', () => {
+    const s = pod(); s.mounts = s.mounts!.filter(m => m.destination !== '/dev/shm')
+    expect(rewrite(s).mounts!.filter(m => m.destination === '/dev/shm')).toHaveLength(1)
+  })
+})

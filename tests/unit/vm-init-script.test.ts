@@ -127,6 +127,14 @@ describe('script fragments run by a real shell', () => {
       'route add 10.1.0.0/16 via 172.18.0.1 dev eth1', '', '',
     ].join('\n'))
   })
+  it('netLines without any default route: RUNCVM_DNS_IP on-link through the first NIC', () => {
+    const net = structuredClone(cases['systemd-multinic-fstab']().net)
+    for (const n of net.interfaces) delete n.gateway
+    const fake = 'nic() { case $1 in 52:54:00:11:00:02) D=ens5 ;; 52:54:00:12:00:03) D=ens4 ;; *) return 1 ;; esac; }\n'
+    const body = netLines(net, '/bin/cat').join('\n').replace(/>&9/, '>&2').replace("'/bin/cat' -force -batch - <<RUNCVM_EOF 8>&- 9>&- &", 'cat <<RUNCVM_EOF') + '\nwait'
+    const lines = sh(fake + body + '\n', []).split('\n')
+    expect(lines.filter(l => l.startsWith('route add'))).toEqual(['route add 169.254.169.254/32 dev eth0', 'route add 10.1.0.0/16 via 172.18.0.1 dev eth1'])
+  })
   it('cgroupLines: nothing when the image manages cgroups or mode is none', () => {
     expect(cgroupLines('none', '')).toEqual([])
     expect(cgroupLines('hybrid', 'cgroup /sys/fs/cgroup cgroup defaults 0 0\n')).toEqual([])

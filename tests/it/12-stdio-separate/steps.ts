@@ -2,7 +2,7 @@
 // separately (upstream merges them on the console), byte-equal to runc: no "\r", no tty on
 // fds 0-2 (stdin is /dev/null without -i, as under runc), supplementary groups not duplicated
 // (--group-add of a gid /etc/group already gives). `docker logs` of a detached run keeps them apart.
-import { type Case, describe, eq, ok, sameAs, stripAccelWarning } from '../harness'
+import { type Case, describe, eq, ok, sameAs } from '../harness'
 
 const SCRIPT = 'echo out; echo err >&2; for f in 0 1 2; do [ -t $f ] && echo "tty$f"; done; id -G; echo out2; echo err2 >&2'
 
@@ -21,7 +21,7 @@ export default {
     ok(d.code === 0, `docker run -d: ${describe(d)}`)
     const w = await docker(['wait', name], { timeoutMs: 120_000 })
     eq(w.stdout.trim(), '0', 'docker wait')
-    const logs = stripAccelWarning(await docker(['logs', name]))
+    const logs = await docker(['logs', name])
     eq(logs.stdout, 'out\nout2\n', 'docker logs stdout')
     eq(logs.stderr, 'err\n', 'docker logs stderr')
   },
