@@ -1,44 +1,173 @@
-// The only JSON file I/O. Read once, write once, atomically.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+// The only JSON file I/O, and every write RunCVM makes to a file it did not create itself.
+//
+// Host-side rules (the runtime is root on the host, and containerd may put `runc exec`'s
+// process.json in /tmp when it has no XDG_RUNTIME_DIR, where any local user can plant a symlink, a
+// FIFO or their own file at any name):
+// - every file is opened with O_NOFOLLOW and checked with fstat on that same descriptor: a regular
+//   file, one link, owned by us; anything else is refused untouched;
+// - reads are bounded and never block (O_NONBLOCK: a FIFO cannot hold the runtime);
+// - a new file is created with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, under a random name, and only
+//   then given its final mode and renamed over the target (rename replaces a planted symlink itself,
+//   never its target);
+// - a file in a directory others may write (sticky /tmp) is rewritten in place through the
+//   descriptor it was read from, never through a temporary name there.
+import { randomBytes } from 'node:crypto'
+import {
+  closeSync, constants as C, fchmodSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, statSync,
+  unlinkSync, writeSync, type Stats,
+} from 'node:fs'
 import { dirname, basename, join } from 'node:path'
 import { SpecError } from './errors.js'
 
-export function readJson<T>(file: string): T {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (e) {
-    throw new SpecError(`cannot read ${file}: ${(e as Error).message}`, { cause: e })
+/** JSON files RunCVM reads (config.json, process.json, state) are far below this. */
+export const MAX_JSON_BYTES = 16 * 1024 * 1024
+
+const euid = (): number => process.geteuid?.() ?? 0
+
+/** Why `st` is not a file we may read or rewrite, or undefined when it is. */
+export function unsafeFileReason(st: Stats, owner = euid()): string | undefined {
+  if (!st.isFile()) return 'not a regular file'
+  if (st.nlink !== 1) return 'has more than one link'
+  if (st.uid !== owner) return `owned by uid ${st.uid}, not ${owner}`
+  return undefined
+}
+
+/** Read all of `fd` (at most `max` bytes; more is an error). */
+export function readFdBounded(fd: number, max: number, what: string): Buffer {
+  const chunks: Buffer[] = []
+  let total = 0
+  for (;;) {
+    const buf = Buffer.alloc(Math.min(65536, max + 1 - total))
+    const n = readSync(fd, buf, 0, buf.length, null)
+    if (n === 0) break
+    chunks.push(buf.subarray(0, n))
+    total += n
+    if (total > max) throw new SpecError(`${what} is larger than ${max} bytes`)
   }
+  return Buffer.concat(chunks)
+}
+
+/** Open `file` for reading (and with `write`, writing) safely; the caller closes the fd. */
+function openChecked(file: string, write: boolean): number {
+  let fd: number
   try {
-    return JSON.parse(text) as T
+    fd = openSync(file, (write ? C.O_RDWR : C.O_RDONLY) | C.O_NOFOLLOW | C.O_NONBLOCK)
   } catch (e) {
-    throw new SpecError(`malformed JSON in ${file}: ${(e as Error).message}`, { cause: e })
+    const code = (e as NodeJS.ErrnoException).code
+    throw new SpecError(`cannot read ${file}: ${code === 'ELOOP' ? 'it is a symbolic link' : (e as Error).message}`, { cause: e })
+  }
+  const why = unsafeFileReason(fstatSync(fd))
+  if (why) { closeSync(fd); throw new SpecError(`refusing ${file}: ${why}`) }
+  return fd
+}
+
+function parseJson<T>(file: string, buf: Buffer): T {
+  try {
+    return JSON.parse(buf.toString('utf8')) as T
+  } catch (e) {
+    // Never the parser's message: it quotes the file's content.
+    throw new SpecError(`malformed JSON in ${file}`, { cause: e })
   }
 }
 
+export function readJson<T>(file: string): T {
+  const fd = openChecked(file, false)
+  try {
+    return parseJson<T>(file, readFdBounded(fd, MAX_JSON_BYTES, file))
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** A directory only its owner (root, or the user we run as) can change. */
+export function isPrivateDir(dir: string, owner = euid()): boolean {
+  try {
+    const st = statSync(dir)
+    return st.isDirectory() && st.uid === owner && (st.mode & 0o022) === 0
+  } catch { return false }
+}
+
+export const tempName = (file: string): string => join(dirname(file), `.${basename(file)}.${randomBytes(12).toString('hex')}.tmp`)
+
 /**
  * Write `data` to `file` so that readers see either the old or the new content, never a partial
- * file: write a temporary file in the same directory (same filesystem, so rename(2) is atomic),
- * flush it, then rename it over the target. On any failure the target is untouched.
+ * file: a new temporary file in the same directory (O_EXCL|O_NOFOLLOW, 0600, a random name),
+ * flushed, given `mode`, then renamed over the target. On any failure the target is untouched.
+ * `tmp` is for tests only (to plant things at the name).
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): void {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`)
+export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644, tmp = tempName(file)): void {
   let fd: number | undefined
+  let created = false
   try {
-    fd = openSync(tmp, 'w', mode)
+    fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600)
+    created = true
     writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data)
+    fchmodSync(fd, mode)
     fsyncSync(fd)
     closeSync(fd)
     fd = undefined
     renameSync(tmp, file)
   } catch (e) {
     if (fd !== undefined) closeSync(fd)
-    try { unlinkSync(tmp) } catch { /* nothing to clean */ }
+    if (created) try { unlinkSync(tmp) } catch { /* nothing to clean */ }
     throw e
   }
 }
 
 export function writeJsonAtomic(file: string, value: unknown, mode = 0o644): void {
   writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', mode)
+}
+
+/**
+ * Read the JSON file `file`, rewrite it with `f`'s result. The file must be a regular file of ours
+ * (no symlink, FIFO, hard link or foreign file); its mode is kept. In a private directory it is
+ * replaced atomically (writeFileAtomic); elsewhere (process.json in /tmp) it is rewritten in place
+ * through the descriptor it was read from. When `f` throws, nothing is written.
+ */
+export function rewriteJsonFile<T, U>(file: string, f: (value: T) => U): U {
+  const priv = isPrivateDir(dirname(file))
+  const fd = openChecked(file, !priv)
+  try {
+    const st = fstatSync(fd)
+    const out = f(parseJson<T>(file, readFdBounded(fd, MAX_JSON_BYTES, file)))
+    const text = Buffer.from(JSON.stringify(out, null, 2) + '\n')
+    if (priv) {
+      writeFileAtomic(file, text, st.mode & 0o7777)
+    } else {
+      ftruncateSync(fd, 0)
+      let off = 0
+      while (off < text.length) off += writeSync(fd, text, off, text.length - off, off)
+      fsyncSync(fd)
+    }
+    return out
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * Write `data` into `file` in place, never through a symlink or into a FIFO/device: an existing
+ * regular file is truncated and written through an O_NOFOLLOW|O_NONBLOCK descriptor (so a file
+ * that is also a mount point elsewhere, where rename(2) fails with EBUSY, still works); a symlink
+ * there is removed and a new file created with O_EXCL; anything else is refused.
+ */
+export function writeFileInPlace(file: string, data: string | Uint8Array, mode = 0o644): void {
+  const buf = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data)
+  let fd: number
+  try {
+    fd = openSync(file, C.O_WRONLY | C.O_NOFOLLOW | C.O_NONBLOCK)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code !== 'ELOOP' && code !== 'ENOENT') throw e
+    if (code === 'ELOOP') unlinkSync(file)
+    fd = openSync(file, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, mode)
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new SpecError(`refusing ${file}: not a regular file`)
+    ftruncateSync(fd, 0)
+    let off = 0
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, off)
+  } finally {
+    closeSync(fd)
+  }
 }

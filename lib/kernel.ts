@@ -8,8 +8,9 @@
 //    a. the image's own kernel+initramfs at the family's usual paths, if both exist;
 //    b. else the bundled <kernels>/<ID>/latest;
 //    c. else (ours) the bundled debian kernel — upstream README: "Finally, use the Debian kernel".
-import { readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs'
-import { basename, isAbsolute, join } from 'node:path'
+import { realpathSync, statSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import { isImageFile, readImageText } from './image-fs.js'
 import { ConfigError } from './errors.js'
 import { PKG, ROOT_TAG, RUNCVM_HOST } from './paths.js'
 
@@ -170,26 +171,21 @@ export function selectKernel(
   }
 }
 
+/** os-release is a few hundred bytes; anything past this is not one. */
+export const OS_RELEASE_MAX = 64 * 1024
+
 /**
- * Read `file` inside the image rooted at `root`, following an absolute symlink inside the image
- * rather than on the host (one level; os-release is commonly a link to ../usr/lib/os-release).
+ * Read `file` inside the image rooted at `root`: every symlink (absolute or relative, e.g.
+ * os-release -> ../usr/lib/os-release) followed inside the image, regular files only, bounded,
+ * never blocking (lib/image-fs.ts). Anything else reads as missing.
  */
-function readInImage(root: string, file: string): string | undefined {
-  let p = join(root, file)
-  try {
-    const target = readlinkSync(p)
-    if (isAbsolute(target)) p = join(root, target)
-  } catch { /* not a symlink, or missing */ }
-  try { return readFileSync(p, 'utf8') } catch { return undefined }
-}
+const readInImage = (root: string, file: string): string | undefined => readImageText(root, file, OS_RELEASE_MAX)
 
 function isDir(p: string): boolean {
   try { return statSync(p).isDirectory() } catch { return false }
 }
 
-function isFileInImage(root: string, file: string): boolean {
-  try { return statSync(join(root, file)).isFile() } catch { return false }
-}
+const isFileInImage = (root: string, file: string): boolean => isImageFile(root, file)
 
 /** The fs edge: gather a KernelProbe for the image at `rootfs` and the kernels dir `hostKernels`. */
 export function probeKernels(rootfs: string, hostKernels: string, setting: string | undefined): KernelProbe {

@@ -51,7 +51,7 @@ export const SETTINGS = {
   RUNCVM_VIRTIOFSD_CACHE: { kind: 'enum', values: ['auto', 'none', 'always'], default: 'auto', doc: 'virtiofsd cache policy for the container root' },
   RUNCVM_CGROUPFS: { kind: 'enum', values: ['', 'none', 'systemd', '1', 'cgroup1', '2', 'cgroup2', 'hybrid', 'mixed'], default: '', doc: 'cgroupfs mounts in the VM (default: none for systemd entrypoints, else hybrid)' },
   RUNCVM_BREAK: { kind: 'list', values: ['prenet', 'postnet', 'preqemu'], doc: 'Comma-separated breakpoints that drop to a shell during boot' },
-  RUNCVM_RUNTIME_DEBUG: { kind: 'bool', truth: 'one', doc: 'Write runtime debug logs to /tmp/runcvm-<pid>.log' },
+  RUNCVM_RUNTIME_DEBUG: { kind: 'bool', truth: 'one', doc: 'Write runtime debug logs to /run/runcvm/debug/runcvm-<pid>.log (root-only, 0600, env values redacted)' },
   // --- ours (beyond upstream) ---
   RUNCVM_ACCEL: { kind: 'enum', values: ['auto', 'kvm', 'tcg'], default: 'auto', doc: 'Accelerator: auto (KVM if it can run the guest, else TCG with a warning), kvm, tcg' },
   RUNCVM_BOOT_TIMEOUT: { kind: 'int', min: 0, doc: 'Seconds the VM may run without a sign of life from the guest before the container fails (0: no limit); default 120 under KVM, none under TCG' },

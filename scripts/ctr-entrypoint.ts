@@ -5,6 +5,7 @@
 // Env: RUNCVM_* (see lib/settings.ts); RUNCVM_BREAK=prenet|postnet drops to a shell.
 import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { isatty } from 'node:tty'
+import { readImageText } from '../lib/image-fs.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseSettings } from '../lib/settings.js'
 import { writeConfig, writeNetwork } from '../lib/state.js'
@@ -15,7 +16,7 @@ import { rpFilterWarning } from '../lib/net/rp-filter.js'
 import { $, applyCmds } from '../lib/sh.js'
 import { planSshdGuard } from '../lib/vm/sshd.js'
 import { parsePasswd } from '../lib/passwd.js'
-import { workloadConfig } from '../lib/workload-env.js'
+import { dropWorkloadEnv, roleInputEnv, workloadConfig } from '../lib/workload-env.js'
 import { displayOf } from '../lib/qemu/display.js'
 import { buildVirtiofsdArgs } from '../lib/qemu/virtiofsd.js'
 import { supervisionArgs } from '../lib/supervision.js'
@@ -57,8 +58,13 @@ async function main(): Promise<never> {
   const mark = hostTimer(process.env.RUNCVM_BOOT_TIMING === '1')
   mark('ctr-entrypoint')
   const s = parseSettings(process.env)
-  const passwd = parsePasswd(readText(`${s.RUNCVM_VM_MOUNTPOINT}/etc/passwd`))
-  writeConfig(workloadConfig({ args: process.argv.slice(2), env: process.env, cwd: process.cwd(), passwd, settings: s }))
+  // The image's files: resolved inside the image, regular files only, bounded (lib/image-fs.ts).
+  const passwd = parsePasswd(readImageText(s.RUNCVM_VM_MOUNTPOINT, '/etc/passwd'))
+  // The workload's env arrives as data (lib/workload-env.ts roleEnv); it goes to the VM only, and
+  // no program started from here (runcvm-init, ctr-qemu, QEMU...) gets it.
+  const env = roleInputEnv(process.env)
+  dropWorkloadEnv(process.env)
+  writeConfig(workloadConfig({ args: process.argv.slice(2), env, cwd: process.cwd(), passwd, settings: s }))
   if (s.RUNCVM_BREAK.includes('prenet')) await breakShell()
 
   const net = await readNetwork(BIN.ip)
@@ -85,7 +91,7 @@ async function main(): Promise<never> {
   // With --read-only Docker binds it read-only: the VM's copy goes to /.runcvm and the VM's init
   // binds it over /etc/resolv.conf.
   const vmResolv = `${s.RUNCVM_VM_MOUNTPOINT}/etc/resolv.conf`
-  const resolv = readText(vmResolv)
+  const resolv = readImageText(s.RUNCVM_VM_MOUNTPOINT, '/etc/resolv.conf')
   if (resolv !== undefined) {
     writeFileSync(DNSMASQ_RESOLV, resolv)
     try {
@@ -96,8 +102,10 @@ async function main(): Promise<never> {
     }
   }
   // dnsmasq forks into the background once it listens; its stderr says why when it cannot.
+  // --conf-file=/dev/null: never the image's /etc/dnsmasq.conf (dhcp-script, conf-dir... would run
+  // or read the image's files as root here); /dev is the runtime's, not the image's.
   const resolvFile = resolv !== undefined ? [`--resolv-file=${DNSMASQ_RESOLV}`] : []
-  const dnsArgv = [BIN.dnsmasq, '-u', 'root', '--no-hosts', `--pid-file=${DNSMASQ_PID}`, ...resolvFile]
+  const dnsArgv = [BIN.dnsmasq, '--conf-file=/dev/null', '-u', 'root', '--no-hosts', `--pid-file=${DNSMASQ_PID}`, ...resolvFile]
   const dns = await $({ nothrow: true, quiet: true, timeout: DNSMASQ_START_TIMEOUT_MS })`${dnsArgv}`
   if (dns.exitCode !== 0) warn(`RunCVM: Warning: dnsmasq did not start; DNS in the VM may not work: ${dns.stderr.trim()}`, warnOpts)
 

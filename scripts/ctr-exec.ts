@@ -2,14 +2,17 @@
 //
 // runcvm-runtime rewrote process.json so runc starts us, as root in the container's /, with
 //   argv: <uid:gid:groups> <cwd> <hasHome 0|1> <terminal true|false> <command> [args...]
-//   env:  the exec's env (container env + docker exec -e/--env-file)
+//   env:  RunCVM's own (lib/workload-env.ts roleEnv); the exec's env (container env + docker exec
+//         -e/--env-file) as data in RUNCVM_WORKLOAD_ENV_*
 // We wait until the VM's dropbear is listening (bounded; through a restart of it, too), then execve dbclient, which runs the
 // command in the VM (lib/exec/codec.ts explains the encoding) and returns its exit status, with
 // stdout/stderr kept apart (ssh channels) or a pty with -t.
 //
 // Env: RUNCVM_EXEC_VIA=node (on the docker exec) runs the VM side through runcvm-vm-exec (Node)
 // instead of runcvm-init --request; for debugging only (Node costs ~0.3-1 s per start under TCG).
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { statSync } from 'node:fs'
+import { readImageText } from '../lib/image-fs.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { connect } from 'node:net'
 import { RunCvmError, StateError, messageOf } from '../lib/errors.js'
@@ -17,6 +20,7 @@ import { execve, runRole } from '../lib/proc.js'
 import { readNetwork, writeExecRequest, type NetworkState } from '../lib/state.js'
 import { parsePasswd } from '../lib/passwd.js'
 import { parseCtrExecArgs, planCtrExec, vmAddress } from '../lib/exec/plan.js'
+import { roleInputEnv } from '../lib/workload-env.js'
 import { GUEST_TOOLS_PATH, SSHD_KEY, SSHD_PORT, SSHD_READY } from '../lib/paths.js'
 
 /** Upstream waited 15 s, then slept 2 s. We poll the readiness marker for up to 60 s: TCG boots on
@@ -88,9 +92,12 @@ async function main(): Promise<never> {
   const args = parseCtrExecArgs(process.argv.slice(2))
   const net = await waitReady()
   await waitServer(net)
-  const passwd = parsePasswd(existsSync('/etc/passwd') ? readFileSync('/etc/passwd', 'utf8') : undefined)
-  const plan = planCtrExec({ args, env: process.env, passwd, net, nonce: `${process.pid}-${Date.now()}` })
-  if (plan.file) writeExecRequest(plan.file.path, plan.file.content)
+  // The image's passwd (the container root is the image): inside the image, regular file, bounded.
+  const passwd = parsePasswd(readImageText('', '/etc/passwd'))
+  // The workload's env arrives as data (lib/workload-env.ts roleEnv); RUNCVM_* stay ours.
+  const env = roleInputEnv(process.env)
+  const plan = planCtrExec({ args, env, passwd, net, nonce: randomBytes(12).toString('hex') })
+  writeExecRequest(plan.file.path, plan.file.content)
   return execve(plan.argv[0], plan.argv, { HOME: '/', PATH: GUEST_TOOLS_PATH })
 }
 

@@ -14,7 +14,9 @@ import {
 import { connectQmp, type QmpLink } from '../lib/qemu/qmp.js'
 import { readNetwork } from '../lib/state.js'
 import { $, applyCmds } from '../lib/sh.js'
-import { BIN, CTR_EXEC, QMP_SOCKET, STATE_DIR } from '../lib/paths.js'
+import { BIN, CTR_EXEC, GUEST_TOOLS_PATH, QMP_SOCKET, STATE_DIR } from '../lib/paths.js'
+import { envOf } from '../lib/settings.js'
+import { roleEnv } from '../lib/workload-env.js'
 import { runRole } from '../lib/proc.js'
 
 const HOT_FILE = `${STATE_DIR}/hotplug.json`
@@ -34,7 +36,9 @@ async function qmp(link: QmpLink, c: QmpCommand): Promise<void> {
  * dbclient to the VM's dropbear); resolves with its exit status and output.
  */
 async function guestSh(script: string): Promise<{ code: number; out: string }> {
-  const r = await $({ nothrow: true, quiet: true, timeout: 30_000 })`${CTR_EXEC} 0:0:0 / 0 false ${BIN.busybox} sh -c ${script}`
+  // ctr-exec takes the command's env as data only (lib/workload-env.ts roleEnv); this script needs none of the workload's.
+  const env = { ...process.env, ...envOf(roleEnv([`PATH=${GUEST_TOOLS_PATH}`])) }
+  const r = await $({ nothrow: true, quiet: true, timeout: 30_000, env })`${CTR_EXEC} 0:0:0 / 0 false ${BIN.busybox} sh -c ${script}`
   return { code: r.exitCode ?? -1, out: r.stdout + r.stderr }
 }
 

@@ -110,7 +110,7 @@ export function buildFileCommand(path: string): string {
   return `exec ${BIN.runcvmInit} --request-file ${shQuote(path)}`
 }
 
-/** Remote command for the Node fallback (runcvm-vm-exec), e.g. for debugging. */
-export function buildNodeCommand(vmExec: string, r: ExecRequest): string {
-  return `exec ${vmExec} ${encodeRequest(r)}`
+/** Remote command for the Node fallback (runcvm-vm-exec), e.g. for debugging: the file holds encodeRequest(). */
+export function buildNodeCommand(vmExec: string, path: string): string {
+  return `exec ${vmExec} --request-file ${shQuote(path)}`
 }

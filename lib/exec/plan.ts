@@ -10,10 +10,7 @@ import { parseUidGid } from '../ids.js'
 import type { PasswdEntry } from '../passwd.js'
 import type { NetworkState } from '../state.js'
 import { workloadEnv } from '../workload-env.js'
-import {
-  type ExecRequest, MAX_INLINE_COMMAND, buildFileCommand, buildInitArgs, buildInlineCommand,
-  buildNodeCommand, nulJoin,
-} from './codec.js'
+import { type ExecRequest, buildFileCommand, buildInitArgs, buildNodeCommand, encodeRequest, nulJoin } from './codec.js'
 
 /** Exec-time switch (docker exec -e RUNCVM_EXEC_VIA=node): run the VM side through Node runcvm-vm-exec. */
 export const EXEC_VIA_VAR = 'RUNCVM_EXEC_VIA'
@@ -42,8 +39,12 @@ export interface CtrExecPlan {
   request: ExecRequest
   /** argv for execve, argv[0] included. */
   argv: string[]
-  /** A file to write (mode 0600) before exec'ing dbclient, for requests too big to inline. */
-  file?: { path: string; content: Buffer }
+  /**
+   * The request, written (mode 0600, exclusively) before exec'ing dbclient. Always a file: the
+   * remote command is on dbclient's argv, which any host user can read in /proc/<pid>/cmdline
+   * while the exec runs, and the request carries the workload's env.
+   */
+  file: { path: string; content: Buffer }
 }
 
 export function planCtrExec(o: {
@@ -51,7 +52,7 @@ export function planCtrExec(o: {
   env: Readonly<Record<string, string | undefined>>
   passwd: readonly PasswdEntry[]
   net: NetworkState
-  /** Unique suffix for the request file name (pid/random), used only when needed. */
+  /** Unique, unpredictable suffix for the request file name (random). */
   nonce: string
 }): CtrExecPlan {
   const { uid, gid, groups } = parseUidGid(o.args.uidGid)
@@ -61,18 +62,17 @@ export function planCtrExec(o: {
   }
   const ip = vmAddress(o.net)
   if (!ip) throw new SpecError('RunCVM container has no network address to exec through', { hint: 'docker exec needs the container to be on a network (not --network none)' })
+  // Differs from runcvm-ctr-exec: upstream put the whole request (env included) on dbclient's
+  // command line; it always travels in a root-only file in /.runcvm, which the VM side removes.
+  const path = `${SSHD_DIR}/exec-${o.nonce}.req`
   let command: string
   let file: CtrExecPlan['file']
   if (o.env[EXEC_VIA_VAR] === 'node') {
-    command = buildNodeCommand(VM_EXEC, request)
+    file = { path, content: Buffer.from(encodeRequest(request)) }
+    command = buildNodeCommand(VM_EXEC, path)
   } else {
-    const initArgs = buildInitArgs(request)
-    command = buildInlineCommand(initArgs)
-    if (command.length > MAX_INLINE_COMMAND) {
-      const path = `${SSHD_DIR}/exec-${o.nonce}.req`
-      file = { path, content: nulJoin(initArgs) }
-      command = buildFileCommand(path)
-    }
+    file = { path, content: nulJoin(buildInitArgs(request)) }
+    command = buildFileCommand(path)
   }
   const argv = [
     BIN.dbclient,

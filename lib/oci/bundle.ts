@@ -1,10 +1,10 @@
 // The create/exec edges: read the JSON once, gather what the pure rewrite needs (settings, kernel
 // probe), rewrite, and write the file once, atomically, only on success. Any error leaves the file
 // byte-identical. Loaded lazily by scripts/runtime.ts, so pass-through verbs never evaluate it.
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { SpecError } from '../errors.js'
-import { readJson, writeJsonAtomic } from '../fsx.js'
+import { rewriteJsonFile } from '../fsx.js'
 import { probeKernels, selectKernel } from '../kernel.js'
 import { createLogger, type Logger } from '../log.js'
 import { GUEST_KERNELS, VM_MOUNTPOINT } from '../paths.js'
@@ -47,10 +47,6 @@ export function probeHugePages(dir = '/sys/kernel/mm/hugepages/hugepages-2048kB'
   return Math.max(0, n('free_hugepages') - n('resv_hugepages')) + Math.max(0, n('nr_overcommit_hugepages') - n('surplus_hugepages'))
 }
 
-function modeOf(file: string): number {
-  try { return statSync(file).mode & 0o7777 } catch { return 0o644 }
-}
-
 function withLog<T>(log: Logger, f: () => T): T {
   try {
     return f()
@@ -67,14 +63,17 @@ function withLog<T>(log: Logger, f: () => T): T {
  * container gets no log mount).
  */
 export function runCreate(bundle: string, o: RunOpts & { id?: string; warningsLog?: () => string | undefined }): void {
+  rewriteJsonFile<Spec, Spec>(join(bundle, 'config.json'), spec => createRewrite(bundle, spec, o))
+}
+
+function createRewrite(bundle: string, spec: Spec, o: RunOpts & { id?: string; warningsLog?: () => string | undefined }): Spec {
   const file = join(bundle, 'config.json')
-  const spec = readJson<Spec>(file)
   if (!spec || typeof spec !== 'object' || !spec.process || typeof spec.root?.path !== 'string') {
     throw new SpecError(`${file} has no process or root.path`)
   }
   const env = envOf(spec.process.env)
   const log = createLogger(env.RUNCVM_RUNTIME_DEBUG === '1', o.pid, o.logDir)
-  withLog(log, () => {
+  return withLog(log, () => {
     log.log(`Command line: ${JSON.stringify(o.argv ?? [])}`)
     log.saveJson('config.json', 1, spec)
     const settings = parseSettings(env)
@@ -101,24 +100,27 @@ export function runCreate(bundle: string, o: RunOpts & { id?: string; warningsLo
     // RunCVM's own mount points go into the container's init layer, not its writable layer.
     const made = applyInitLayerMountPoints(rootPath, runcvmMountPoints(kernel))
     log.log(`mount points created in the init layer: ${JSON.stringify(made)}`)
-    writeJsonAtomic(file, out, modeOf(file))
     log.saveJson('config.json', 2, out)
     log.log('--- LOG ENDS ---')
+    return out
   })
 }
 
 /** `runc exec --process <file>`: rewrite the process.json. */
 export function runExec(file: string, o: RunOpts): void {
-  const proc = readJson<Process>(file)
+  rewriteJsonFile<Process, Process>(file, proc => execRewrite(file, proc, o))
+}
+
+function execRewrite(file: string, proc: Process, o: RunOpts): Process {
   if (!proc || typeof proc !== 'object') throw new SpecError(`${file} is not a process object`)
   const log = createLogger(envOf(proc.env).RUNCVM_RUNTIME_DEBUG === '1', o.pid, o.logDir)
-  withLog(log, () => {
+  return withLog(log, () => {
     log.log(`Command line: ${JSON.stringify(o.argv ?? [])}`)
     log.log(`Command: exec process=${file}`)
     log.saveJson('process.json', 1, proc)
     const out = rewriteExecProcess(proc)
-    writeJsonAtomic(file, out, modeOf(file))
     log.saveJson('process.json', 2, out)
     log.log('--- LOG ENDS ---')
+    return out
   })
 }

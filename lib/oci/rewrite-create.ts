@@ -12,6 +12,7 @@ import {
   bind, isDevPath, isDisksPath, modulesBind, tmpfs, packageBind, runTmpfs, shmTmpfs, stateTmpfs, tmpfsFstabLine, virtiofsdRunTmpfs, vmRootRbind, warningsLogBind,
 } from './mounts.js'
 import { diskAio } from './seccomp.js'
+import { roleEnv } from '../workload-env.js'
 import type { Mount, SeccompSyscall, Spec } from './spec.js'
 
 /** argv[0] values Docker (/sbin/docker-init) and Podman (/dev/init) use for `--init`. */
@@ -332,6 +333,7 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
 
   let env = oldEnv
   for (const [name, value] of vars) env = setEnv(env, name, value)
-  proc.env = env
+  // The container side runs with RunCVM's own env; the workload's travels as data (roleEnv).
+  proc.env = roleEnv(env)
   return out
 }

@@ -9,6 +9,7 @@ import { CTR_EXEC } from '../paths.js'
 import { envOf } from '../settings.js'
 import { formatUidGid } from '../ids.js'
 import type { Process } from './spec.js'
+import { roleEnv } from '../workload-env.js'
 
 /**
  * A first argument of `---` means "run the rest in the container, not in the VM" (for debugging
@@ -35,5 +36,7 @@ export function rewriteExecProcess(proc: Process): Process {
   ]
   out.user = { uid: 0, gid: 0 }
   out.cwd = '/'
+  // runcvm-ctr-exec runs with RunCVM's own env; the exec's env travels as data (roleEnv).
+  out.env = roleEnv(out.env ?? [])
   return out
 }

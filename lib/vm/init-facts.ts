@@ -2,41 +2,18 @@
 // image, with the image's root at `root` ('/vm' in the container, where ctr-qemu plans; '' in
 // the VM, where the runcvm-vm-init fallback re-plans). Symlinks are followed inside `root` (a
 // chroot-style walk), so an absolute link in the image never escapes to the container's own files.
-import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
+import { imagePathFs, readImageText, realpathIn } from '../image-fs.js'
 import { resolveOnPath } from './launch.js'
 import { withoutRunCvmVars } from '../workload-env.js'
 import type { ImageFacts } from './init-script.js'
 
-export interface PathFs { isLink(p: string): boolean; readlink(p: string): string }
-
-/** realpath of absolute-or-relative `p` (relative to '/') inside a root, through `fs` (pure walk). */
-export function realpathIn(p: string, fs: PathFs, maxLinks = 40): string {
-  const todo = p.split('/').filter(Boolean)
-  const out: string[] = []
-  let links = 0
-  while (todo.length) {
-    const c = todo.shift()!
-    if (c === '.') continue
-    if (c === '..') { out.pop(); continue }
-    const cur = '/' + [...out, c].join('/')
-    if (fs.isLink(cur)) {
-      if (++links > maxLinks) return cur
-      const t = fs.readlink(cur)
-      if (t.startsWith('/')) out.length = 0
-      todo.unshift(...t.split('/').filter(Boolean))
-      continue
-    }
-    out.push(c)
-  }
-  return '/' + out.join('/')
-}
+export { realpathIn, type PathFs } from '../image-fs.js'
 
 export function readImageFacts(root: string, args: readonly string[], env: readonly string[]): ImageFacts {
-  const text = (f: string) => { try { return readFileSync(root + f, 'utf8') } catch { return undefined } }
-  const fs: PathFs = {
-    isLink: p => { try { return lstatSync(root + p).isSymbolicLink() } catch { return false } },
-    readlink: p => readlinkSync(root + p),
-  }
+  // Regular files only, resolved inside the root, bounded, non-blocking (lib/image-fs.ts).
+  const text = (f: string) => readImageText(root, f)
+  const fs = imagePathFs(root)
   const arg0 = args[0] ?? ''
   const path = withoutRunCvmVars(env).find(kv => kv.startsWith('PATH='))?.slice(5)
   const found = resolveOnPath(arg0, path, p => { try { return statSync(root + realpathIn(p, fs)).isFile() } catch { return false } })

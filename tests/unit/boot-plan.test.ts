@@ -9,7 +9,7 @@ import { parsePasswd } from '../../lib/passwd.js'
 import { envOf, parseSettings, type RunCvmSettings } from '../../lib/settings.js'
 import type { ConfigState, NetworkState } from '../../lib/state.js'
 import { planVmBoot, probesFromState, type BootPlan, type BootProbes } from '../../lib/vm/boot-plan.js'
-import { workloadConfig } from '../../lib/workload-env.js'
+import { roleInputEnv, workloadConfig } from '../../lib/workload-env.js'
 import { BUNDLED_DEBIAN, configFixture } from './helpers.js'
 
 const PASSWD = parsePasswd('root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n')
@@ -30,7 +30,7 @@ function container(fixture: string, env: string[] = []): { cfg: ConfigState; s: 
   const spec: Spec = configFixture(fixture)
   spec.process.env = [...(spec.process.env ?? []), ...env]
   const out = rewriteCreateConfig(spec, { settings: parseSettings(envOf(spec.process.env)), kernel: BUNDLED_DEBIAN, hostRoot: '/opt/runcvm', rootPath: spec.root.path })
-  const cenv = envOf(out.process.env)
+  const cenv = roleInputEnv(envOf(out.process.env))
   const runtimeSettings = parseSettings(cenv)
   const cfg = workloadConfig({ args: out.process.args!.slice(1), env: cenv, cwd: out.process.cwd, passwd: PASSWD, settings: runtimeSettings })
   return { cfg, s: parseSettings(cfg.settingsEnv) }

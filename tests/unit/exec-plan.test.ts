@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parseCtrExecArgs, planCtrExec, vmAddress } from '../../lib/exec/plan.js'
-import { MAX_INLINE_COMMAND, nulSplit } from '../../lib/exec/codec.js'
+import { MAX_INLINE_COMMAND, decodeRequest, nulSplit } from '../../lib/exec/codec.js'
 import { parsePasswd } from '../../lib/passwd.js'
 import type { NetworkState } from '../../lib/state.js'
 
@@ -15,15 +15,18 @@ describe('planCtrExec', () => {
   const args = parseCtrExecArgs(['1000:1000:', '/tmp', '0', 'true', 'sh', '-c', 'echo hi'])
   it('parses the rewrite-exec argv', () => expect(args).toEqual({ uidGid: '1000:1000:', cwd: '/tmp', hasHome: false, tty: true, args: ['sh', '-c', 'echo hi'] }))
   it('connects to the default interface with -t', () => {
-    const p = planCtrExec({ args, env: { PATH: '/bin' }, passwd: pw, net: NET, nonce: 'n' })
+    const p = planCtrExec({ args, env: { PATH: '/bin', SECRET: 's3cr3t' }, passwd: pw, net: NET, nonce: 'n' })
     expect(p.argv.slice(0, 9)).toEqual(['/.runcvm/guest/usr/bin/dbclient', '-t', '-p', '22222', '-y', '-y', '-i', '/.runcvm/dropbear/key', 'root@172.17.0.2'])
-    expect(p.file).toBeUndefined()
-    expect(nulSplit(Buffer.from(p.argv[9].split(' ').at(-1)!, 'base64')).slice(-3)).toEqual(['sh', '-c', 'echo hi'])
+    // the request (env included) is never on dbclient's world-readable argv: always the file
+    expect(p.argv[9]).toBe("exec /.runcvm/guest/sbin/runcvm-init --request-file '/.runcvm/dropbear/exec-n.req'")
+    expect(p.argv.join(' ')).not.toContain('s3cr3t')
+    expect(nulSplit(p.file.content).slice(-3)).toEqual(['sh', '-c', 'echo hi'])
+    expect(nulSplit(p.file.content)).toContain('SECRET=s3cr3t')
   })
   it('falls back to the first address without a gateway', () => expect(vmAddress({ ...NET, interfaces: [NET.interfaces[0]] })).toBe('172.18.0.2'))
   it('refuses without any address', () =>
     expect(() => planCtrExec({ args, env: {}, passwd: pw, net: { v: 1, routes: [], interfaces: [] }, nonce: 'n' })).toThrow(/network/))
-  it('moves huge requests to a file', () => {
+  it('huge requests: the same file', () => {
     const p = planCtrExec({ args, env: { BIG: 'x'.repeat(20000) }, passwd: pw, net: NET, nonce: 'n' })
     expect(p.file?.path).toBe('/.runcvm/dropbear/exec-n.req')
     expect(p.argv.at(-1)).toBe("exec /.runcvm/guest/sbin/runcvm-init --request-file '/.runcvm/dropbear/exec-n.req'")
@@ -32,7 +35,8 @@ describe('planCtrExec', () => {
   })
   it('Node fallback on request', () => {
     const p = planCtrExec({ args, env: { RUNCVM_EXEC_VIA: 'node' }, passwd: pw, net: NET, nonce: 'n' })
-    expect(p.argv.at(-1)).toMatch(/^exec \/\.runcvm\/guest\/scripts\/runcvm-vm-exec [A-Za-z0-9+/=]+$/)
+    expect(p.argv.at(-1)).toBe("exec /.runcvm/guest/scripts/runcvm-vm-exec --request-file '/.runcvm/dropbear/exec-n.req'")
+    expect(decodeRequest(p.file.content.toString())).toEqual(p.request)
     expect(p.request.env).not.toContain('RUNCVM_EXEC_VIA=node')
   })
   it('the request carries the workload env: RUNCVM_* hidden, HOME of the requested user', () => {

@@ -8,6 +8,7 @@ import {
 import type { Mount, Spec } from '../../lib/oci/spec.js'
 import { CTR_ENTRYPOINT } from '../../lib/paths.js'
 import { envOf, parseSettings } from '../../lib/settings.js'
+import { readWorkloadEnv } from '../../lib/workload-env.js'
 import { BUNDLED_DEBIAN, CONFIG_FIXTURES, configFixture, envValue, pretty } from './helpers.js'
 
 const optsFor = (spec: Spec, extra: Partial<CreateOpts> = {}): CreateOpts => ({
@@ -168,8 +169,9 @@ describe.each(CONFIG_FIXTURES)('%s', name => {
     expect(envValue(env, 'RUNCVM_KERNEL_PATH')).toBe(BUNDLED_DEBIAN.kernelPath)
     expect(envValue(env, 'RUNCVM_KERNEL_INITRAMFS_PATH')).toBe(BUNDLED_DEBIAN.initramfsPath)
     expect(envValue(env, 'RUNCVM_KERNEL_ROOT')).toBe(BUNDLED_DEBIAN.root)
-    // original env kept, in order
-    expect(env!.slice(0, input.process.env!.length).filter(kv => !kv.startsWith('RUNCVM_'))).toEqual(input.process.env!.filter(kv => !kv.startsWith('RUNCVM_')))
+    // the workload's env (RUNCVM_* aside) travels as data, in order; the container side gets only ours
+    expect(Object.entries(readWorkloadEnv(envOf(env))).map(([k, v]) => `${k}=${v}`)).toEqual(input.process.env!.filter(kv => !kv.startsWith('RUNCVM_')))
+    expect(env!.filter(kv => !kv.startsWith('RUNCVM_')).map(kv => kv.split('=')[0])).toEqual(['PATH', 'HOME', ...(envValue(env, 'TERM') ? ['TERM'] : [])])
   })
 
   it('leaves everything else alone', () => {

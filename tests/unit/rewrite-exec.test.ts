@@ -3,7 +3,9 @@ import { SpecError } from '../../lib/errors.js'
 import { rewriteExecProcess } from '../../lib/oci/rewrite-exec.js'
 import type { Process } from '../../lib/oci/spec.js'
 import { CTR_EXEC } from '../../lib/paths.js'
-import { pretty, PROCESS_FIXTURES, processFixture } from './helpers.js'
+import { envOf } from '../../lib/settings.js'
+import { readWorkloadEnv, ROLE_PATH } from '../../lib/workload-env.js'
+import { envValue, pretty, PROCESS_FIXTURES, processFixture } from './helpers.js'
 
 /** runcvm-ctr-exec's argv for each captured `docker exec`, stated from the flags that made it. */
 const EXPECTED_ARGS: Record<string, string[]> = {
@@ -25,9 +27,12 @@ describe.each(PROCESS_FIXTURES)('%s', name => {
   it('runs as root in / and keeps everything else', () => {
     expect(out.user).toEqual({ uid: 0, gid: 0 })
     expect(out.cwd).toBe('/')
-    const { args: _a, user: _u, cwd: _c, ...rest } = out
-    const { args: _b, user: _v, cwd: _d, ...restIn } = input
+    const { args: _a, user: _u, cwd: _c, env: envOut, ...rest } = out
+    const { args: _b, user: _v, cwd: _d, env: envIn, ...restIn } = input
     expect(rest).toEqual(restIn)
+    // the exec's env travels as data; runcvm-ctr-exec itself gets only RunCVM's
+    expect(readWorkloadEnv(envOf(envOut))).toEqual(envOf((envIn ?? []).filter(kv => !kv.startsWith('RUNCVM_'))))
+    expect(envValue(envOut, 'PATH')).toBe(ROLE_PATH)
     expect(input).toEqual(processFixture(name))
   })
   it('golden', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { formatForDocker, RunCvmError } from '../../lib/errors.js'
 import { runCreate, runExec } from '../../lib/oci/bundle.js'
-import { timestamp } from '../../lib/log.js'
+import { redactSpec, timestamp } from '../../lib/log.js'
 import { envValue, fixtureText, KERNEL_VERSION as V, tempDir } from './helpers.js'
 
 interface Setup { dir: string; bundle: string; file: string; hostRoot: string; root: string; logDir: string }
@@ -14,7 +14,7 @@ interface Setup { dir: string; bundle: string; file: string; hostRoot: string; r
 function setup(mutate: (spec: any) => void = () => {}, opts: { kernels?: boolean; osRelease?: string } = {}): Setup {
   const dir = tempDir()
   const bundle = join(dir, 'bundle'), hostRoot = join(dir, 'opt-runcvm'), root = join(dir, 'rootfs'), logDir = join(dir, 'log')
-  mkdirSync(bundle); mkdirSync(join(root, 'etc'), { recursive: true }); mkdirSync(logDir)
+  mkdirSync(bundle); mkdirSync(join(root, 'etc'), { recursive: true }); mkdirSync(logDir, { mode: 0o700 })
   if (opts.kernels !== false) {
     mkdirSync(join(hostRoot, 'kernels', 'debian', V, 'modules', V), { recursive: true })
     symlinkSync(V, join(hostRoot, 'kernels', 'debian', 'latest'))
@@ -118,8 +118,13 @@ describe('runCreate', () => {
     const s = setup(withEnv('RUNCVM_RUNTIME_DEBUG=1'))
     const original = readFileSync(s.file, 'utf8')
     runCreate(s.bundle, { hostRoot: s.hostRoot, pid: 4242, logDir: s.logDir, argv: ['node', 'runtime', 'create'] })
-    expect(JSON.parse(readFileSync(join(s.logDir, 'config.json-4242-1'), 'utf8'))).toEqual(JSON.parse(original))
-    expect(readFileSync(join(s.logDir, 'config.json-4242-2'), 'utf8')).toBe(readFileSync(s.file, 'utf8'))
+    // env values redacted (a log never holds the workload's secrets), RunCVM's settings kept
+    expect(JSON.parse(readFileSync(join(s.logDir, 'config.json-4242-1'), 'utf8'))).toEqual(redactSpec(JSON.parse(original)))
+    expect(readFileSync(join(s.logDir, 'config.json-4242-2'), 'utf8')).toBe(JSON.stringify(redactSpec(JSON.parse(readFileSync(s.file, 'utf8'))), null, 2) + '\n')
+    const saved = readFileSync(join(s.logDir, 'config.json-4242-1'), 'utf8')
+    expect(saved).toContain('RUNCVM_RUNTIME_DEBUG=1')
+    expect(saved).not.toContain('/usr/local/sbin')
+    for (const f of ['config.json-4242-1', 'config.json-4242-2', 'runcvm-4242.log']) expect(statSync(join(s.logDir, f)).mode & 0o777).toBe(0o600)
     const log = readFileSync(join(s.logDir, 'runcvm-4242.log'), 'utf8')
     expect(log).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}: 4242: Command line: /)
     expect(log).toContain('--- LOG ENDS ---')
@@ -127,6 +132,21 @@ describe('runCreate', () => {
     const bad = setup(withEnv('RUNCVM_RUNTIME_DEBUG=1', 'RUNCVM_KERNEL=../x'))
     expectFailure(bad, 'contains', () => runCreate(bad.bundle, { hostRoot: bad.hostRoot, pid: 4243, logDir: bad.logDir }))
     expect(readFileSync(join(bad.logDir, 'runcvm-4243.log'), 'utf8')).toContain("RunCVM: Error: Kernel '../x' invalid")
+  })
+
+  it('debug log: a group/other-accessible dir logs nothing; a planted symlink at a log name is never followed', () => {
+    const s = setup(withEnv('RUNCVM_RUNTIME_DEBUG=1'))
+    chmodSync(s.logDir, 0o1777)
+    runCreate(s.bundle, { hostRoot: s.hostRoot, pid: 4245, logDir: s.logDir })
+    expect(existsSync(join(s.logDir, 'runcvm-4245.log'))).toBe(false)
+    const t = setup(withEnv('RUNCVM_RUNTIME_DEBUG=1'))
+    const victim = join(t.dir, 'victim')
+    writeFileSync(victim, 'precious\n')
+    symlinkSync(victim, join(t.logDir, 'runcvm-4246.log'))
+    symlinkSync(victim, join(t.logDir, 'config.json-4246-1'))
+    runCreate(t.bundle, { hostRoot: t.hostRoot, pid: 4246, logDir: t.logDir })
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n')
+    expect(existsSync(join(t.logDir, 'config.json-4246-2'))).toBe(true)
   })
 
   it('no debug: no files', () => {
@@ -161,7 +181,7 @@ describe('runExec', () => {
     const { dir, file } = execSetup(p => p.env.push('RUNCVM_RUNTIME_DEBUG=1'))
     runExec(file, { hostRoot: '', pid: 77, logDir: dir })
     expect(existsSync(join(dir, 'process.json-77-1'))).toBe(true)
-    expect(readFileSync(join(dir, 'process.json-77-2'), 'utf8')).toBe(readFileSync(file, 'utf8'))
+    expect(readFileSync(join(dir, 'process.json-77-2'), 'utf8')).toBe(JSON.stringify(redactSpec(JSON.parse(readFileSync(file, 'utf8'))), null, 2) + '\n')
     expect(readFileSync(join(dir, 'runcvm-77.log'), 'utf8')).toContain('Command: exec process=')
   })
 })
