@@ -41,6 +41,7 @@ export const ACCEL_WARNING = /^RunCVM: Warning: [^\n]*(?:TCG|KVM)[^\n]*\n?/gm
 export type Need =
   | 'runcvm' // asserts VM-only behaviour (guest CPUs/memory, RunCVM errors): skipped when the runtime under test is runc
   | 'debian' // needs the runcvm-test/debian image (debootstrap); skipped if it could not be built
+  | `image:${string}` // needs this local image (tests/it/images/build.sh); skipped when it is missing
 
 export interface Ctx {
   /** Case directory name, e.g. `04-exit-codes`. */
@@ -85,6 +86,11 @@ export interface Case {
   needs?: Need[]
   /** Per-case limit (default 180 s: a few TCG boots). */
   timeoutMs?: number
+  /**
+   * Minutes of TCG work (systemd boots, nested dockerd, several VMs): run after the other cases;
+   * `tests/run --fast` skips it (with a SKIP line), `--slow` runs only such cases. CI runs all.
+   */
+  slow?: boolean
   /** Leave containers up after the case for debugging (also `tests/run --keep`). */
   keep?: boolean
   setup?(ctx: Ctx): Promise<void>
