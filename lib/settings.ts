@@ -51,6 +51,7 @@ export const SETTINGS = {
   // --- ours (beyond upstream) ---
   RUNCVM_ACCEL: { kind: 'enum', values: ['auto', 'kvm', 'tcg'], default: 'auto', doc: 'Accelerator: auto (KVM if it can run the guest, else TCG with a warning), kvm, tcg' },
   RUNCVM_BOOT_TIMING: { kind: 'bool', truth: 'one', doc: 'Log per-phase boot timestamps to /.runcvm/timing.log' },
+  RUNCVM_IPV6: { kind: 'enum', values: ['on', 'off'], default: 'on', doc: 'IPv6 in the guest kernel (::1, link-local addresses, [::] sockets); off boots it with ipv6.disable=1' },
   // --- internal: written by runcvm-runtime at create ---
   RUNCVM_GUEST: { kind: 'string', default: '/.runcvm/guest', doc: 'Package mount point in the container and VM', internal: true },
   RUNCVM_INIT: { kind: 'bool', truth: 'one', doc: 'docker run --init was given: run RunCVM\'s VM init', internal: true },

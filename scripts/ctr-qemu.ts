@@ -18,6 +18,7 @@ import { BIN, OVMF_VARS_COPY, STDIO_PORTS, CONTROL_PORT, CONTROL_SOCKET, TTY_POR
 import { hostTimer } from '../lib/vm/timing.js'
 import { buildVmInitScript } from '../lib/vm/init-script.js'
 import { readInitInput } from '../lib/vm/init-facts.js'
+import { guestKernelOpts } from '../lib/vm/guest-kernel.js'
 import { writeFileAtomic } from '../lib/fsx.js'
 import { runWatchdog } from '../lib/qemu/qmp.js'
 import { RUNCVM_GUEST, QEMU_GUEST_AGENT_SOCKET, QEMU_MONITOR_SOCKET, QMP_SOCKET, VIRTIOFSD_SOCKET, guestScript } from '../lib/paths.js'
@@ -86,7 +87,8 @@ function main(): void {
   // Plan in the container, apply in the VM: the VM's init is a busybox sh script with every
   // decision taken here at native speed (no Node start in the VM, DESIGN §4).
   const vmInit = statePath('vmInit')
-  writeFileAtomic(vmInit, buildVmInitScript(readInitInput(s.RUNCVM_VM_MOUNTPOINT)))
+  const initInput = readInitInput(s.RUNCVM_VM_MOUNTPOINT)
+  writeFileAtomic(vmInit, buildVmInitScript(initInput))
   chmodSync(vmInit, 0o755)
   mark('ctr-qemu-plan')
   const args = buildQemuArgs({
@@ -108,6 +110,7 @@ function main(): void {
       cmdline: buildCmdline({
         root: s.RUNCVM_KERNEL_ROOT, init: vmInit, ...(pkgfs ? { pkgTag: PKG_TAG } : {}), originPath: `${RUNCVM_GUEST}/usr/bin`, consoleDev: consoleDevice(display.mode),
         nomodeset: display.mode !== 'vnc' && (display.vga === '' || display.vga === 'none'), debug: s.RUNCVM_KERNEL_DEBUG, append: s.RUNCVM_KERNEL_APPEND,
+        ...guestKernelOpts(initInput.image, s),
       }),
     },
   })

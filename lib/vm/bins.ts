@@ -23,6 +23,8 @@ export const BIN = {
   runcvmInit: `${G}/sbin/runcvm-init`,
   poweroff: `${G}/bin/poweroff`,
   init: `${G}/bin/init`,
+  /** busybox modprobe: the kernel's usermode modprobe for images without one (lib/vm/guest-kernel.ts). */
+  modprobe: `${G}/bin/modprobe`,
 } as const
 
 /** Our virtio-serial port for "stop" requests (runcvm-init --control-port). */

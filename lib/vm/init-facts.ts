@@ -5,7 +5,8 @@
 import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs'
 import { parseSettings } from '../settings.js'
 import { readConfig, readFstab, readNetwork, readVm, statePath, type VmState } from '../state.js'
-import { STATE_DIR } from '../paths.js'
+import { GUEST_KERNELS, STATE_DIR } from '../paths.js'
+import { SYSTEM_FACT_PATHS, type SystemFacts } from './guest-kernel.js'
 import { cleanEnv, resolveOnPath, type LaunchPaths } from './launch.js'
 import { BIN } from './bins.js'
 import type { ImageFacts, InitScriptInput } from './init-script.js'
@@ -46,8 +47,16 @@ export function readImageFacts(root: string, args: readonly string[], env: reado
   let resolved = found ?? arg0
   // As realpath(3) in the VM: a missing path keeps the name (runcvm-init reports it).
   if (found) try { const r = realpathIn(found, fs); statSync(root + r); resolved = r } catch { /* keep */ }
-  return { resolved, group: text('/etc/group'), hostname: text('/etc/hostname'), etcFstab: text('/etc/fstab') }
+  // A file (symlinks followed inside the image) at one of the paths: the image has that tool.
+  const has = (paths: readonly string[]) => paths.some(p => { try { return statSync(root + realpathIn(p, fs)).isFile() } catch { return false } })
+  const system: SystemFacts = {
+    modprobe: has(SYSTEM_FACT_PATHS.modprobe), kmod: has(SYSTEM_FACT_PATHS.kmod), apparmorParser: has(SYSTEM_FACT_PATHS.apparmorParser),
+  }
+  return { resolved, group: text('/etc/group'), hostname: text('/etc/hostname'), etcFstab: text('/etc/fstab'), system }
 }
+
+/** The kernel booted from the package (its modules tree is the package's), not from the image. */
+export const isPackageKernel = (kernelPath: string): boolean => kernelPath.startsWith(`${GUEST_KERNELS}/`)
 
 /** runcvm-init's paths, plus the stdio ports (non-tty) or the window size (-t) ctr-qemu chose. */
 export const launchPaths = (vm: VmState): LaunchPaths => ({
@@ -65,6 +74,7 @@ export function readInitInput(root: string): InitScriptInput {
     cfg, vm, launch: launchPaths(vm), net: readNetwork(), fstab: readFstab(),
     settings: { RUNCVM_INIT: s.RUNCVM_INIT, RUNCVM_BOOT_TIMING: s.RUNCVM_BOOT_TIMING, RUNCVM_CGROUPFS: s.RUNCVM_CGROUPFS },
     image: readImageFacts(root, cfg.args, cfg.env),
+    packageModules: isPackageKernel(s.RUNCVM_KERNEL_PATH),
     paths: {
       state: STATE_DIR, exitStatus: statePath('exitStatus'), vmStart: statePath('vmStart'), once: statePath('once'),
       fstab: statePath('fstab'), mounts: statePath('mounts'), booted: statePath('booted'), timing: statePath('timing'),

@@ -19,6 +19,7 @@ fst() { T= O= _d=$1; set -f; _i=$IFS; IFS=$NL; for _l in $MNT; do IFS=' '; set -
 [ -e /proc/self/fd/1 ] || exec 1>/dev/null
 [ -e /proc/self/fd/2 ] || exec 2>/dev/null
 exec 8>&1 9>&2 >/dev/null 2>&1
+printf %s '/.runcvm/guest/bin/modprobe' >/proc/sys/kernel/modprobe
 for m in / '/.runcvm'; do fst "$m"; case ,$O, in *,ro,*) mount -o remount,rw "$m" ;; esac; done
 fst /run; [ "$T" != tmpfs ] || umount -fl /run
 nic() { D=; for d in /sys/class/net/*; do a=; read -r a <"$d/address"; [ "$a" = "$1" ] && { D=${d##*/}; return 0; }; done; return 1; }
@@ -40,6 +41,8 @@ NP=$!
 F=
 fst /dev/pts; [ -n "$T" ] || F="${F}devpts /dev/pts devpts gid=5,mode=620,ptmxmode=666 0 0$NL"
 fst /dev/shm; [ -n "$T" ] || F="${F}shm /dev/shm tmpfs mode=1777,nosuid,nodev 0 0$NL"
+read -r KV </proc/sys/kernel/osrelease
+[ ! -s "/lib/modules/$KV/modules.devname" ] || F="${F}/dev/null /lib/modules/$KV/modules.devname none bind 0 0$NL"
 if [ -e /proc/cgroups ] && [ -d /sys/fs/cgroup ]; then
   fst /sys/fs/cgroup; [ -n "$T" ] || F="${F}cgroup /sys/fs/cgroup tmpfs uid=0,gid=0,mode=0755 0 0$NL"
   while read -r c _ _ e _; do

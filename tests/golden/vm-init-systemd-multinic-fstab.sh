@@ -14,6 +14,7 @@ fst() { T= O= _d=$1; set -f; _i=$IFS; IFS=$NL; for _l in $MNT; do IFS=' '; set -
 [ -e /proc/self/fd/1 ] || exec 1>/dev/null
 [ -e /proc/self/fd/2 ] || exec 2>/dev/null
 exec 8>&1 9>&2 >/dev/null 2>&1
+printf %s '/.runcvm/guest/bin/modprobe' >/proc/sys/kernel/modprobe
 for m in / '/.runcvm'; do fst "$m"; case ,$O, in *,ro,*) mount -o remount,rw "$m" ;; esac; done
 fst /run; [ "$T" != tmpfs ] || umount -fl /run
 nic() { D=; for d in /sys/class/net/*; do a=; read -r a <"$d/address"; [ "$a" = "$1" ] && { D=${d##*/}; return 0; }; done; return 1; }
@@ -54,6 +55,8 @@ tmpfs /tmp tmpfs rw 0 0
 '
 [ ! -e /etc/fstab ] || F=$F'/.runcvm/fstab /etc/fstab none bind 0 0
 '
+read -r KV </proc/sys/kernel/osrelease
+[ ! -s "/lib/modules/$KV/modules.devname" ] || F="${F}/dev/null /lib/modules/$KV/modules.devname none bind 0 0$NL"
 MP=
 if [ -n "$F" ]; then printf %s "$F" >'/.runcvm/vm-mounts.fstab'; '/.runcvm/guest/usr/bin/mount' -a --fstab '/.runcvm/vm-mounts.fstab' -o X-mount.mkdir 8>&- 9>&- & MP=$!; fi
 fst /dev
@@ -86,7 +89,7 @@ exec '\''/.runcvm/guest/usr/sbin/dropbear'\'' '\''-F'\'' '\''-E'\'' '\''-s'\'' '
 ' </dev/null 8>&- 9>&- &
 exec 1>&8 2>&9 8>&- 9>&-
 if [ -e '/dev/ttyS0' ] && ! [ /proc/self/fd/1 -ef '/dev/ttyS0' ]; then exec <'/dev/ttyS0' >'/dev/ttyS0' 2>'/dev/ttyS0'; fi
-[ ! -x '/.runcvm/guest/sbin/runcvm-init' ] || exec 'env' '-i' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'HOME=/root' '/.runcvm/guest/sbin/runcvm-init' '--no-fork' '--uid' '0' '--gid' '0' '--cwd' '/' '--' '/sbin/init'
+[ ! -x '/.runcvm/guest/sbin/runcvm-init' ] || exec 'env' '-i' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'HOME=/root' '/.runcvm/guest/sbin/runcvm-init' '--no-fork' '--control-port' 'org.runcvm.control' '--stop-signal' '38' '--uid' '0' '--gid' '0' '--cwd' '/' '--' '/sbin/init'
 echo 'RunCVM: Error: VM init failed: cannot start the workload' >&2
 echo 1 >'/.runcvm/exit-status'
 exec poweroff -f

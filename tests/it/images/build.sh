@@ -180,9 +180,9 @@ for i in $want; do
     debian) build_debian ;;
     net) build_net ;;
     system) build_system ;;
-    # apparmor's Depends beyond the system image: none in bookworm (libapparmor1 comes with systemd).
+    # Depends beyond the base image: apparmor none (libapparmor1 comes with systemd), kmod its libraries.
     system-apparmor) build_system; build_with_debs runcvm-test/system-apparmor runcvm-test/system apparmor-debs apparmor ;;
-    debian-kmod) build_debian; build_with_debs runcvm-test/debian-kmod runcvm-test/debian kmod-debs kmod ;;
+    debian-kmod) build_debian; build_with_debs runcvm-test/debian-kmod runcvm-test/debian kmod-debs kmod libkmod2 libssl3 ;;
     *) log "unknown image $i"; exit 2 ;;
   esac
 done
