@@ -28,5 +28,10 @@ describe('sshd start script', () => {
     expect(script.trimEnd().split('\n').at(-1)).toMatch(/^exec '\/\.runcvm\/guest\/usr\/sbin\/dropbear' '-F'/)
   })
   it('removes any old marker before starting', () => expect(script).toContain("'/.runcvm/dropbear/dropbear.pid'"))
+  it('keys under umask 077, dropbear (and so every exec) under runc\'s 0022', () => {
+    const lines = script.split('\n')
+    expect(lines.indexOf('umask 022')).toBe(lines.findIndex(l => l.startsWith('exec ')) - 1)
+    expect(lines.indexOf('umask 022')).toBeGreaterThan(lines.findIndex(l => l.startsWith('printf ')))
+  })
   it('makes ed25519 keys', () => expect(script.match(/'ed25519'/g)).toHaveLength(2))
 })
