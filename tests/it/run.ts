@@ -18,7 +18,7 @@
 //   RUNCVM_TEST_TIMEOUT   default per-case timeout in seconds (default 180)
 //   RUNCVM_TEST_NO_DEBIAN=1  the debian image is unavailable: skip cases that need it
 import { existsSync, readdirSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import minimist from 'minimist'
 import { type Case, AssertionError, docker, makeCtx, removeByLabel, removeStale, CASE_LABEL, RUN_LABEL, RUN_ID } from './harness'
@@ -36,12 +36,16 @@ function discover(): string[] {
     .sort()
 }
 
+const onPath = (bin: string): boolean => (process.env.PATH ?? '').split(delimiter).some(d => d !== '' && existsSync(join(d, bin)))
+
+/** Why the case cannot run here, from its declared needs and the tier asked for (a case never skips parts of itself). */
 async function skipReason(c: Case, tier: 'all' | 'fast' | 'slow'): Promise<string | undefined> {
   if (tier === 'fast' && c.slow) return 'slow case (--fast)'
   if (tier === 'slow' && !c.slow) return 'not a slow case (--slow)'
   for (const need of c.needs ?? []) {
     if (need === 'runcvm' && RUNTIME === 'runc') return 'asserts VM-only behaviour; runtime under test is runc'
     if (need === 'debian' && process.env.RUNCVM_TEST_NO_DEBIAN === '1') return 'runcvm-test/debian image unavailable'
+    if (need === 'script' && !onPath('script')) return 'script(1) (util-linux) not on PATH: its tty checks need a pty for the docker client'
     if (need.startsWith('image:') && (await docker(['image', 'inspect', need.slice(6)])).code !== 0)
       return `image ${need.slice(6)} missing (tests/it/images/build.sh could not build it)`
   }

@@ -16,7 +16,7 @@ if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
   r=$(mktemp -d) && cp "$TREE/usr/bin/busybox" "$r/busybox" && tar -C "$r" -c . | docker import - "$IMAGE" >/dev/null && rm -rf "$r"
 fi
 
-fails=0
+fails=0 passes=0
 # name | command line run in the container | regexp its combined output must match
 check() {
   local name=$1 pattern=$2; shift 2
@@ -25,6 +25,7 @@ check() {
   rc=$?
   if printf '%s' "$out" | grep -Eq -- "$pattern"; then
     printf 'ok    %-22s %s\n' "$name" "$(printf '%s' "$out" | grep -Em1 -- "$pattern" | cut -c1-90)"
+    passes=$((passes + 1))
   else
     printf 'FAIL  %-22s rc=%s %s\n' "$name" "$rc" "$(printf '%s' "$out" | tr '\n' ' ' | cut -c1-200)"
     fails=$((fails + 1))
@@ -71,5 +72,5 @@ for h in runcvm-init qemu-exit; do
   if [ -e "$TREE/sbin/$h" ]; then check "$h" '^-rwxr-xr-x' $G/bin/ls -l $G/sbin/$h; fi
 done
 
-if [ $fails -ne 0 ]; then echo "verify-in-container: $fails failure(s)"; exit 1; fi
-echo "verify-in-container: all binaries run in $IMAGE from a read-only tree"
+echo "verify-in-container: $passes passed, $fails failed (binaries run in $IMAGE from a read-only tree)"
+[ $fails -eq 0 ]

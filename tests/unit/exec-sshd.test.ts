@@ -23,15 +23,32 @@ describe('sshd plan', () => {
 
 describe('sshd start script', () => {
   const script = buildSshdScript(NET, 'bb')
-  it('is root-only and starts dropbear last', () => {
-    expect(script.startsWith('umask 077\n')).toBe(true)
-    expect(script.trimEnd().split('\n').at(-1)).toMatch(/^exec '\/\.runcvm\/guest\/usr\/sbin\/dropbear' '-F'/)
+  const K = "'/.runcvm/guest/usr/bin/dropbearkey' '-t' 'ed25519' '-f'"
+  it('is stated line by line: root-only files, stale keys and marker removed first, both keys, restricted key, dropbear last', () => {
+    expect(script.split('\n')).toEqual([
+      'umask 077',
+      "'bb' mkdir -p '/.runcvm/dropbear'",
+      "'bb' rm -f '/.runcvm/dropbear/key' '/.runcvm/dropbear/dropbear_ed25519_host_key' '/.runcvm/dropbear/dropbear.pid' '/.runcvm/dropbear/authorized_keys'",
+      `${K} '/.runcvm/dropbear/dropbear_ed25519_host_key' >/dev/null 2>&1 &`,
+      `pub=$(${K} '/.runcvm/dropbear/key' 2>/dev/null | 'bb' grep '^ssh-' | 'bb' cut -d' ' -f1,2) || exit 1`,
+      'wait',
+      '[ -n "$pub" ] || exit 1',
+      "printf '%s %s runcvm-exec\\n' 'no-port-forwarding,no-agent-forwarding,no-X11-forwarding' \"$pub\" >'/.runcvm/dropbear/authorized_keys'",
+      'umask 022',
+      "exec '/.runcvm/guest/usr/sbin/dropbear' '-F' '-E' '-s' '-j' '-k' '-r' '/.runcvm/dropbear/dropbear_ed25519_host_key' " +
+        "'-P' '/.runcvm/dropbear/dropbear.pid' '-p' '172.17.0.2:22222' >/dev/null 2>&1 </dev/null",
+      '',
+    ])
   })
-  it('removes any old marker before starting', () => expect(script).toContain("'/.runcvm/dropbear/dropbear.pid'"))
+  it('the readiness marker is removed before dropbear can write it', () => {
+    const lines = script.split('\n')
+    const rm = lines.findIndex(l => l.includes(' rm -f ') && l.includes("'/.runcvm/dropbear/dropbear.pid'"))
+    expect(rm).toBeGreaterThan(0)
+    expect(rm).toBeLessThan(lines.findIndex(l => l.startsWith('exec ')))
+  })
   it('keys under umask 077, dropbear (and so every exec) under runc\'s 0022', () => {
     const lines = script.split('\n')
     expect(lines.indexOf('umask 022')).toBe(lines.findIndex(l => l.startsWith('exec ')) - 1)
     expect(lines.indexOf('umask 022')).toBeGreaterThan(lines.findIndex(l => l.startsWith('printf ')))
   })
-  it('makes ed25519 keys', () => expect(script.match(/'ed25519'/g)).toHaveLength(2))
 })

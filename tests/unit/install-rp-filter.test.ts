@@ -4,24 +4,36 @@ import { patchSysctlText, planRpFilter, SYSCTL_MARK } from '../../lib/install/rp
 
 describe('planRpFilter', () => {
   it.each([
-    // all, default, action
-    ['0', '0', 'ok'],
-    ['2', '0', 'ok'],
-    ['2', '1', 'ok'],
-    ['2', '2', 'ok'],
-    ['0', '1', 'fix'],
-    ['0', '2', 'fix'], // upstream is strict here too: an existing bridge may still be at 1
-    ['1', '0', 'fix'],
-    ['1', '1', 'fix'],
-    ['1', '2', 'fix'],
-    ['1\n', '1\n', 'fix'], // as read from /proc
-    [undefined, '1', 'unknown'],
-    ['1', undefined, 'unknown'],
-    ['', '', 'unknown'],
-  ] as const)('all=%j default=%j -> %s', (all, dflt, action) => {
-    const p = planRpFilter(all, dflt)
-    expect(p.action).toBe(action)
+    // all, default, action without --set-rp-filter, action with it
+    ['0', '0', 'ok', 'ok'],
+    ['2', '0', 'ok', 'ok'],
+    ['2', '1', 'ok', 'ok'],
+    ['2', '2', 'ok', 'ok'],
+    ['0', '1', 'explain', 'fix'],
+    ['0', '2', 'explain', 'fix'], // upstream is strict here too: an existing bridge may still be at 1
+    ['1', '0', 'explain', 'fix'],
+    ['1', '1', 'explain', 'fix'],
+    ['1', '2', 'explain', 'fix'],
+    ['1\n', '1\n', 'explain', 'fix'], // as read from /proc
+    [undefined, '1', 'unknown', 'unknown'],
+    ['1', undefined, 'unknown', 'unknown'],
+    ['', '', 'unknown', 'unknown'],
+  ] as const)('all=%j default=%j -> %s, with the flag %s', (all, dflt, plain, withFlag) => {
+    expect(planRpFilter(all, dflt).action).toBe(plain)
+    const p = planRpFilter(all, dflt, true)
+    expect(p.action).toBe(withFlag)
     if (p.action === 'fix') expect(p.write).toEqual({ all: 2, default: 2 })
+  })
+
+  it('without the flag: one paragraph saying what was found, why RunCVM does not need it, and the flag', () => {
+    expect(planRpFilter('1\n', '1\n').message).toBe([
+      'Found net.ipv4.conf.all.rp_filter is 1 and net.ipv4.conf.default.rp_filter is 1 on this host (1 = strict reverse-path filtering).',
+      'RunCVM does not need them changed: every RunCVM container sets rp_filter to 2 (loose) in its',
+      "own network namespace, where its VM's bridge and tap live, and the host only sees the",
+      "container's own address on its interface. So the installer leaves the host's settings and",
+      "sysctl files alone. To set both host values to 2 and persist them, as upstream RunCVM's",
+      'installer did, run it again with --set-rp-filter.',
+    ].join('\n'))
   })
 
   it('accepts numbers and names what it could not read', () => {

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { dockerdPlanCases } from './install-tree-sync.cases.js'
 import { planReload } from '../../lib/install/dockerd.js'
 import { copyTree, hashFile, readTree } from '../../lib/install/tree-io.js'
-import { describeDiff, diffTrees, installedMode, isIdentical, stagingDir, type TreeEntry } from '../../lib/install/tree-sync.js'
+import { describeDiff, diffTrees, installedMode, isIdentical, planLeftovers, stagingPrefix, type TreeEntry } from '../../lib/install/tree-sync.js'
 
 const f = (path: string, size: number, mtimeMs = 1000, mode = 0o644): TreeEntry => ({ path, type: 'file', mode, size, mtimeMs })
 const never = () => { throw new Error('sameContent should not be asked') }
@@ -40,13 +40,24 @@ describe('diffTrees', () => {
     expect(isIdentical(d)).toBe(true)
     expect(diffTrees([f('a', 1, 1)], [f('a', 1, 2)], () => false).changed).toEqual(['a'])
   })
-  it('setuid/setgid in the source are expected stripped in the target', () => {
+  it('installed modes: no setuid/setgid/sticky, no group/other write; the source\'s bits are expected stripped in the target', () => {
     expect(installedMode(0o4755)).toBe(0o755)
     expect(installedMode(0o2755)).toBe(0o755)
-    expect(installedMode(0o1777)).toBe(0o1777)
+    expect(installedMode(0o1777)).toBe(0o755)
+    expect(installedMode(0o666)).toBe(0o644)
+    expect(installedMode(0o775)).toBe(0o755)
+    expect(installedMode(0o600)).toBe(0o600)
     expect(isIdentical(diffTrees([f('x', 1, 1, 0o4755)], [f('x', 1, 1, 0o755)], never))).toBe(true)
+    expect(isIdentical(diffTrees([f('x', 1, 1, 0o777)], [f('x', 1, 1, 0o755)], never))).toBe(true)
+    expect(diffTrees([f('x', 1, 1, 0o755)], [f('x', 1, 1, 0o775)], never).changed).toEqual(['x'])
   })
-  it('staging dir sits beside the target', () => expect(stagingDir('/opt/runcvm', 42)).toBe('/opt/runcvm.new-42'))
+  it('a target entry owned by someone else is changed', () => {
+    const root = { uid: 0, gid: 0 }
+    expect(isIdentical(diffTrees([f('x', 1)], [{ ...f('x', 1), uid: 0, gid: 0 }], never, root))).toBe(true)
+    expect(diffTrees([f('x', 1)], [{ ...f('x', 1), uid: 1000, gid: 0 }], never, root).changed).toEqual(['x'])
+    expect(diffTrees([f('x', 1)], [{ ...f('x', 1), uid: 0, gid: 1000 }], never, root).changed).toEqual(['x'])
+  })
+  it('staging dirs sit beside the target; mkdtemp adds the unpredictable part', () => expect(stagingPrefix('/opt/runcvm', 42)).toBe('/opt/runcvm.new-42-'))
 })
 
 describe('copyTree on disk', () => {
@@ -62,8 +73,9 @@ describe('copyTree on disk', () => {
 
   it('copies symlinks as symlinks, keeps modes minus setuid, and is then identical', () => {
     const dst = join(tmp, 'dst')
+    mkdirSync(dst)
     const manifest = readTree(src)
-    copyTree(src, dst, manifest)
+    copyTree(src, dst, manifest, { uid: process.getuid!(), gid: process.getgid!() })
     expect(readlinkSync(join(dst, 'link'))).toBe('usr/bin/tool')
     expect(readlinkSync(join(dst, 'dangling'))).toBe('/nonexistent/abs')
     expect(statSync(join(dst, 'usr/bin/tool')).mode & 0o7777).toBe(0o755)
@@ -79,6 +91,25 @@ describe('copyTree on disk', () => {
   })
 
   it('readTree of a missing directory is empty', () => expect(readTree(join(tmp, 'missing'))).toEqual([]))
+})
+
+describe('planLeftovers', () => {
+  const dir = (name: string, uid = 0) => ({ name, isDir: true, uid })
+  it('removes dead staging dirs and retired trees not in use; keeps live installers\' and in-use ones', () => {
+    const entries = [dir('runcvm.new-1-aB3xYz'), dir('runcvm.new-2-q'), dir('runcvm.old-3-k'), dir('runcvm.old-4'), dir('runcvm.new-5'),
+      dir('other.old-1'), dir('runcvm'), dir('runcvm.new-x')]
+    const alive = (pid: number) => pid === 2
+    expect(planLeftovers('runcvm', entries, 0, alive, false)).toEqual({
+      remove: ['runcvm.new-1-aB3xYz', 'runcvm.old-3-k', 'runcvm.old-4', 'runcvm.new-5'],
+      keep: [{ name: 'runcvm.new-2-q', why: 'installer 2 is still copying' }],
+    })
+    expect(planLeftovers('runcvm', entries, 0, alive, true).remove).toEqual(['runcvm.new-1-aB3xYz', 'runcvm.new-5'])
+  })
+  it('never removes what is not a directory of ours (a planted symlink, FIFO or foreign directory)', () => {
+    const plan = planLeftovers('runcvm', [{ name: 'runcvm.old-1', isDir: false, uid: 0 }, dir('runcvm.new-7', 1000)], 0, () => false, false)
+    expect(plan.remove).toEqual([])
+    expect(plan.keep.map(k => k.why)).toEqual(['not a directory owned by uid 0', 'not a directory owned by uid 0'])
+  })
 })
 
 describe('planReload', () => {

@@ -3,22 +3,24 @@ import { SpecError } from '../../lib/errors.js'
 import { rewriteExecProcess } from '../../lib/oci/rewrite-exec.js'
 import type { Process } from '../../lib/oci/spec.js'
 import { CTR_EXEC } from '../../lib/paths.js'
-import { envOf } from '../../lib/settings.js'
 import { pretty, PROCESS_FIXTURES, processFixture } from './helpers.js'
+
+/** runcvm-ctr-exec's argv for each captured `docker exec`, stated from the flags that made it. */
+const EXPECTED_ARGS: Record<string, string[]> = {
+  'process-exec-detach-home.json': ['0:0:0', '/', '1', 'false', 'true'], // -d -e HOME=/custom
+  'process-exec-it.json': ['0:0:0', '/', '0', 'true', 'sh', '-c', 'echo hi'],
+  'process-exec-t.json': ['0:0:0', '/', '0', 'true', 'true'],
+  'process-exec-tty.json': ['0:0:0', '/', '0', 'true', 'true'],
+  'process-exec-user-workdir.json': ['1000:1000:1000', '/tmp', '0', 'false', 'sh', '-c', 'id; pwd'],
+}
+
+it('every captured fixture has stated expectations', () => expect(Object.keys(EXPECTED_ARGS).sort()).toEqual([...PROCESS_FIXTURES].sort()))
 
 describe.each(PROCESS_FIXTURES)('%s', name => {
   const input = processFixture(name)
   const out = rewriteExecProcess(input)
   it('prefixes runcvm-ctr-exec with uid:gid:gids, cwd, hasHome, terminal', () => {
-    const u = input.user
-    expect(out.args).toEqual([
-      CTR_EXEC,
-      `${u.uid}:${u.gid}:${(u.additionalGids ?? []).join(',')}`,
-      input.cwd,
-      envOf(input.env).HOME ? '1' : '0',
-      input.terminal === true ? 'true' : 'false',
-      ...input.args!,
-    ])
+    expect(out.args).toEqual([CTR_EXEC, ...EXPECTED_ARGS[name]])
   })
   it('runs as root in / and keeps everything else', () => {
     expect(out.user).toEqual({ uid: 0, gid: 0 })

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -55,5 +55,11 @@ describe('state round-trips', () => {
     expect(readExitStatus(d)).toBe(137)
     appendTiming('a', 1.5, d)
     appendTiming('b', 2, d)
+    expect(readFileSync(join(d, 'timing.log'), 'utf8')).toBe('a 1.500\nb 2.000\n')
+  })
+  it('timing is best effort: a state dir that cannot be written does not throw', () => {
+    const d = dir()
+    expect(() => appendTiming('a', 1, join(d, 'missing'))).not.toThrow()
+    expect(existsSync(join(d, 'missing'))).toBe(false)
   })
 })

@@ -49,11 +49,9 @@ export default {
         if (sub.code !== 0 || ref.code !== 0) { bad.push(`${what}: non-zero exit\n  ${describe(sub)}\n  ${describe(ref)}`); continue }
         const leaks = sub.stdout.split('\n').filter(l => l.startsWith('RUNCVM'))
         if (leaks.length) bad.push(`${what}: RUNCVM vars leaked: ${leaks.join(', ')}`)
-        // CRLF (a tty console in the VM) is reported once per run and then set aside, so the
-        // comparison below still judges the environment itself.
-        if (sub.stdout.includes('\r')) bad.push(`${what}: stdout has CRLF line endings (runc: LF)`)
-        const [a, b] = [normalize({ ...sub, stdout: sub.stdout.replace(/\r\n/g, '\n') }), normalize(ref)]
-        if (a !== b) bad.push(`${what}: env differs from runc (CRLF ignored)\n${lineDiff(a, b)}`)
+        // Compared as printed: a stray "\r" (console line endings) is a difference like any other.
+        const [a, b] = [normalize(sub), normalize(ref)]
+        if (a !== b) bad.push(`${what}: env differs from runc\n${lineDiff(a, b)}`)
         if (sub.stderr !== '') bad.push(`${what}: stderr not empty: ${JSON.stringify(sub.stderr)}`)
       }
     }

@@ -2,11 +2,11 @@
 // including single "\r\n" line endings; `-it` driven through script(1): the terminal size follows
 // the client (45x123 set on script's pty), typed input reaches the workload, exit code returned.
 import { $ } from 'zx/core'
-import { existsSync } from 'node:fs'
 import { type Case, describe, eq, ok, sameAs } from '../harness'
 
 export default {
   description: '-t: workload on a tty, output as runc; -it via script: client window size, input, exit code',
+  needs: ['script'],
   timeoutMs: 240_000,
   async test({ runcvm, runc, runtime, note }) {
     const flags = ['-t', 'runcvm-test/bb', 'sh', '-c', 'for f in 0 1 2; do [ -t $f ] && echo "tty$f"; done; echo err >&2; exit 4']
@@ -17,7 +17,6 @@ export default {
     const clean = { ...a, stdout: a.stdout.replace(/^RunCVM: Warning: [^\n]*(?:TCG|KVM)[^\n]*\r?\n/m, '').replace(/\u001b\[\?7h$/, '') }
     if (clean.stdout !== a.stdout) note(`-t: removed the accelerator warning / trailing ESC[?7h from stdout`)
     sameAs(clean, b, '-t')
-    if (!existsSync('/usr/bin/script')) return note('script(1) missing: -it part skipped')
     const cmd = `stty rows 45 cols 123; docker run -it --rm --pull=never --label runcvm-test=1 --runtime=${runtime} runcvm-test/bb sh -c 'stty size; read x; echo "got:$x"; exit 6'`
     // Input is typed before the VM reads it: it waits in the container's pty until the VM reads it.
     const p = await $({ nothrow: true, quiet: true, input: 'hello\n', timeout: 180_000 })`script -qec ${cmd} /dev/null`

@@ -1,12 +1,12 @@
 // 21-exec-tty-detach: `docker exec -t` gives the command a pty as controlling tty with the client's
 // window size and returns its status (also 137 for a signal death); `docker exec -d` runs detached.
-// A pty for the docker client comes from util-linux `script` (skipped if absent).
-import { existsSync } from 'node:fs'
+// A pty for the docker client comes from util-linux `script` (the case needs it).
 import { $ } from 'zx/core'
 import { type Case, describe, fail, ok, sleep, startDetached } from '../harness'
 
 export default {
   description: 'docker exec -t (pty, window size, exit status) and -d, as runc',
+  needs: ['script'],
   timeoutMs: 240_000,
   async test(ctx) {
     const { docker, uniq, runtime, note } = ctx
@@ -19,7 +19,6 @@ export default {
     for (let i = 0; i < 20 && got !== 'detached\n'; i++) { await sleep(500); got = (await docker(['exec', vm, 'cat', '/tmp/d.txt'])).stdout }
     if (got !== 'detached\n') bad.push(`exec -d did not run: ${JSON.stringify(got)}`)
 
-    if (!existsSync('/usr/bin/script')) { note('no /usr/bin/script: -t part skipped'); if (bad.length) fail(bad.join('\n')); return }
     const tty = async (name: string, cmd: string) => {
       const p = await $({ nothrow: true, quiet: true })`script -eqc ${`stty cols 123 rows 45; docker exec -it ${name} sh -c '${cmd}'`} /dev/null`
       return { code: p.exitCode ?? -1, out: p.stdout.replace(/\0/g, '').replace(/\r/g, '') }

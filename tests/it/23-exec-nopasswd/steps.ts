@@ -4,11 +4,11 @@
 // must not need a passwd entry). Compared with runc's exec on the same image. Also an image whose
 // root has /sbin/nologin as shell.
 import { $ } from 'zx/core'
-import { existsSync } from 'node:fs'
 import { type Case, type Res, describe, fail, startDetached } from '../harness'
 
 export default {
   description: 'docker exec (plain and -t) in an image without /etc/passwd, and with root\'s shell /sbin/nologin, as runc',
+  needs: ['script'],
   timeoutMs: 240_000,
   async test(ctx) {
     const { docker, uniq, runtime, note } = ctx
@@ -20,11 +20,9 @@ export default {
       const a: Res = await docker(['exec', ...flags, vm, ...cmd]), b: Res = await docker(['exec', ...flags, ref, ...cmd])
       if (a.code !== b.code || a.stdout !== b.stdout || a.stderr !== b.stderr) bad.push(`${args.join(' ')}:\n    runcvm: ${describe(a)}\n    runc:   ${describe(b)}`)
     }
-    if (existsSync('/usr/bin/script')) {
-      const p = await $({ nothrow: true, quiet: true })`script -eqc ${`docker exec -it ${vm} sh -c 'echo tty-ok; exit 6'`} /dev/null`
-      note(`-t: exit ${p.exitCode} ${JSON.stringify(p.stdout.replace(/\r/g, ''))}`)
-      if (p.exitCode !== 6 || !p.stdout.includes('tty-ok')) bad.push(`-t without /etc/passwd: exit ${p.exitCode}, stdout ${JSON.stringify(p.stdout)}`)
-    }
+    const p = await $({ nothrow: true, quiet: true })`script -eqc ${`docker exec -it ${vm} sh -c 'echo tty-ok; exit 6'`} /dev/null`
+    note(`-t: exit ${p.exitCode} ${JSON.stringify(p.stdout.replace(/\r/g, ''))}`)
+    if (p.exitCode !== 6 || !p.stdout.includes('tty-ok')) bad.push(`-t without /etc/passwd: exit ${p.exitCode}, stdout ${JSON.stringify(p.stdout)}`)
     // An image whose root may not log in (shell /sbin/nologin, not in /etc/shells): exec does not
     // go through root's login shell, so it still works, as under runc.
     const nl = uniq('nologin'), nlRef = uniq('nologin-ref')

@@ -26,7 +26,7 @@ export default {
         ctx.runc([...refNet, ...FLAGS, 'runcvm-test/bb', 'sh', '-c', SCRIPT]),
       ])
       // The container's own address appears in /etc/hosts as "<ip>\tvmhost".
-      const norm = (s: string) => s.replace(/\r\n/g, '\n').replace(/^nameserver 169\.254\.169\.254$/m, 'nameserver 127.0.0.11')
+      const norm = (s: string) => s.replace(/^nameserver 169\.254\.169\.254$/m, 'nameserver 127.0.0.11')
         .replace(/^\d+\.\d+\.\d+\.\d+(\s+vmhost)$/m, '<own-ip>$1')
       if (a.code !== 0 || norm(a.stdout) !== norm(b.stdout)) {
         bad.push(`${what}: VM differs from runc (exit ${a.code}/${b.code}, stderr ${JSON.stringify(a.stderr)})\n${lineDiff(norm(a.stdout), norm(b.stdout))}`)

@@ -22,12 +22,12 @@ export default {
       if (r.code === 0 || !msg || !msg.includes(word) || r.stdout.includes('STARTED')) bad.push(`--network=${mode}: ${describe(r)}`)
       else note(`--network=${mode}: ${msg.trim().slice(0, 200)}`)
     }
-    const none = await ctx.runcvm(['--network=none', 'runcvm-test/bb', 'sh', '-c', 'ls /sys/class/net; ip -o -4 addr'])
-    // CRLF here is a console/stdio matter (issue 5), not networking: report it, judge the content.
-    if (none.stdout.includes('\r\n')) note('--network=none: stdout had CRLF line endings without -t (stdio issue)')
-    none.stdout = none.stdout.replace(/\r\n/g, '\n')
+    const noneArgs = ['--network=none', 'runcvm-test/bb', 'sh', '-c', 'ls /sys/class/net; ip -o -4 addr']
+    const [none, noneRef] = await Promise.all([ctx.runcvm(noneArgs), ctx.runc(noneArgs)])
     if (none.code !== 0 || none.stdout.split('\n')[0] !== 'lo' || !/^1: lo\s+inet 127\.0\.0\.1\/8/m.test(none.stdout) || /eth/.test(none.stdout)) {
       bad.push(`--network=none: want only lo: ${describe(none)}`)
+    } else if (none.stdout !== noneRef.stdout || none.stderr !== noneRef.stderr) {
+      bad.push(`--network=none: output differs from runc's\n  runcvm: ${describe(none)}\n  runc:   ${describe(noneRef)}`)
     }
     const hasVhost = existsSync('/dev/vhost-net')
     const vh = await ctx.runcvm(['-e', 'RUNCVM_QEMU_NET_VHOST=1', 'runcvm-test/bb', 'sh', '-c', 'cat /sys/class/net/eth0/operstate'])
