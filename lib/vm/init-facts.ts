@@ -51,6 +51,7 @@ export function readImageFacts(root: string, args: readonly string[], env: reado
   const has = (paths: readonly string[]) => paths.some(p => { try { return statSync(root + realpathIn(p, fs)).isFile() } catch { return false } })
   const system: SystemFacts = {
     modprobe: has(SYSTEM_FACT_PATHS.modprobe), kmod: has(SYSTEM_FACT_PATHS.kmod), apparmorParser: has(SYSTEM_FACT_PATHS.apparmorParser),
+    modprobeOnPath: has(SYSTEM_FACT_PATHS.modprobeOnPath), dockerd: has(SYSTEM_FACT_PATHS.dockerd),
   }
   return { resolved, group: text('/etc/group'), hostname: text('/etc/hostname'), etcFstab: text('/etc/fstab'), system }
 }

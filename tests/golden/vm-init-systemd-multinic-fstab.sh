@@ -15,6 +15,7 @@ fst() { T= O= _d=$1; set -f; _i=$IFS; IFS=$NL; for _l in $MNT; do IFS=' '; set -
 [ -e /proc/self/fd/2 ] || exec 2>/dev/null
 exec 8>&1 9>&2 >/dev/null 2>&1
 printf %s '/.runcvm/guest/bin/modprobe' >/proc/sys/kernel/modprobe
+'/.runcvm/guest/bin/modprobe' -a bridge br_netfilter </dev/null 8>&- 9>&- &
 for m in / '/.runcvm'; do fst "$m"; case ,$O, in *,ro,*) mount -o remount,rw "$m" ;; esac; done
 fst /run; [ "$T" != tmpfs ] || umount -fl /run
 nic() { D=; for d in /sys/class/net/*; do a=; read -r a <"$d/address"; [ "$a" = "$1" ] && { D=${d##*/}; return 0; }; done; return 1; }

@@ -32,7 +32,7 @@ describe('sq', () => {
   })
 })
 
-const NO_TOOLS = { modprobe: false, kmod: false, apparmorParser: false }
+const NO_TOOLS = { modprobe: false, kmod: false, apparmorParser: false, modprobeOnPath: false, dockerd: false }
 
 const cfg = (over: Partial<ConfigState> = {}): ConfigState => ({
   v: 1, args: ['sh', '-c', 'echo hi'], env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root'],
@@ -62,14 +62,14 @@ const cases: Record<string, () => InitScriptInput> = {
     i.cfg = cfg({ args: ['/bin/echo', ...NASTY], env: ['A=' + NASTY.join('|'), "B=it's", 'RUNCVM_X=1'], cwd: '/tmp/a b', uid: 1000, gid: 1000, groups: [5, 6] })
     i.image.hostname = "h'st"
     i.image.group = 'tty:x:7:\n'
-    i.image.system = { modprobe: true, kmod: true, apparmorParser: true }
+    i.image.system = { modprobe: true, kmod: true, apparmorParser: true, modprobeOnPath: true, dockerd: true }
     return i
   },
   'systemd-multinic-fstab': () => {
     const i = base()
     i.settings = { RUNCVM_INIT: false, RUNCVM_BOOT_TIMING: false, RUNCVM_CGROUPFS: '' }
     i.cfg = cfg({ args: ['/sbin/init'] })
-    i.image = { resolved: '/lib/systemd/systemd', etcFstab: '# none\n', system: { modprobe: false, kmod: false, apparmorParser: true } }
+    i.image = { resolved: '/lib/systemd/systemd', etcFstab: '# none\n', system: { modprobe: false, kmod: false, apparmorParser: true, modprobeOnPath: false, dockerd: true } }
     i.vm = { v: 1, console: 'ttyS0', controlPort: 'org.runcvm.control' }
     i.net = {
       v: 1,
@@ -120,11 +120,26 @@ describe('buildVmInitScript', () => {
     i.packageModules = false
     expect(buildVmInitScript(i)).not.toContain(sysctl)
     expect(buildVmInitScript(i)).not.toMatch(devname)
+    i.image.system = { ...NO_TOOLS, dockerd: true }
+    expect(buildVmInitScript(i)).not.toContain(sysctl)
+    expect(buildVmInitScript(i)).not.toMatch(devname)
     // The sysctl is written before the first possible module load (the ext4 disk's modprobe).
     const j = cases['systemd-multinic-fstab']()
     const text = buildVmInitScript(j)
     expect(text.indexOf(sysctl)).toBeGreaterThan(0)
     expect(text.indexOf(sysctl)).toBeLessThan(text.indexOf('modprobe ext4'))
+  })
+  it('dockerd without modprobe on PATH: bridge and br_netfilter loaded at boot in the background (package kernels only)', () => {
+    const preload = "'/.runcvm/guest/bin/modprobe' -a bridge br_netfilter </dev/null 8>&- 9>&- &"
+    const i = base()
+    expect(buildVmInitScript(i)).not.toContain(preload)
+    i.image.system = { ...NO_TOOLS, dockerd: true }
+    expect(buildVmInitScript(i)).toContain(preload)
+    i.image.system = { ...NO_TOOLS, dockerd: true, modprobeOnPath: true }
+    expect(buildVmInitScript(i)).not.toContain(preload)
+    i.image.system = { ...NO_TOOLS, dockerd: true }
+    i.packageModules = false
+    expect(buildVmInitScript(i)).not.toContain(preload)
   })
   it('modules.devname: a bind of /dev/null in the mount table, for the running kernel, only when the file is there', () => {
     const mounts = moduleLines({ system: NO_TOOLS }, true, '/m').mounts.join('\n')
@@ -202,13 +217,13 @@ describe('readImageFacts: the image\'s own modprobe, kmod and apparmor_parser', 
   }
   it('usrmerged Debian with kmod: /sbin/modprobe -> ../bin/kmod through /sbin -> usr/sbin', () => {
     const dir = tree({ '/usr/bin/kmod': '', '/usr/sbin/apparmor_parser': '' }, { '/sbin': 'usr/sbin', '/bin': 'usr/bin', '/usr/sbin/modprobe': '../bin/kmod' })
-    expect(readImageFacts(dir, ['true'], []).system).toEqual({ modprobe: true, kmod: true, apparmorParser: true })
+    expect(readImageFacts(dir, ['true'], []).system).toEqual({ modprobe: true, kmod: true, apparmorParser: true, modprobeOnPath: true, dockerd: false })
     rmSync(dir, { recursive: true })
   })
   it('busybox with applets in /bin only, and an absolute link that must not escape the image', () => {
-    const dir = tree({ '/bin/busybox': '' }, { '/bin/modprobe': 'busybox', '/sbin/modprobe': '/bin/missing', '/sbin/apparmor_parser': '/bin/true' })
+    const dir = tree({ '/bin/busybox': '', '/usr/bin/dockerd': '' }, { '/bin/modprobe': 'busybox', '/sbin/modprobe': '/bin/missing', '/sbin/apparmor_parser': '/bin/true' })
     // /bin/true exists on the host but not in the image: not a fact about the image.
-    expect(readImageFacts(dir, ['true'], []).system).toEqual({ modprobe: false, kmod: false, apparmorParser: false })
+    expect(readImageFacts(dir, ['true'], []).system).toEqual({ modprobe: false, kmod: false, apparmorParser: false, modprobeOnPath: true, dockerd: true })
     rmSync(dir, { recursive: true })
   })
 })

@@ -10,7 +10,8 @@
 // - IPv6 in the guest (::1, link-local), nginx's stock config listening on [::]:80 and 0.0.0.0:80,
 //   its page fetched by name from a runc container;
 // - Docker in the VM: overlay2 on the ext4 disk, iptables nft, cgroup v2 with the memory controller
-//   delegated to a nested container, AppArmor off because the image has no apparmor_parser; a
+//   delegated to a nested container, br_netfilter loaded (dockerd has no modprobe to ask here),
+//   AppArmor off because the image has no apparmor_parser; a
 //   nested `docker run -p 8080:80` of a busybox image imported in the VM answers a runc container
 //   on the test network;
 // - `systemctl poweroff` ends the container with exit code 0.
@@ -72,6 +73,9 @@ export default {
     if (viaPort.code !== 0) bad.push(`nested container's -p 8080 from the runc peer: ${describe(viaPort)}`)
     const dnat = await sh('iptables -t nat -S DOCKER')
     if (!/-j DNAT --to-destination [\d.]+:80/.test(dnat.stdout)) bad.push(`DNAT rule for -p 8080:80: ${describe(dnat)}`)
+    // br_netfilter, which dockerd asks modprobe for (none in this image): loaded at boot instead.
+    const brnf = await sh('cat /proc/sys/net/bridge/bridge-nf-call-iptables')
+    if (brnf.stdout !== '1\n') bad.push(`br_netfilter loaded (bridge-nf-call-iptables): ${describe(brnf)}`)
 
     // A clean power-off from inside ends the container with 0. The nested httpd goes first: as
     // its container's PID 1 it ignores SIGTERM, dockerd's shutdown gives up on it after 15 s under
