@@ -1,8 +1,8 @@
 // 48-init-stop: an init as the entrypoint (VM PID 1, no --init) is powered off cleanly by
 // `docker stop`. busybox init ignores ACPI's power button and SIGTERM means reboot to it; RunCVM's
 // listener (runcvm-init --stop-signal, process `runcvm-stop`) turns the stop request into its
-// poweroff signal, SIGUSR2, so the container ends with 0 well before the 8.5 s after which RunCVM
-// ends QEMU (137). systemd's counterpart (SIGRTMIN+4) is covered by 41 and 45.
+// poweroff signal, SIGUSR2, so the container ends with 0 rather than being SIGKILLed by Docker
+// after its 10 s (137). systemd's counterpart (SIGRTMIN+4) is covered by 41 and 45.
 import { type Case, describe, fail, startDetached } from '../harness'
 import { execUntil } from '../net'
 
@@ -21,7 +21,7 @@ export default {
     const secs = (performance.now() - t0) / 1000
     const code = (await docker(['inspect', '-f', '{{.State.ExitCode}}', vm])).stdout.trim()
     note(`docker stop took ${secs.toFixed(1)} s, exit code ${code}`)
-    // 0: the init powered the VM off itself; 137 would mean RunCVM ended QEMU after its 8.5 s.
+    // 0: the init powered the VM off itself; 137 would mean Docker had to SIGKILL the container.
     if (stop.code !== 0 || code !== '0') fail(`docker stop of busybox init: exit ${code} after ${secs.toFixed(1)} s (want 0: powered off by the init)`)
   },
 } satisfies Case
