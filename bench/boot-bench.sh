@@ -9,7 +9,7 @@
 # Defaults: 7 runs (+1 untimed warm-up per runtime), image runcvm-test/bb (built by
 # tests/it/images/build.sh). Runs are sequential: on this 2-core machine anything else running
 # (builds, other VMs) inflates the numbers, so note the load with the result.
-# Target (issue 4, TCG here): runcvm median <= 5.0 s; floor measured for a hand-made chain 4.1 s.
+# Target (TCG here): runcvm median <= 5.0 s; floor measured for a hand-made chain 4.1 s.
 set -euo pipefail
 
 RUNS=7 IMAGE=runcvm-test/bb PHASES=1 RUNTIME=${RUNCVM_BENCH_RUNTIME:-runcvm}

@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/exec-bench.sh — `docker exec C true` latency, RunCVM vs runc on the same image (issue 5).
+# bench/exec-bench.sh — `docker exec C true` latency, RunCVM vs runc on the same image.
 #
 #   bench/exec-bench.sh [IMAGE] [N]     defaults: runcvm-test/bb, 20
 #

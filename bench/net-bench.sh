@@ -1,6 +1,6 @@
 #!/bin/bash
 # bench/net-bench.sh — TCP throughput VM ↔ runc container over a user-defined Docker network
-# (issue 6): iperf3 server in a RunCVM VM, iperf3 client in a runc container, both directions
+# iperf3 server in a RunCVM VM, iperf3 client in a runc container, both directions
 # (runc→VM, then -R VM→runc), without and with vhost-net (RUNCVM_QEMU_NET_VHOST=1, only when the
 # host has /dev/vhost-net). No target: the numbers are reported, not asserted. Traffic stays on
 # the network this script creates. Image: runcvm-test/net (tests/it/images/build.sh net).

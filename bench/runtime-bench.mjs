@@ -11,7 +11,7 @@
 //   node -e 0    the floor: starting the shipped Node at all
 // runc is a stub (RUNCVM_RUNC=/bin/true) and RUNCVM_HOST_ROOT points the runtime at a temp package
 // root holding kernels/debian/<v>. Every run must exit 0 with empty stderr (process.execve's
-// experimental warning must not leak). Targets (issue 2): create <= 40 ms, pass-through <= 35 ms.
+// experimental warning must not leak). Targets: create <= 40 ms, pass-through <= 35 ms.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

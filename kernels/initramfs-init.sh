@@ -1,5 +1,5 @@
 #!/bin/sh
-# /init of the RunCVM initramfs (built by build/kernels.ts; busybox-static is the only program).
+# /init of the RunCVM initramfs (built by packaging/kernels.ts; busybox-static is the only program).
 # Job: load the virtio/virtiofs modules the Debian kernel builds as modules, switch the console to
 # hvc0 when asked, mount the container's root (virtiofs tag "runcvmfs") and switch_root to init=.
 # Any failure prints why and powers the VM off: a hung shell would leave `docker run` waiting.

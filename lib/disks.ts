@@ -3,10 +3,10 @@
 //   src  backing file in the container (created with `size` if absent, then mke2fs'd with the
 //        contents of dst from the image), dst the mount point in the VM, fs an mke2fs type.
 // parseDisks() checks the syntax; planDisk() checks against the filesystem facts and returns the
-// commands that create a missing backing file. Error texts are upstream's.
+// commands that create a missing backing file and the VM's fstab line. Error texts are upstream's.
 import { dirname } from 'node:path'
 import { ConfigError } from './errors.js'
-import type { Cmd } from './sh.js'
+import type { Cmd } from './cmd.js'
 
 export interface DiskSpec {
   /** The spec text as given (for error messages). */
@@ -35,25 +35,43 @@ export interface DiskProbe {
   srcIsFile: boolean
   dstExists: boolean
   dstIsDir: boolean
+  /** Filesystem UUID of an existing backing file (blkid; '' when it has none). */
+  uuid?: string
+}
+
+export interface DiskPlan {
+  disk: DiskSpec
+  /** Create the backing file if needed, and the mount point. */
+  cmds: Cmd[]
+  /** The VM's fstab line (the filesystem's UUID). */
+  fstab: string
 }
 
 export interface DiskTools { busybox: string; mke2fs: string; vmMount: string }
 
-/** Commands to create the backing file (if needed) and the mount point. Throws ConfigError. */
-export function planDisk(d: DiskSpec, p: DiskProbe, t: DiskTools): Cmd[] {
+/**
+ * One disk: the commands that create its backing file (if needed) and the mount point, and its
+ * fstab line. A new filesystem gets `newUuid` (mke2fs -U), so the fstab line is known before the
+ * commands run; an existing one keeps its own (probe.uuid). Throws ConfigError.
+ */
+export function planDisk(d: DiskSpec, p: DiskProbe, t: DiskTools, newUuid: string): DiskPlan {
   if (p.srcExists && !p.srcIsFile) throw invalid(d.spec, `src '${d.src}' must be a plain file if it exists`)
   if (p.dstExists && !p.dstIsDir) throw invalid(d.spec, `dst '${d.dst}' must be a directory if it exists`)
   const dstInVm = `${t.vmMount}${d.dst}`
   const mkdirDst: Cmd = [t.busybox, 'mkdir', '-p', dstInVm]
-  if (p.srcExists) return [mkdirDst]
+  if (p.srcExists) return { disk: d, cmds: [mkdirDst], fstab: diskFstabLine(d, p.uuid ?? '') }
   if (!d.size) throw invalid(d.spec, `size must be specified if src '${d.src}' does not exist`)
-  return [
-    [t.busybox, 'mkdir', '-p', dirname(d.src)],
-    [t.busybox, 'truncate', '-s', d.size, d.src],
-    mkdirDst,
-    // -d: populate the new filesystem with what the image has at dst.
-    [t.mke2fs, '-q', '-F', '-t', d.fs, '-d', dstInVm, d.src],
-  ]
+  return {
+    disk: d,
+    cmds: [
+      [t.busybox, 'mkdir', '-p', dirname(d.src)],
+      [t.busybox, 'truncate', '-s', d.size, d.src],
+      mkdirDst,
+      // -d: populate the new filesystem with what the image has at dst.
+      [t.mke2fs, '-q', '-F', '-t', d.fs, '-U', newUuid, '-d', dstInVm, d.src],
+    ],
+    fstab: diskFstabLine(d, newUuid),
+  }
 }
 
 /** The VM's fstab line for a disk whose filesystem has `uuid`. */

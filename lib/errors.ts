@@ -1,5 +1,5 @@
-// Typed errors. Library code throws these; each role catches once at its entry and reports.
-// No process.exit here (STYLE §4.6).
+// Typed errors. Library code throws these (never a plain Error); each role ends through
+// runRole() (lib/proc.ts), which reports them. No process.exit here.
 
 export class RunCvmError extends Error {
   /** Process exit status the reporting entry should use. */
@@ -29,14 +29,19 @@ export class StateError extends RunCvmError {
   }
 }
 
-/** A helper command that failed. */
+/** The container's network, as `ip` reports it, is not something the VM can be given. */
+export class NetworkError extends RunCvmError {}
+
+/** A helper command that failed: its argv, exit status and what it wrote to stderr. */
 export class ExecError extends RunCvmError {
   readonly cmd: readonly string[]
   readonly status: number | null
-  constructor(cmd: readonly string[], status: number | null, message?: string) {
+  readonly stderr: string
+  constructor(cmd: readonly string[], status: number | null, message?: string, stderr = '') {
     super(message ?? `command failed (status ${status}): ${cmd.join(' ')}`)
     this.cmd = cmd
     this.status = status
+    this.stderr = stderr
   }
 }
 
@@ -46,8 +51,12 @@ export class ExecError extends RunCvmError {
  * then `RunCVM: Error: <message>`.
  */
 export function formatForDocker(err: unknown): string {
-  const msg = err instanceof RunCvmError
-    ? err.message + (err.hint ? `\n${err.hint}` : '')
-    : err instanceof Error ? `internal error: ${err.message}` : `internal error: ${String(err)}`
+  const msg = err instanceof RunCvmError ? err.message + (err.hint ? `\n${err.hint}` : '') : `internal error: ${messageOf(err)}`
   return `\n\nRunCVM: Error: ${msg}\n`
 }
+
+/** The one-line message of anything thrown (no stack). */
+export const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err))
+
+/** The exit status for a failure: the error's own, else 1. */
+export const exitCodeOf = (err: unknown): number => (err instanceof RunCvmError ? err.exitCode : 1)

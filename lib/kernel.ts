@@ -11,6 +11,7 @@
 import { readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs'
 import { basename, isAbsolute, join } from 'node:path'
 import { ConfigError } from './errors.js'
+import { PKG, ROOT_TAG, RUNCVM_HOST } from './paths.js'
 
 /** Where a kernel family keeps its kernel in an image, and the root= options it boots with. */
 export interface KernelFamily {
@@ -23,13 +24,13 @@ export interface KernelFamily {
 // Debian/Ubuntu initramfs-tools understand rootfstype=virtiofs; Oracle Linux's dracut wants
 // root=virtiofs:<tag>; Alpine's mkinitfs also takes rootfstype, and `resume=` stops it probing for
 // a swap image.
-const DEBIAN_ROOT = 'rootfstype=virtiofs root=runcvmfs noresume net.ifnames=1'
+const DEBIAN_ROOT = `rootfstype=virtiofs root=${ROOT_TAG} noresume net.ifnames=1`
 export const KERNEL_FAMILIES: Readonly<Record<string, KernelFamily>> = {
   debian: { kernel: '/vmlinuz', initramfs: '/initrd.img', root: DEBIAN_ROOT },
   ubuntu: { kernel: '/boot/vmlinuz', initramfs: '/boot/initrd.img', root: DEBIAN_ROOT },
-  ol: { kernel: '/boot/vmlinuz', initramfs: '/boot/initramfs', root: 'root=virtiofs:runcvmfs noresume net.ifnames=1' },
-  alpine: { kernel: '/boot/vmlinuz-virt', initramfs: '/boot/initramfs-virt', root: 'rootfstype=virtiofs root=runcvmfs resume=' },
-  openwrt: { kernel: '/boot/vmlinuz-virt', initramfs: '/boot/initramfs-virt', root: 'rootfstype=virtiofs root=runcvmfs resume=' },
+  ol: { kernel: '/boot/vmlinuz', initramfs: '/boot/initramfs', root: `root=virtiofs:${ROOT_TAG} noresume net.ifnames=1` },
+  alpine: { kernel: '/boot/vmlinuz-virt', initramfs: '/boot/initramfs-virt', root: `rootfstype=virtiofs root=${ROOT_TAG} resume=` },
+  openwrt: { kernel: '/boot/vmlinuz-virt', initramfs: '/boot/initramfs-virt', root: `rootfstype=virtiofs root=${ROOT_TAG} resume=` },
 }
 
 /** Used when the image has no os-release ID, and as the last-resort bundled kernel. */
@@ -71,12 +72,22 @@ export interface KernelChoice {
 
 // Differs from runcvm-runtime: upstream's kernel errors do not name the option; ours keep its
 // text and add this hint, so the user knows which setting to fix and what is accepted.
-const KERNEL_HINT = 'RUNCVM_KERNEL accepts <dist> or <dist>/<version>, naming a directory under /opt/runcvm/kernels (e.g. debian or debian/latest)'
+const KERNEL_HINT = `RUNCVM_KERNEL accepts <dist> or <dist>/<version>, naming a directory under ${RUNCVM_HOST}/${PKG.kernels} (e.g. debian or debian/latest)`
 
-/** Validate a RUNCVM_KERNEL value's form (existence is checked against the probe). */
+/** The form of a RUNCVM_KERNEL value: `<dist>` or `<dist>/<version>` (upstream's pattern, quoted in its error). */
+const KERNEL_SETTING = /^[a-z]+(\/[^/]+)?$/
+
+/** The problem with a RUNCVM_KERNEL value's form, or undefined (existence is checked against the probe). */
+function kernelSettingProblem(k: string): string | undefined {
+  if (k.includes('..')) return "contains '..'"
+  if (!KERNEL_SETTING.test(k)) return 'should match ^[a-z]+(/[^/]+)?$'
+  return undefined
+}
+
+/** Validate a RUNCVM_KERNEL value's form. */
 export function validateKernelSetting(k: string): void {
-  if (k.includes('..')) throw new ConfigError(`Kernel '${k}' invalid (contains '..')`, { hint: KERNEL_HINT })
-  if (!/^[a-z]+(\/[^/]+)?$/.test(k)) throw new ConfigError(`Kernel '${k}' invalid (should match ^[a-z]+(/[^/]+)?$)`, { hint: KERNEL_HINT })
+  const problem = kernelSettingProblem(k)
+  if (problem) throw new ConfigError(`Kernel '${k}' invalid (${problem})`, { hint: KERNEL_HINT })
 }
 
 /**
@@ -192,7 +203,8 @@ export function probeKernels(rootfs: string, hostKernels: string, setting: strin
     if (fam) imageFiles = [fam.kernel, fam.initramfs].filter(f => isFileInImage(rootfs, f))
   }
   const bundled: Record<string, string | null> = {}
-  const keys = setting && (setting.includes('..') || !/^[a-z]+(\/[^/]+)?$/.test(setting)) ? [] : kernelKeysToProbe(setting, osId)
+  // An invalid setting is reported by selectKernel(); never stat a path built from it.
+  const keys = setting && kernelSettingProblem(setting) ? [] : kernelKeysToProbe(setting, osId)
   for (const key of keys) {
     const p = join(hostKernels, key)
     bundled[key] = isDir(p) ? basename(realpathSync(p)) : null

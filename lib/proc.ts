@@ -1,6 +1,7 @@
-// The only process-replacing and process-ending calls. Nothing else in lib/ calls
-// process.exit or process.execve.
-import { formatForDocker, RunCvmError } from './errors.js'
+// The only process-replacing and process-ending calls: execve() hands a role's process over to
+// another program, runRole() is how every role ends. Nothing else in lib/ calls process.exit or
+// process.execve.
+import { exitCodeOf, formatForDocker, RunCvmError } from './errors.js'
 
 type ExecveFn = (file: string, args?: readonly string[], env?: NodeJS.ProcessEnv) => never
 
@@ -35,8 +36,36 @@ export function execve(file: string, args: readonly string[], env: NodeJS.Proces
   }
 }
 
-/** Print the error in the runtime's user-facing format and exit non-zero. */
-export function reportAndExit(err: unknown): never {
-  process.stderr.write(formatForDocker(err))
-  process.exit(err instanceof RunCvmError ? err.exitCode : 1)
+export interface RoleEnd {
+  /**
+   * The text the user sees for a failure. Default: upstream's `RunCVM: Error: <message>` after two
+   * blank lines (formatForDocker); the message only, never a stack trace. Roles whose upstream
+   * texts differ (ctr-exec, vm-exec, vm-init) pass their own.
+   */
+  report?: (err: unknown) => string
+  /** Last words after the report (the runtime's runc log entry, vm-init's power-off). */
+  finally?: (err: unknown) => void
+}
+
+/**
+ * Run a role's main and end the process the one way every role ends: when main returns (or its
+ * promise resolves) the process exits on its own with process.exitCode (0 unless main set it);
+ * when it throws (or rejects) the error is reported and the process exits with the error's status
+ * (RunCvmError.exitCode, else 1). main may also never return (execve).
+ */
+export function runRole(main: () => unknown, o: RoleEnd = {}): void {
+  const fail = (err: unknown): never => reportAndExit(err, o)
+  try {
+    const r = main()
+    if (r instanceof Promise) r.catch(fail)
+  } catch (err) {
+    fail(err)
+  }
+}
+
+/** End now with a failure report (for failures outside main, e.g. argv parsed at import). */
+export function reportAndExit(err: unknown, o: RoleEnd = {}): never {
+  process.stderr.write((o.report ?? formatForDocker)(err))
+  o.finally?.(err)
+  process.exit(exitCodeOf(err))
 }

@@ -3,6 +3,7 @@
 // process.env reads; callers pass the env they mean (config.json's process.env for the runtime,
 // the saved container env for the in-container roles).
 import { ConfigError } from './errors.js'
+import { RUNCVM_GUEST, VM_MOUNTPOINT } from './paths.js'
 
 /**
  * How upstream tested each variable; kept per row, never at call sites.
@@ -18,6 +19,9 @@ type Row =
   | { kind: 'int'; min: number; default?: number; doc: string; internal?: boolean }
   | { kind: 'string'; default?: string; doc: string; internal?: boolean }
   | { kind: 'list'; values: readonly string[]; doc: string; internal?: boolean }
+
+/** VM memory when the container has no memory limit and RUNCVM_MEM_SIZE is unset (MiB). */
+export const MEM_SIZE_DEFAULT_MIB = 512
 
 /**
  * The table. `internal` rows are set by runcvm-runtime on the container's env for later roles;
@@ -43,26 +47,28 @@ export const SETTINGS = {
   RUNCVM_BIOS_DEBUG: { kind: 'bool', truth: 'one', doc: 'Show SeaBIOS output' },
   RUNCVM_SYS_ADMIN: { kind: 'bool', truth: 'one', doc: 'Grant CAP_SYS_ADMIN and run virtiofsd with modcaps=+sys_admin' },
   RUNCVM_HUGETLB: { kind: 'bool', truth: 'one', doc: 'Back VM memory with memfd+hugetlb instead of /dev/shm (experimental)' },
-  RUNCVM_MEM_SIZE: { kind: 'string', doc: 'VM memory when no --memory is given (default 512M); set by the runtime from --memory' },
+  RUNCVM_MEM_SIZE: { kind: 'string', default: `${MEM_SIZE_DEFAULT_MIB}M`, doc: 'VM memory when no --memory is given; set by the runtime from --memory' },
   RUNCVM_VIRTIOFSD_CACHE: { kind: 'enum', values: ['auto', 'none', 'always'], default: 'auto', doc: 'virtiofsd cache policy for the container root' },
   RUNCVM_CGROUPFS: { kind: 'enum', values: ['', 'none', 'systemd', '1', 'cgroup1', '2', 'cgroup2', 'hybrid', 'mixed'], default: '', doc: 'cgroupfs mounts in the VM (default: none for systemd entrypoints, else hybrid)' },
   RUNCVM_BREAK: { kind: 'list', values: ['prenet', 'postnet', 'preqemu'], doc: 'Comma-separated breakpoints that drop to a shell during boot' },
   RUNCVM_RUNTIME_DEBUG: { kind: 'bool', truth: 'one', doc: 'Write runtime debug logs to /tmp/runcvm-<pid>.log' },
   // --- ours (beyond upstream) ---
   RUNCVM_ACCEL: { kind: 'enum', values: ['auto', 'kvm', 'tcg'], default: 'auto', doc: 'Accelerator: auto (KVM if it can run the guest, else TCG with a warning), kvm, tcg' },
+  RUNCVM_BOOT_TIMEOUT: { kind: 'int', min: 0, doc: 'Seconds the VM may run without a sign of life from the guest before the container fails (0: no limit); default 120 under KVM, none under TCG' },
   RUNCVM_BOOT_TIMING: { kind: 'bool', truth: 'one', doc: 'Log per-phase boot timestamps to /.runcvm/timing.log' },
   RUNCVM_IPV6: { kind: 'enum', values: ['on', 'off'], default: 'on', doc: 'IPv6 in the guest kernel (::1, link-local addresses, [::] sockets); off boots it with ipv6.disable=1' },
   // --- internal: written by runcvm-runtime at create ---
-  RUNCVM_GUEST: { kind: 'string', default: '/.runcvm/guest', doc: 'Package mount point in the container and VM', internal: true },
+  RUNCVM_GUEST: { kind: 'string', default: RUNCVM_GUEST, doc: 'Package mount point in the container and VM', internal: true },
   RUNCVM_INIT: { kind: 'bool', truth: 'one', doc: 'docker run --init was given: run RunCVM\'s VM init', internal: true },
   RUNCVM_HAS_HOME: { kind: 'bool', truth: 'one', doc: 'HOME was set by the image or docker run (moby#2968)', internal: true },
   RUNCVM_UIDGID: { kind: 'string', default: '0:0:', doc: 'Requested <uid>:<gid>:<additionalGids>', internal: true },
-  RUNCVM_CPUS: { kind: 'int', min: 0, default: 0, doc: 'VM CPUs from --cpus (0: all host CPUs)', internal: true },
-  RUNCVM_VM_MOUNTPOINT: { kind: 'string', default: '/vm', doc: 'Where the container root is re-mounted for virtiofsd', internal: true },
+  RUNCVM_CPUS: { kind: 'int', min: 0, default: 0, doc: 'The spec\'s CPU limit: ceil(quota/period) capped by the cpuset (0: none); ctr-qemu caps it by the container\'s CPUs and the machine limit', internal: true },
+  RUNCVM_VM_MOUNTPOINT: { kind: 'string', default: VM_MOUNTPOINT, doc: 'Where the container root is re-mounted for virtiofsd', internal: true },
   RUNCVM_TMPFS: { kind: 'string', default: '', doc: 'fstab lines for the VM\'s tmpfs mounts', internal: true },
   RUNCVM_KERNEL_PATH: { kind: 'string', default: '', doc: 'Kernel image path (in the container)', internal: true },
   RUNCVM_KERNEL_INITRAMFS_PATH: { kind: 'string', default: '', doc: 'initramfs path (in the container)', internal: true },
   RUNCVM_KERNEL_ROOT: { kind: 'string', default: '', doc: 'Kernel root= options for this kernel family', internal: true },
+  RUNCVM_DISK_AIO: { kind: 'enum', values: ['io_uring', 'threads'], default: 'io_uring', doc: 'AIO engine for RUNCVM_DISKS disks: io_uring unless the seccomp profile or the host forbids it', internal: true },
 } as const satisfies Record<string, Row>
 
 export type SettingName = keyof typeof SETTINGS
@@ -141,11 +147,3 @@ export function parseSettings(env: Readonly<Record<string, string | undefined>>)
   }
   return out as RunCvmSettings
 }
-
-/** Parse a single setting (for hot paths that need one value only). */
-export function parseSetting<K extends SettingName>(name: K, env: Readonly<Record<string, string | undefined>>): RunCvmSettings[K] {
-  return parseOne(name, SETTINGS[name] as Row, env[name]) as RunCvmSettings[K]
-}
-
-/** Names of every RUNCVM_* variable, so roles can strip them before handing env to the workload. */
-export const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[]

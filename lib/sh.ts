@@ -1,127 +1,97 @@
-// The one place that runs planned commands (Cmd[] from the plan* functions).
+// zx/core for the roles, configured in this one place, and applyCmds(), which runs planned
+// commands (Cmd[] from the plan* functions, lib/cmd.ts) through it.
 //
-// Differs from STYLE §3 ("sh.ts imports zx/core"): applyCmds uses node:child_process directly.
-// Every role on the boot path is startup-sensitive (DESIGN §4: a Node start in the VM costs
-// 0.3-1.1 s under TCG, and zx/core adds 15-35 ms per start even on the host) and the plans are
-// plain argv lists with no pipes or globbing, which is all spawnSync needs.
-import { spawnSync } from 'node:child_process'
+// Roles that run programs use zx/core's `$` (quoting, errors that carry the command and its
+// stderr, nothrow, quiet, timeouts), always imported from here, never from 'zx' or 'zx/core'
+// directly. Bundled by esbuild, zx/core adds ~110 KB and a few ms per role start
+// (bench/role-start-bench.mjs; README "Benchmarks"); the full `zx` entry would add ~880 KB.
+//
+// What zx/core does at import, and why each option is set below:
+// - resolveDefaults() turns ZX_* variables of process.env into options (ZX_SHELL, ZX_PREFIX,
+//   ZX_PREFER_LOCAL, ZX_VERBOSE...). In the container that env is the image's, which must never
+//   choose what runs as root next to QEMU: every such option is set here, overriding it.
+// - useBash() looks for bash on PATH (which.sync: a stat per PATH entry, a fraction of a ms) and
+//   silently keeps zx's defaults when there is none, as in a busybox-only image. Either way the
+//   shell is replaced here by the package's static busybox sh, which every image can run, and the
+//   quoting by POSIX single quotes (zx's default $'...' quoting is bash syntax).
+// busybox sh -c execs the last command of its script itself, so a `$` command costs one exec of
+// the static busybox more than a bare spawn (~1 ms), not an extra resident process.
+import { existsSync } from 'node:fs'
+import { $, ProcessOutput, which } from 'zx/core'
 import { ExecError } from './errors.js'
+import { batchWord, shQuote, type Cmd } from './cmd.js'
+import { PKG, RUNCVM_HOST, BIN } from './paths.js'
 
-/** One command: argv[0] is the absolute path of the binary. */
-export type Cmd = readonly string[]
+/** The package's busybox sh: at /.runcvm/guest in a container or VM, at /opt/runcvm on the host. */
+export function packageShell(exists: (p: string) => boolean = existsSync): string {
+  const host = `${RUNCVM_HOST}/${PKG.sh}`
+  return exists(BIN.sh) ? BIN.sh : exists(host) ? host : '/bin/sh'
+}
+
+$.shell = packageShell()
+$.prefix = 'set -euo pipefail;'
+$.postfix = ''
+$.quote = shQuote
+$.verbose = false
+$.quiet = false
+$.preferLocal = false
+$.detached = false
+$.cwd = undefined
+$.timeout = undefined
+$.timeoutSignal = 'SIGTERM'
+$.killSignal = 'SIGTERM'
+// No stdin unless a command is given input (a pipe nobody ends would hang a reader).
+$.stdio = ['ignore', 'pipe', 'pipe']
+
+export { $, ProcessOutput, which }
 
 export interface ApplyOpts {
   env?: NodeJS.ProcessEnv
   /** Keep going after a failing command (upstream `|| true`); failures are returned. */
   keepGoing?: boolean
   /**
-   * Run consecutive commands of this `ip` binary as ONE `ip -batch -` process. In the VM each
-   * exec costs 10-200 ms under TCG (DESIGN §4), and vm-init runs a dozen ip commands.
+   * Run consecutive commands of this `ip` binary as ONE `ip -batch -` process: one exec instead
+   * of one per command (the bridge set-up is a dozen ip commands per interface).
    */
   batchIp?: string
-  /**
-   * Run ALL the commands as ONE `<batchSh> sh -c` script (busybox): see buildShScript. With
-   * keepGoing, the returned failures are all commands if the script's status was non-zero.
-   */
-  batchSh?: string
-  /** With batchSh: commands the script starts in the background at its end. */
-  background?: readonly Cmd[]
-  /** Where command output goes: 'inherit' (default) or 'ignore'. */
+  /** 'ignore': the commands' stderr is not shown (it is kept in the ExecError). Default: shown. */
   stdio?: 'inherit' | 'ignore'
 }
 
-/** Quote one word for `ip -batch` (its tokenizer understands double quotes and backslashes). */
-export const batchWord = (w: string): string => (/^[\w.:/@+=-]+$/.test(w) ? w : `"${w.replace(/(["\\])/g, '\\$1')}"`)
-
-/** POSIX sh single-quoting: exact for any string without NUL (also inside assignments). */
-export const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
-
-/** Quote one word for a POSIX shell, only when it needs it (readable logs and scripts). */
-export const shWord = (w: string): string => (/^[\w.:/@+=,-]+$/.test(w) ? w : shQuote(w))
-
-function runOne(cmd: Cmd, o: ApplyOpts, input?: string): number | null {
-  const r = spawnSync(cmd[0], cmd.slice(1), {
-    env: o.env ?? process.env,
-    input,
-    stdio: [input === undefined ? 'ignore' : 'pipe', o.stdio ?? 'inherit', o.stdio === 'ignore' ? 'ignore' : 'inherit'],
-  })
-  if (r.error) return null
-  return r.status
-}
-
-export interface ScriptOpts {
-  /** Group consecutive commands of this ip binary into one `ip -batch` fed by a here-document. */
-  batchIp?: string
-  keepGoing?: boolean
-  /** Commands started in the background at the end (not waited for). */
-  background?: readonly Cmd[]
-  /**
-   * The busybox running the script: its own commands are written as bare applet names, which
-   * busybox sh (FEATURE_SH_STANDALONE, on in Debian's busybox-static) runs without an exec.
-   * Measured in the VM under TCG: exec of busybox from a virtiofs cache=always mount ~41 ms,
-   * cache=auto ~390 ms; an in-shell applet costs a fork or nothing.
-   */
-  applets?: string
+/** Consecutive commands of `batchIp` as one group, every other command alone. */
+function groups(cmds: readonly Cmd[], batchIp: string | undefined): Cmd[][] {
+  const out: Cmd[][] = []
+  for (const c of cmds) {
+    const last = out.at(-1)
+    if (batchIp !== undefined && c[0] === batchIp && last?.[0]?.[0] === batchIp) last.push(c)
+    else out.push([c])
+  }
+  return out
 }
 
 /**
- * One POSIX shell script running `cmds` in order: a single process spawn from Node instead of one
- * per command (in the VM under TCG a Node spawn costs 40-400 ms, an exec from sh ~30 ms).
- * Without keepGoing the script stops at the first failure with its status.
+ * Run commands in order. Throws ExecError (command, status, stderr) on the first failure unless
+ * keepGoing; returns the commands that failed.
  */
-export function buildShScript(cmds: readonly Cmd[], o: ScriptOpts = {}): string {
-  const lines: string[] = []
-  const onFail = o.keepGoing ? '' : ' || exit $?'
-  const word = (c: Cmd) => (o.applets !== undefined && c[0] === o.applets ? c.slice(1) : c).map(shWord).join(' ')
-  for (let i = 0; i < cmds.length;) {
-    if (o.batchIp !== undefined && cmds[i][0] === o.batchIp) {
-      let j = i
-      while (j < cmds.length && cmds[j][0] === o.batchIp) j++
-      const body = cmds.slice(i, j).map(c => c.slice(1).map(batchWord).join(' ')).join('\n')
-      lines.push(`${shWord(o.batchIp)} ${o.keepGoing ? '-force ' : ''}-batch - <<'RUNCVM_EOF'${onFail}\n${body}\nRUNCVM_EOF`)
-      i = j
-      continue
-    }
-    lines.push(word(cmds[i]) + onFail)
-    i++
-  }
-  for (const c of o.background ?? []) lines.push(`${word(c)} &`)
-  return lines.join('\n') + '\n'
-}
-
-/** Run commands in order. Throws ExecError on the first failure unless keepGoing. */
-export function applyCmds(cmds: readonly Cmd[], o: ApplyOpts = {}): Cmd[] {
+export async function applyCmds(cmds: readonly Cmd[], o: ApplyOpts = {}): Promise<Cmd[]> {
   const failed: Cmd[] = []
-  let i = 0
-  while (i < cmds.length) {
-    const cmd = cmds[i]
-    if (o.batchIp !== undefined && cmd[0] === o.batchIp) {
-      let j = i
-      while (j < cmds.length && cmds[j][0] === o.batchIp) j++
-      const group = cmds.slice(i, j)
-      const batchArgs = o.keepGoing ? ['-force', '-batch', '-'] : ['-batch', '-']
+  const base = { nothrow: true, quiet: o.stdio === 'ignore', ...(o.env ? { env: o.env } : {}) }
+  for (const group of groups(cmds, o.batchIp)) {
+    let argv: Cmd
+    let r: ProcessOutput
+    let what: string | undefined
+    if (o.batchIp !== undefined && group[0][0] === o.batchIp) {
+      argv = [o.batchIp, ...(o.keepGoing ? ['-force'] : []), '-batch', '-']
       const script = group.map(c => c.slice(1).map(batchWord).join(' ')).join('\n') + '\n'
-      const status = runOne([o.batchIp, ...batchArgs], o, script)
-      if (status !== 0) {
-        if (!o.keepGoing) throw new ExecError([o.batchIp, ...batchArgs], status, `ip batch failed (status ${status}):\n${script}`)
-        failed.push(...group)
-      }
-      i = j
-      continue
+      what = `ip batch failed (status %s):\n${script}`
+      r = await $({ ...base, input: script, stdio: 'pipe' })`${argv}`
+    } else {
+      argv = group[0]
+      r = await $(base)`${argv}`
     }
-    if (o.batchSh !== undefined) {
-      // Everything in one shell (see buildShScript).
-      const script = buildShScript(cmds, { batchIp: o.batchIp, keepGoing: o.keepGoing, applets: o.batchSh, background: o.background })
-      const status = runOne([o.batchSh, 'sh', '-c', script], o)
-      if (status !== 0 && !o.keepGoing) throw new ExecError([o.batchSh, 'sh', '-c', script], status)
-      return status === 0 ? [] : [...cmds]
-    }
-    const status = runOne(cmd, o)
-    if (status !== 0) {
-      if (!o.keepGoing) throw new ExecError(cmd, status)
-      failed.push(cmd)
-    }
-    i++
+    if (r.exitCode === 0) continue
+    if (!o.keepGoing) throw new ExecError(argv, r.exitCode, what?.replace('%s', String(r.exitCode)), r.stderr)
+    failed.push(...group)
   }
   return failed
 }

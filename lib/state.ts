@@ -1,40 +1,18 @@
-// The /.runcvm state files: one path, one type and one reader/writer each (STYLE §4.7).
+// The /.runcvm state files: one type and one reader/writer each (file names in lib/paths.ts).
 // /.runcvm is a 1 MiB tmpfs in the container that the VM sees through virtiofs, so every file here
 // is written by a container role and read by a VM role (or the other way round for exit status).
 // JSON with `v: 1`, written atomically (temp + rename). Store only what later roles need.
+// The VM's init is a busybox sh script: it writes its state files with the lines STATE_SH gives,
+// and runcvm-init (C) writes exit-status the same way (temp + rename), to the path it is given.
 //
 // Differs from upstream: upstream keeps a bash `export` dump (config), newline-split argv
 // (entrypoint), six positional fields per NIC (network/devices/<if>) and more loose files.
-import { appendFileSync, readFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { shQuote as sq } from './cmd.js'
 import { StateError } from './errors.js'
 import { writeFileAtomic, writeJsonAtomic } from './fsx.js'
-import { STATE_DIR } from './paths.js'
-
-/** File names inside the state dir. */
-export const STATE_FILES = {
-  config: 'config.json',
-  network: 'network.json',
-  vm: 'vm.json',
-  /** fstab lines for the VM (tmpfs + disks); plain text because `mount -a --fstab` reads it. */
-  fstab: 'fstab',
-  /** Written by the application (upstream feature): its exit code, any integer, taken & 255. */
-  exitcode: 'exitcode',
-  /** Written by `runcvm-init --vm --exit-file` when the workload ends: "S\n". */
-  exitStatus: 'exit-status',
-  /** RUNCVM_BOOT_TIMING=1: `<phase> <seconds>` lines from every role. */
-  timing: 'timing.log',
-  /** vm-init is running (the KVM watchdog waits for it). */
-  booted: 'booted',
-  /** --init mode: runcvm-vm-start runs the workload once only (upstream /.runcvm/once). */
-  once: 'once',
-  /** --init mode: the console job busybox init runs (a busybox sh script, see lib/vm/launch.ts). */
-  vmStart: 'vm-start.sh',
-  /** The VM's init: a busybox sh script written by ctr-qemu (lib/vm/init-script.ts); kernel init=. */
-  vmInit: 'vm-init.sh',
-  /** Written by vm-init.sh in the VM: the table of its one `mount -a` (devpts, shm, fstab, cgroups). */
-  mounts: 'vm-mounts.fstab',
-} as const
+import { STATE_DIR, STATE_FILES, statePath } from './paths.js'
 
 /** What ctr-entrypoint saved about the workload (the container process before RunCVM took over). */
 export interface ConfigState {
@@ -49,8 +27,6 @@ export interface ConfigState {
   uid: number
   gid: number
   groups: number[]
-  /** VM vCPUs, already resolved (RUNCVM_CPUS, or nproc when 0). */
-  cpus: number
 }
 
 export interface NetIfState {
@@ -150,4 +126,49 @@ export function appendTiming(phase: string, seconds: number, dir = STATE_DIR): v
   } catch { /* best effort */ }
 }
 
-export const statePath = (file: keyof typeof STATE_FILES, dir = STATE_DIR): string => p(dir, STATE_FILES[file])
+/**
+ * The workload's exit status, atomically: ctr-exit and ctr-shutdown in the container may read it
+ * at any moment. Writers: runcvm-init --vm (C, the workload's own status), the VM's init when the
+ * workload cannot start (STATE_SH.exitStatus), ctr-shutdown (137 when the guest did not stop), the
+ * KVM watchdog and the Node init fallback (1).
+ */
+export const writeExitStatus = (code: number, dir = STATE_DIR): void => writeFileAtomic(statePath('exitStatus', dir), `${code}\n`)
+
+/** The VM's init script (kernel init=): executable. */
+export function writeVmInit(script: string, dir = STATE_DIR): void {
+  const file = statePath('vmInit', dir)
+  writeFileAtomic(file, script)
+  chmodSync(file, 0o755)
+}
+
+/** Forget an earlier boot's marker before QEMU starts (the KVM watchdog waits for a new one). */
+export const clearBooted = (dir = STATE_DIR): void => rmSync(statePath('booted', dir), { force: true })
+/** The VM's init has run (one of the boot watchdog's signs of life). */
+export const isBooted = (dir = STATE_DIR): boolean => existsSync(statePath('booted', dir))
+
+/** --init mode: the workload runs once (upstream /.runcvm/once); true if it already ran. */
+export function markOnce(dir = STATE_DIR): boolean {
+  const file = statePath('once', dir)
+  if (existsSync(file)) return true
+  writeFileSync(file, '')
+  return false
+}
+
+/**
+ * A `docker exec` request too large for dropbear's command line (lib/exec/codec.ts), for
+ * runcvm-init --request-file to read and remove. Exclusive and root-only: names are unique.
+ */
+export const writeExecRequest = (path: string, content: Uint8Array): void => writeFileSync(path, content, { mode: 0o600, flag: 'wx' })
+
+/** The same writes as busybox sh lines, for the VM's init script (the state dir is the same path in the VM). */
+export const STATE_SH = {
+  /** As writeExitStatus: temp + rename (`$$` keeps concurrent writers apart). */
+  exitStatus: (code: number, dir = STATE_DIR): string => {
+    const file = statePath('exitStatus', dir), tmp = `${dir}/.${STATE_FILES.exitStatus}.$$.tmp`
+    return `echo ${code} >"${tmp}" && mv -f "${tmp}" ${sq(file)}`
+  },
+  /** vm-init is running (empty file). */
+  booted: (dir = STATE_DIR): string => `printf '' >${sq(statePath('booted', dir))}`,
+  /** As appendTiming, with the guest's uptime (the VM's clock): `vm:<phase> <uptime>`. */
+  timing: (phase: string, dir = STATE_DIR): string => `read -r u _ </proc/uptime; echo "vm:${phase} $u" >>${sq(statePath('timing', dir))}`,
+} as const

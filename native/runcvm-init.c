@@ -72,9 +72,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runcvm-paths.h"
+
 /* Defaults: the container roles, as seen from inside the container (package mounted ro). */
-#define DEFAULT_ON_TERM "/.runcvm/guest/scripts/runcvm-ctr-shutdown"
-#define DEFAULT_ON_EXIT "/.runcvm/guest/scripts/runcvm-ctr-exit"
+#define DEFAULT_ON_TERM RUNCVM_CTR_SHUTDOWN
+#define DEFAULT_ON_EXIT RUNCVM_CTR_EXIT
 
 /* --vm: how long the workload gets between SIGTERM and SIGKILL on a graceful stop (docker stop
  * itself waits 10 s by default before killing the container, so stay below that). */
@@ -934,21 +936,34 @@ static int reap_for(int sfd, int ms)
     }
 }
 
+/* "S\n" to --exit-file, atomically (a temporary file next to it, then rename(2)), as every other
+ * writer of the exit status does (lib/state.ts): the container side may read it at any moment. */
 static void write_exit_file(int status)
 {
     if (!o.exit_file)
         return;
-    char line[16];
+    char line[16], tmp[PATH_MAX];
     int len = snprintf(line, sizeof line, "%d\n", status);
-    int fd = open(o.exit_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        err("cannot write %s: %s", o.exit_file, strerror(errno));
+    if (snprintf(tmp, sizeof tmp, "%s.%d.tmp", o.exit_file, (int)getpid()) >= (int)sizeof tmp) {
+        err("exit file path too long: %s", o.exit_file);
         return;
     }
-    if (write(fd, line, (size_t)len) != len)
-        err("short write to %s", o.exit_file);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        err("cannot write %s: %s", tmp, strerror(errno));
+        return;
+    }
+    int ok = write(fd, line, (size_t)len) == len;
+    if (!ok)
+        err("short write to %s", tmp);
     fsync(fd);
     close(fd);
+    if (!ok || rename(tmp, o.exit_file) != 0) {
+        if (ok)
+            err("cannot rename %s to %s: %s", tmp, o.exit_file, strerror(errno));
+        unlink(tmp);
+        return;
+    }
     debug("wrote status %d to %s", status, o.exit_file);
 }
 

@@ -9,17 +9,21 @@
 //
 // Env: RUNCVM_EXEC_VIA=node (on the docker exec) runs the VM side through runcvm-vm-exec (Node)
 // instead of runcvm-init --request; for debugging only (Node costs ~0.3-1 s per start under TCG).
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { execve } from '../lib/proc.js'
-import { readNetwork, type NetworkState } from '../lib/state.js'
-import { parsePasswd } from '../lib/exec/passwd.js'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { StateError, messageOf } from '../lib/errors.js'
+import { execve, runRole } from '../lib/proc.js'
+import { readNetwork, writeExecRequest, type NetworkState } from '../lib/state.js'
+import { parsePasswd } from '../lib/passwd.js'
 import { parseCtrExecArgs, planCtrExec } from '../lib/exec/plan.js'
-import { SSHD_KEY, SSHD_READY } from '../lib/vm/sshd.js'
+import { GUEST_TOOLS_PATH, SSHD_KEY, SSHD_READY } from '../lib/paths.js'
 
 /** Upstream waited 15 s, then slept 2 s. We poll the readiness marker for up to 60 s: TCG boots on
  * a loaded host took 25-31 s here (a 30 s bound failed an exec issued right after `docker run -d`). */
 const READY_TIMEOUT_MS = 60_000
 const POLL_MS = 20
+/** Upstream's text for an exec that gave up waiting (no "RunCVM:" prefix). */
+const NOT_STARTED = 'RunCVM container not yet started'
 
 const nonEmpty = (f: string): boolean => { try { return statSync(f).size > 0 } catch { return false } }
 
@@ -33,11 +37,8 @@ async function waitReady(): Promise<NetworkState> {
   for (;;) {
     const net = ready()
     if (net) return net
-    if (Date.now() >= deadline) {
-      process.stderr.write('Error: RunCVM container not yet started\n')
-      process.exit(1)
-    }
-    await new Promise(r => setTimeout(r, POLL_MS))
+    if (Date.now() >= deadline) throw new StateError(SSHD_READY, NOT_STARTED)
+    await sleep(POLL_MS)
   }
 }
 
@@ -46,11 +47,10 @@ async function main(): Promise<never> {
   const net = await waitReady()
   const passwd = parsePasswd(existsSync('/etc/passwd') ? readFileSync('/etc/passwd', 'utf8') : undefined)
   const plan = planCtrExec({ args, env: process.env, passwd, net, nonce: `${process.pid}-${Date.now()}` })
-  if (plan.file) writeFileSync(plan.file.path, plan.file.content, { mode: 0o600 })
-  return execve(plan.argv[0], plan.argv, { HOME: '/', PATH: '/.runcvm/guest/usr/bin:/.runcvm/guest/bin' })
+  if (plan.file) writeExecRequest(plan.file.path, plan.file.content)
+  return execve(plan.argv[0], plan.argv, { HOME: '/', PATH: GUEST_TOOLS_PATH })
 }
 
-main().catch(e => {
-  process.stderr.write(`runcvm-ctr-exec: ${e instanceof Error ? e.message : String(e)}\n`)
-  process.exit(1)
+runRole(main, {
+  report: e => (e instanceof StateError && e.message === NOT_STARTED ? `Error: ${NOT_STARTED}\n` : `runcvm-ctr-exec: ${messageOf(e)}\n`),
 })

@@ -1,140 +1,81 @@
-// runcvm-ctr-qemu: supervised by runcvm-init in the container. Prepares disks and fstab, decides
-// the accelerator, builds the QEMU argv (lib/qemu/args.ts) and execve's QEMU.
-//   runcvm-ctr-qemu --watchdog <pid>   (internal) KVM-stuck watchdog, see lib/qemu/qmp.ts
+// runcvm-ctr-qemu: supervised by runcvm-init in the container. Decides the accelerator (a real
+// KVM probe, lib/accel.ts), reads the saved state and what it must know about the container
+// (lib/vm/boot-probes.ts), plans the boot (lib/vm/boot-plan.ts: disks, fstab, the VM's state and
+// init script, QEMU's argv), applies the plan, starts the boot watchdog (runcvm-ctr-watchdog) when
+// one is needed and execve's QEMU.
 // Env: RUNCVM_* via /.runcvm/config.json; RUNCVM_BREAK=preqemu prints the command and opens a shell.
-import { chmodSync, copyFileSync, existsSync, readlinkSync, rmSync, statSync } from 'node:fs'
-import { isatty } from 'node:tty'
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import { parseSettings } from '../lib/settings.js'
-import { readConfig, readNetwork, writeFstab, writeVm, statePath } from '../lib/state.js'
-import { decideAccel, probeAccel } from '../lib/accel.js'
-import { diskFstabLine, parseDisks, planDisk, type DiskSpec } from '../lib/disks.js'
-import { applyCmds, shWord } from '../lib/sh.js'
-import { buildQemuArgs } from '../lib/qemu/args.js'
-import { buildCmdline } from '../lib/qemu/cmdline.js'
-import { consoleDevice, displayOf } from '../lib/qemu/display.js'
-import { guestMac, tapName } from '../lib/net/plan.js'
-import { BIN, OVMF_VARS_COPY, STDIO_PORTS, CONTROL_PORT, CONTROL_SOCKET, TTY_PORT, TTY_SOCKET, PKG_TAG, PKG_VIRTIOFSD_SOCKET } from '../lib/vm/bins.js'
-import { hostTimer } from '../lib/vm/timing.js'
-import { buildVmInitScript } from '../lib/vm/init-script.js'
-import { readInitInput } from '../lib/vm/init-facts.js'
-import { guestKernelOpts } from '../lib/vm/guest-kernel.js'
-import { writeFileAtomic } from '../lib/fsx.js'
-import { runWatchdog } from '../lib/qemu/qmp.js'
-import { RUNCVM_GUEST, QEMU_GUEST_AGENT_SOCKET, QEMU_MONITOR_SOCKET, QMP_SOCKET, VIRTIOFSD_SOCKET, guestScript } from '../lib/paths.js'
+import { copyFileSync } from 'node:fs'
+import { decideAccel, probeAccel, type AccelChoice } from '../lib/accel.js'
+import { shWord } from '../lib/cmd.js'
 import { ConfigError, ExecError } from '../lib/errors.js'
-import { execve, reportAndExit } from '../lib/proc.js'
+import { BIN, CTR_WATCHDOG } from '../lib/paths.js'
+import { execve, runRole } from '../lib/proc.js'
+import { bootTimeoutSeconds, watchdogNeeded } from '../lib/qemu/watchdog.js'
+import { parseSettings } from '../lib/settings.js'
+import { $, applyCmds } from '../lib/sh.js'
+import { clearBooted, readConfig, writeFstab, writeVm, writeVmInit } from '../lib/state.js'
+import { planVmBoot, type BootPlan } from '../lib/vm/boot-plan.js'
+import { readBootProbes } from '../lib/vm/boot-probes.js'
+import { hostTimer } from '../lib/vm/timing.js'
 
-/** A KVM boot reaches vm-init in ~1 s; 30 s leaves room for a loaded host. */
-const KVM_BOOT_TIMEOUT_MS = 30_000
-
-function prepareDisk(d: DiskSpec, vmMount: string): string {
-  const st = (p: string) => { try { return statSync(p) } catch { return undefined } }
-  const src = st(d.src), dst = st(`${vmMount}${d.dst}`)
-  const cmds = planDisk(d, { srcExists: !!src, srcIsFile: !!src?.isFile(), dstExists: !!dst, dstIsDir: !!dst?.isDirectory() },
-    { busybox: BIN.busybox, mke2fs: BIN.mke2fs, vmMount })
-  try {
-    applyCmds(cmds, { stdio: 'ignore' })
-  } catch (e) {
-    const what = e instanceof ExecError && e.cmd[0] === BIN.mke2fs ? `mke2fs on '${d.src}' with fs '${d.fs}' failed` : `truncate on '${d.src}' with size '${d.size}' failed`
-    throw new ConfigError(`disk spec '${d.spec}' invalid: ${what}`, { cause: e })
+/** Disk commands, per disk; a failure names the disk spec and the step, in upstream's words. */
+async function applyDisks(plan: BootPlan): Promise<void> {
+  for (const { disk: d, cmds } of plan.disks) {
+    try {
+      await applyCmds(cmds, { stdio: 'ignore' })
+    } catch (e) {
+      const what = e instanceof ExecError && e.cmd[0] === BIN.mke2fs ? `mke2fs on '${d.src}' with fs '${d.fs}' failed` : `truncate on '${d.src}' with size '${d.size}' failed`
+      throw new ConfigError(`disk spec '${d.spec}' invalid: ${what}`, { cause: e })
+    }
   }
-  const uuid = execFileSync(BIN.blkid, ['-o', 'value', '-s', 'UUID', d.src], { encoding: 'utf8' }).trim().split('\n')[0]
-  return diskFstabLine(d, uuid)
 }
 
-const stdinOpen = (): boolean => { try { return readlinkSync('/proc/self/fd/0') !== '/dev/null' } catch { return false } }
-
-/**
- * `-t`: the pty's size (docker sets it from the client) via `stty size` (Node's tty streams would
- * reopen fd 1 non-blocking under QEMU), and `-onlcr` on the container pty: the VM's console
- * already turns "\n" into "\r\n" (QEMU keeps OPOST but leaves ONLCR as found), so the client
- * sees one "\r\n" as under runc, not "\r\r\n".
- */
-function windowSize(): { rows: number; cols: number } | undefined {
-  spawnSync(BIN.busybox, ['stty', '-onlcr'], { stdio: ['inherit', 'ignore', 'ignore'] })
-  const r = spawnSync(BIN.busybox, ['stty', 'size'], { stdio: ['inherit', 'pipe', 'ignore'], encoding: 'utf8' })
-  const m = /^(\d+) (\d+)/.exec(r.stdout ?? '')
-  return m && Number(m[1]) > 0 ? { rows: Number(m[1]), cols: Number(m[2]) } : undefined
-}
-
-function main(): void {
+async function main(): Promise<void> {
   const cfg = readConfig()
   const s = parseSettings(cfg.settingsEnv)
   const mark = hostTimer(s.RUNCVM_BOOT_TIMING)
   mark('ctr-qemu')
-  const accel = decideAccel(s.RUNCVM_ACCEL, probeAccel())
+  // The probe creates and runs a tiny VM on /dev/kvm (a few ms); skipped when TCG is asked for.
+  const probe = s.RUNCVM_ACCEL === 'tcg' ? undefined : await probeAccel(BIN.kvmProbe)
+  const accel: AccelChoice = probe ? decideAccel(s.RUNCVM_ACCEL, probe) : { accel: 'tcg' }
+  const bootTimeout = bootTimeoutSeconds(s.RUNCVM_BOOT_TIMEOUT, accel.accel, probe !== undefined && probe.pvm && !probe.vendor)
   if (accel.warning) process.stderr.write(accel.warning + '\n')
 
-  const disks = parseDisks(s.RUNCVM_DISKS)
-  const fstab = [...s.RUNCVM_TMPFS.split('\n').filter(l => l.trim()), ...disks.map(d => prepareDisk(d, s.RUNCVM_VM_MOUNTPOINT))]
-  if (fstab.length) writeFstab(fstab)
-
-  if (s.RUNCVM_BIOS === 'EFI') copyFileSync(BIN.ovmfVars, OVMF_VARS_COPY)
-  const display = displayOf(s)
-  const pkgfs = existsSync(PKG_VIRTIOFSD_SOCKET)
-  // `-t` (docker gives the container a pty on fds 0-2): the console is the workload's terminal,
-  // sized as the client's. Otherwise stdio ports (lib/qemu/args.ts stdioPortArgs); stdin only
-  // with `-i` (without it fd 0 is /dev/null, which the workload then keeps, as under runc).
-  const tty = isatty(1)
-  const stdioPorts = tty ? undefined : { ...(stdinOpen() ? { stdin: STDIO_PORTS.stdin } : {}), stdout: STDIO_PORTS.stdout, stderr: STDIO_PORTS.stderr }
-  const ttySize = tty ? windowSize() : undefined
-  writeVm({
-    v: 1, console: consoleDevice(display.mode), controlPort: CONTROL_PORT, ...(pkgfs ? { pkgTag: PKG_TAG } : {}),
-    ...(stdioPorts ? { stdio: stdioPorts } : {}), ...(ttySize ? { ttySize } : {}), ...(tty ? { ttyPort: TTY_PORT } : {}),
-  })
-  const net = readNetwork()
-  // Plan in the container, apply in the VM: the VM's init is a busybox sh script with every
-  // decision taken here at native speed (no Node start in the VM, DESIGN §4).
-  const vmInit = statePath('vmInit')
-  const initInput = readInitInput(s.RUNCVM_VM_MOUNTPOINT)
-  writeFileAtomic(vmInit, buildVmInitScript(initInput))
-  chmodSync(vmInit, 0o755)
+  const plan = planVmBoot(cfg, s, await readBootProbes(cfg, s, accel))
+  await applyDisks(plan)
+  if (plan.fstab.length) writeFstab(plan.fstab)
+  for (const [from, to] of plan.copies) copyFileSync(from, to)
+  writeVm(plan.vmState)
+  writeVmInit(plan.initScript)
   mark('ctr-qemu-plan')
-  const args = buildQemuArgs({
-    dataDir: BIN.qemuData, accel: accel.accel, usb: s.RUNCVM_QEMU_USB,
-    memSize: s.RUNCVM_MEM_SIZE ?? '512M', memBackend: s.RUNCVM_HUGETLB ? 'hugetlb' : 'shm', prealloc: s.RUNCVM_QEMU_MEM_PREALLOC === 'on',
-    cpus: cfg.cpus,
-    virtiofs: { socket: VIRTIOFSD_SOCKET, tag: 'runcvmfs', queueSize: 1024 },
-    ...(pkgfs ? { pkgfs: { socket: PKG_VIRTIOFSD_SOCKET, tag: PKG_TAG, queueSize: 1024 } } : {}),
-    nics: net.interfaces.map(n => ({ tap: tapName(n.name), mac: guestMac(n.mac), vhost: s.RUNCVM_QEMU_NET_VHOST })),
-    disks: disks.map(d => ({ file: d.src })),
-    display,
-    bios: { debug: s.RUNCVM_BIOS_DEBUG, ...(s.RUNCVM_BIOS === 'EFI' ? { efi: { code: BIN.ovmfCode, vars: OVMF_VARS_COPY } } : {}) },
-    sockets: { agent: QEMU_GUEST_AGENT_SOCKET, monitor: QEMU_MONITOR_SOCKET, qmp: QMP_SOCKET, control: CONTROL_SOCKET },
-    controlPort: CONTROL_PORT,
-    ...(tty ? { ttyPort: { name: TTY_PORT, socket: TTY_SOCKET } } : {}),
-    ...(stdioPorts ? { stdioPorts } : {}),
-    kernel: {
-      path: s.RUNCVM_KERNEL_PATH, initrd: s.RUNCVM_KERNEL_INITRAMFS_PATH,
-      cmdline: buildCmdline({
-        root: s.RUNCVM_KERNEL_ROOT, init: vmInit, ...(pkgfs ? { pkgTag: PKG_TAG } : {}), originPath: `${RUNCVM_GUEST}/usr/bin`, consoleDev: consoleDevice(display.mode),
-        nomodeset: display.mode !== 'vnc' && (display.vga === '' || display.vga === 'none'), debug: s.RUNCVM_KERNEL_DEBUG, append: s.RUNCVM_KERNEL_APPEND,
-        ...guestKernelOpts(initInput.image, s),
-      }),
-    },
-  })
-  // QEMU_MODULE_DIR: the TCG accelerator and display devices (virtio-vga...) are loadable modules.
-  const env = { ...process.env, TERMINFO: BIN.terminfo, QEMU_MODULE_DIR: BIN.qemuModules }
+
+  const { file, args } = plan.qemu
+  const env = { ...process.env, ...plan.qemu.env }
   if (s.RUNCVM_BREAK.includes('preqemu')) {
-    process.stdout.write(`Preparing to run: ${[BIN.qemu, ...args].map(shWord).join(' ')}\n`)
-    spawnSync(BIN.busybox, ['sh'], { stdio: 'inherit', env })
+    process.stdout.write(`Preparing to run: ${[file, ...args].map(shWord).join(' ')}\n`)
+    await $({ stdio: 'inherit', env, nothrow: true })`${BIN.busybox} sh`
   }
-  // QEMU keeps this PID after execve: the watchdog watches it over QMP.
-  if (accel.accel === 'kvm') rmSync(statePath('booted'), { force: true })
-  if (accel.accel === 'kvm') spawn(guestScript('ctr-qemu'), ['--watchdog', String(process.pid)], { detached: true, stdio: ['ignore', 'ignore', 'inherit'] }).unref()
+  const watch = watchdogNeeded(accel.accel, bootTimeout)
+  if (watch) clearBooted()
+  const startWatchdog = (qemuPid: number) =>
+    $({ detached: true, stdio: ['ignore', 'ignore', 'inherit'], nothrow: true })`${CTR_WATCHDOG} --pid ${qemuPid} --accel ${accel.accel} --timeout ${bootTimeout} ${s.RUNCVM_ACCEL === 'auto' ? ['--auto'] : []}`.child?.unref()
   mark('ctr-qemu-exec')
   if (s.RUNCVM_QEMU_DEBUG) {
-    const r = spawnSync(BIN.qemu, args, { stdio: 'inherit', env })
-    process.stderr.write(`QEMU exited with code: ${r.status ?? r.signal}\n`)
-    try { process.stderr.write(`QEMU memory cgroup events:\n${execFileSync(BIN.busybox, ['cat', '/sys/fs/cgroup/memory.events'], { encoding: 'utf8' })}`) } catch { /* cgroup v1 */ }
-    process.exit(r.status ?? 1)
+    // QEMU as our child, so its status can be reported: the watchdog watches the child's pid (never
+    // this Node process), and signals reach QEMU (same process group; forwarded again to be sure).
+    const qemu = $({ stdio: 'inherit', env, nothrow: true })`${file} ${args}`
+    const pid = qemu.child?.pid
+    if (watch && pid) startWatchdog(pid)
+    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => { qemu.child?.kill(sig) })
+    const r = await qemu
+    process.stderr.write(`QEMU exited with code: ${r.exitCode ?? r.signal}\n`)
+    const events = await $({ quiet: true, nothrow: true })`${BIN.busybox} cat /sys/fs/cgroup/memory.events`
+    if (events.ok) process.stderr.write(`QEMU memory cgroup events:\n${events.stdout}`) // cgroup v1: no memory.events
+    process.exit(r.exitCode ?? 1) // the signal handlers above would keep us alive
   }
-  execve(BIN.qemu, [BIN.qemu, ...args], env)
+  // QEMU keeps this PID after execve.
+  if (watch) startWatchdog(process.pid)
+  execve(file, [file, ...args], env)
 }
 
-if (process.argv[2] === '--watchdog') {
-  runWatchdog({ pid: Number(process.argv[3]), qmp: QMP_SOCKET, exitStatusFile: statePath('exitStatus'), bootedFile: statePath('booted'), bootTimeoutMs: KVM_BOOT_TIMEOUT_MS })
-} else {
-  try { main() } catch (e) { reportAndExit(e) }
-}
+runRole(main)

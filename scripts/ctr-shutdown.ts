@@ -8,8 +8,8 @@
 // (default 10 s) ends the container if it has not.
 // Differs from upstream: no poweroff/kill over `docker exec` (exec is not needed here).
 import { connect } from 'node:net'
-import { CONTROL_SOCKET } from '../lib/vm/bins.js'
-import { QEMU_MONITOR_SOCKET } from '../lib/paths.js'
+import { CONTROL_SOCKET, QEMU_MONITOR_SOCKET } from '../lib/paths.js'
+import { runRole } from '../lib/proc.js'
 
 function send(path: string, text: string): Promise<void> {
   return new Promise(resolve => {
@@ -35,4 +35,4 @@ async function main(): Promise<void> {
   await new Promise(() => {})
 }
 
-void main()
+runRole(main)

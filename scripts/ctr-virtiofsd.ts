@@ -1,19 +1,19 @@
-// runcvm-ctr-virtiofsd: serve the container root (/vm) to the VM (upstream options, see
-// lib/qemu/virtiofsd.ts). ctr-entrypoint starts virtiofsd directly (saves a Node start); this
-// role is for manual use and compatibility. Log: /run/.virtiofsd.log (container only).
+// runcvm-ctr-virtiofsd (manual use only): serve the container root (/vm) to the VM with
+// upstream's options (lib/qemu/virtiofsd.ts), in the foreground. ctr-entrypoint starts virtiofsd
+// itself (saves a Node start); this role is kept for running it by hand in a container.
+// Log: /run/.virtiofsd.log (container only).
 import { openSync } from 'node:fs'
-import { spawnSync } from 'node:child_process'
+import { $ } from '../lib/sh.js'
 import { parseSettings } from '../lib/settings.js'
 import { buildVirtiofsdArgs } from '../lib/qemu/virtiofsd.js'
-import { BIN } from '../lib/vm/bins.js'
-import { VIRTIOFSD_LOG, VIRTIOFSD_SOCKET } from '../lib/paths.js'
-import { reportAndExit } from '../lib/proc.js'
+import { BIN, VIRTIOFSD_LOG, VIRTIOFSD_SOCKET } from '../lib/paths.js'
+import { runRole } from '../lib/proc.js'
 
-try {
+async function main(): Promise<void> {
   const s = parseSettings(process.env)
   const fd = openSync(VIRTIOFSD_LOG, 'a')
   const args = buildVirtiofsdArgs({ socket: VIRTIOFSD_SOCKET, source: s.RUNCVM_VM_MOUNTPOINT, cache: s.RUNCVM_VIRTIOFSD_CACHE, sysAdmin: s.RUNCVM_SYS_ADMIN })
-  process.exitCode = spawnSync(BIN.virtiofsd, args, { stdio: ['ignore', fd, fd] }).status ?? 1
-} catch (e) {
-  reportAndExit(e)
+  process.exitCode = (await $({ stdio: ['ignore', fd, fd], nothrow: true })`${BIN.virtiofsd} ${args}`).exitCode ?? 1
 }
+
+runRole(main)

@@ -8,7 +8,7 @@ import { ConfigError } from '../lib/errors.js'
 import { install } from '../lib/install/install.js'
 import { SET_RP_FILTER_FLAG } from '../lib/install/rp-filter.js'
 import type { StepResult } from '../lib/install/steps.js'
-import { reportAndExit } from '../lib/proc.js'
+import { runRole } from '../lib/proc.js'
 
 // The bundle drops the header comments, so the usage text lives in code.
 const USAGE = `runcvm-install-runtime [--from DIR] [--no-dockerd] [${SET_RP_FILTER_FLAG}] [--dry-run] [--yes] [--quiet]
@@ -68,4 +68,4 @@ async function main(): Promise<void> {
     : '- RunCVM is already installed and registered: nothing changed.\n')
 }
 
-main().catch(reportAndExit)
+runRole(main)

@@ -7,7 +7,9 @@
 // - anything else: straight to runc. runc's argv is always passed on unchanged, and we hand over
 //   with execve (same PID, no Node left behind).
 //
-// HOT PATH (every start/state/kill/delete): no zx; the create/exec code is imported lazily.
+// HOT PATH (every start/state/kill/delete): the create/exec code is imported lazily, and no zx:
+// this role starts no program but runc (execve), and importing zx/core would be most of its
+// start-up cost (bench/role-start-bench.mjs: the `runtime` vs `runtime+zx` rows).
 //
 // Environment of this process (i.e. dockerd's, not the container's):
 //   RUNCVM_RUNC       path of the real runc (default: search, see lib/runc.ts)
@@ -15,7 +17,7 @@
 //                     the bind source of /.runcvm/guest). Never set it in production.
 // Container settings (RUNCVM_KERNEL, RUNCVM_RUNTIME_DEBUG, ...) come from config.json's env.
 import { RUNCVM_HOST } from '../lib/paths.js'
-import { execve, reportAndExit } from '../lib/proc.js'
+import { execve, runRole } from '../lib/proc.js'
 import { findRunc } from '../lib/runc.js'
 import { parseCreateArgs, parseExecArgs, parseOpts, parseRuncArgv, RUNC_GLOBAL_OPTS } from '../lib/oci/runc-argv.js'
 import { formatRuncLogEntry, runcLogMessage } from '../lib/oci/runc-log.js'
@@ -41,19 +43,18 @@ async function main(): Promise<never> {
 }
 
 /**
- * Report a failure where Docker will show it: runc's --log file (containerd reads the error from
- * there) as well as stderr in upstream's format.
+ * A failure also goes where Docker will show it: runc's --log file (containerd reads the error
+ * from there), besides stderr in upstream's format.
  */
-function fail(err: unknown): never {
+function logForRunc(err: unknown): void {
   const { opts } = parseOpts(process.argv.slice(2), RUNC_GLOBAL_OPTS)
   const log = opts.log
   if (typeof log === 'string' && log !== '') {
     const format = typeof opts['log-format'] === 'string' ? opts['log-format'] : undefined
     try {
       appendFileSync(log, formatRuncLogEntry(runcLogMessage(err), format, new Date()))
-    } catch { /* the stderr report below still happens */ }
+    } catch { /* the stderr report still happened */ }
   }
-  return reportAndExit(err)
 }
 
-main().catch(fail)
+runRole(main, { finally: logForRunc })

@@ -1,21 +1,19 @@
-// runcvm-vm-exec: VM side of `docker exec` in Node (port of upstream runcvm-vm-exec). NOT the
-// normal path: ctr-exec normally has runcvm-init decode the request itself, because a Node start in
-// the VM costs ~0.3-1.1 s under TCG. Used when the exec sets RUNCVM_EXEC_VIA=node (debugging).
+// runcvm-vm-exec (debugging only): the VM side of `docker exec` in Node (port of upstream
+// runcvm-vm-exec). Not the normal path: ctr-exec normally has runcvm-init decode the request
+// itself, because a Node start in the VM costs ~0.3-1.1 s under TCG. Used when the exec sets
+// RUNCVM_EXEC_VIA=node.
 //
 // argv: <base64 JSON ExecRequest> (lib/exec/codec.ts). Decodes and validates it in Node, then
 // execs runcvm-init with the same argv the normal path sends (buildInitArgs): cwd check with
 // runc's message, exact env, ids, cwd.
-import { execve } from '../lib/proc.js'
-import { RUNCVM_INIT, buildInitArgs, decodeRequest } from '../lib/exec/codec.js'
+import { messageOf } from '../lib/errors.js'
+import { execve, runRole } from '../lib/proc.js'
+import { buildInitArgs, decodeRequest } from '../lib/exec/codec.js'
+import { BIN } from '../lib/paths.js'
 
 function main(): never {
   const r = decodeRequest(process.argv[2] ?? '')
-  return execve(RUNCVM_INIT, [RUNCVM_INIT, ...buildInitArgs(r)], { ...process.env })
+  return execve(BIN.runcvmInit, [BIN.runcvmInit, ...buildInitArgs(r)], { ...process.env })
 }
 
-try {
-  main()
-} catch (e) {
-  process.stderr.write(`runcvm-vm-exec: ${e instanceof Error ? e.message : String(e)}\n`)
-  process.exit(1)
-}
+runRole(main, { report: e => `runcvm-vm-exec: ${messageOf(e)}\n` })

@@ -1,28 +1,36 @@
-// runcvm-vm-init: the Node fallback/debug form of the VM's init. The boot path does not start it:
-// ctr-qemu writes the VM's init as a busybox sh script, /.runcvm/vm-init.sh (kernel init=), from
-// the saved state and the image (lib/vm/init-script.ts), because a cold Node start in the VM costs
-// ~2.4 s under TCG (DESIGN §4). This role applies the very same plan when run directly:
-//   as VM PID 1 (e.g. RUNCVM_KERNEL_APPEND=init=/.runcvm/guest/scripts/runcvm-vm-init): plans from
-//     the state and the image at '/', writes /.runcvm/vm-init.sh and execs busybox sh on it;
+// runcvm-vm-init (fallback and debugging only): the Node form of the VM's init. The boot path
+// does not start it: ctr-qemu writes the VM's init as a busybox sh script, /.runcvm/vm-init.sh
+// (kernel init=), because a cold Node start in the VM costs ~2.4 s under TCG. This role plans the
+// very same script (lib/vm/boot-plan.ts, from the state ctr-qemu saved and the image at '/'):
+//   as VM PID 1 (e.g. RUNCVM_KERNEL_APPEND=init=/.runcvm/guest/scripts/runcvm-vm-init): writes
+//     /.runcvm/vm-init.sh and execs busybox sh on it;
 //   runcvm-vm-init --plan [ROOT]: prints the script for the image at ROOT (default '/') — debug.
-import { chmodSync, writeFileSync } from 'node:fs'
-import { statePath } from '../lib/state.js'
-import { buildVmInitScript } from '../lib/vm/init-script.js'
-import { readInitInput } from '../lib/vm/init-facts.js'
-import { BIN } from '../lib/vm/bins.js'
-import { execve } from '../lib/proc.js'
+import { RunCvmError } from '../lib/errors.js'
+import { BIN, statePath } from '../lib/paths.js'
+import { execve, runRole } from '../lib/proc.js'
+import { parseSettings } from '../lib/settings.js'
+import { readConfig, readFstab, readNetwork, readVm, writeExitStatus, writeVmInit } from '../lib/state.js'
+import { planVmBoot, probesFromState } from '../lib/vm/boot-plan.js'
+import { readImageFacts } from '../lib/vm/init-facts.js'
 
-function main(): never {
+/** The init script ctr-qemu planned, planned again from its saved decisions and the image at `root`. */
+function initScript(root: string): string {
+  const cfg = readConfig()
+  const s = parseSettings(cfg.settingsEnv)
+  const probes = probesFromState(readVm(), readFstab(), s.RUNCVM_DISKS, readNetwork(), readImageFacts(root, cfg.args, cfg.env))
+  return planVmBoot(cfg, s, probes).initScript
+}
+
+function main(): void {
   if (process.argv[2] === '--plan') {
     const root = (process.argv[3] ?? '/').replace(/\/+$/, '')
-    process.stdout.write(buildVmInitScript(readInitInput(root)))
-    process.exit(0)
+    process.stdout.write(initScript(root))
+    return
   }
-  const script = buildVmInitScript(readInitInput(''))
+  const script = initScript('')
   const file = statePath('vmInit')
   try {
-    writeFileSync(file, script)
-    chmodSync(file, 0o755)
+    writeVmInit(script)
   } catch {
     // /.runcvm not writable yet: run the text directly ("$0" is then not the script: no re-exec).
     return execve(BIN.busybox, [BIN.busybox, 'sh', '-c', script, file], {})
@@ -30,11 +38,13 @@ function main(): never {
   return execve(BIN.busybox, [BIN.busybox, 'sh', file], {})
 }
 
-try {
-  main()
-} catch (e) {
-  // PID 1 must not just exit (kernel panic → QEMU exits with no explanation): say why, power off.
-  process.stderr.write(`\nRunCVM: Error: VM init failed: ${(e as Error)?.stack ?? e}\n`)
-  try { writeFileSync(statePath('exitStatus'), '1\n') } catch { /* nothing more to do */ }
-  execve(BIN.busybox, [BIN.busybox, 'poweroff', '-f'], {})
-}
+// PID 1 must not just exit (kernel panic → QEMU exits with no explanation): say why, power off.
+// An unexpected error keeps its stack: this is the debugging form of the VM's init.
+runRole(main, {
+  report: e => `\nRunCVM: Error: VM init failed: ${e instanceof RunCvmError ? e.message : (e as Error)?.stack ?? e}\n`,
+  finally: () => {
+    if (process.argv[2] === '--plan') return
+    try { writeExitStatus(1) } catch { /* nothing more to do */ }
+    execve(BIN.busybox, [BIN.busybox, 'poweroff', '-f'], {})
+  },
+})

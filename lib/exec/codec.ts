@@ -12,9 +12,9 @@
 // Differs from runcvm-ctr-exec/runcvm-vm-exec: upstream mapped six bytes to 0x80-0x85 with `tr`
 // and split on newlines, so any argument holding those high bytes or a newline was corrupted
 // (and UTF-8 text uses 0x80-0x85 as continuation bytes).
-import { RUNCVM_GUEST } from '../paths.js'
+import { BIN } from '../paths.js'
 import { SpecError } from '../errors.js'
-import { shQuote } from '../sh.js'
+import { shQuote } from '../cmd.js'
 
 /** Everything the VM side needs to run one exec'd command. */
 export interface ExecRequest {
@@ -30,10 +30,6 @@ export interface ExecRequest {
   /** `docker exec -t`: the command gets the pty as controlling tty and foreground group. */
   tty: boolean
 }
-
-/** Guest tools: static busybox (sshd start-up script) and native runcvm-init (the exec itself). */
-export const BUSYBOX = `${RUNCVM_GUEST}/usr/bin/busybox`
-export const RUNCVM_INIT = `${RUNCVM_GUEST}/sbin/runcvm-init`
 
 /** dropbear's MAX_CMD_LEN (sysoptions.h) is 9000; stay well below it. */
 export const MAX_INLINE_COMMAND = 8000
@@ -62,17 +58,6 @@ export function decodeRequest(token: string): ExecRequest {
     throw new SpecError('malformed exec request')
   }
   return r as ExecRequest
-}
-
-/**
- * `<uid>:<gid>:<g1,g2,...>` as runcvm-runtime passes it (rewrite-exec uidGidOf). The group list
- * may be empty.
- */
-export function parseUidGid(s: string): { uid: number; gid: number; groups: number[] } {
-  const m = /^(\d+):(\d+):([\d,]*)$/.exec(s)
-  if (!m) throw new SpecError(`invalid uid:gid:groups '${s}'`)
-  const groups = m[3] === '' ? [] : m[3].split(',').filter(Boolean).map(Number)
-  return { uid: Number(m[1]), gid: Number(m[2]), groups }
 }
 
 /** runc's wording for a missing exec cwd (docker prints it; exit status 126). */
@@ -114,7 +99,7 @@ export function nulSplit(buf: Buffer): string[] {
 
 /** The remote command for a request small enough for dropbear's command limit. */
 export function buildInlineCommand(initArgs: readonly string[]): string {
-  return `exec ${RUNCVM_INIT} --request ${nulJoin(initArgs).toString('base64')}`
+  return `exec ${BIN.runcvmInit} --request ${nulJoin(initArgs).toString('base64')}`
 }
 
 /**
@@ -122,7 +107,7 @@ export function buildInlineCommand(initArgs: readonly string[]): string {
  * /.runcvm (shared with the VM), which runcvm-init reads and removes.
  */
 export function buildFileCommand(path: string): string {
-  return `exec ${RUNCVM_INIT} --request-file ${shQuote(path)}`
+  return `exec ${BIN.runcvmInit} --request-file ${shQuote(path)}`
 }
 
 /** Remote command for the Node fallback (runcvm-vm-exec), e.g. for debugging. */

@@ -2,7 +2,7 @@
 // element, `nothrow` turns a failing program into an exit code, `timeout` bounds a wedged
 // dockerd). The decisions they feed are pure: lib/install/dockerd.ts and friends.
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
-import { $, which } from 'zx/core'
+import { $, which } from '../sh.js'
 import type { DockerdFacts } from './dockerd.js'
 
 /** Programs the installer asks never hang it: a dockerd that does not answer is an error, not a wait. */

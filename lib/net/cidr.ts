@@ -1,11 +1,12 @@
 // IPv4 prefix/netmask arithmetic (behaviour of upstream runcvm-ip-functions). Pure.
 // Works on unsigned 32-bit integers; `>>> 0` keeps JavaScript's bit operators unsigned.
+import { NetworkError } from '../errors.js'
 
 /** Dotted quad → unsigned 32-bit integer. Throws on anything that is not a.b.c.d with 0-255 parts. */
 export function ipToInt(ip: string): number {
   const parts = ip.split('.')
   if (parts.length !== 4 || parts.some(p => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
-    throw new Error(`not an IPv4 address: '${ip}'`)
+    throw new NetworkError(`not an IPv4 address: '${ip}'`)
   }
   return parts.reduce((acc, p) => ((acc << 8) | Number(p)) >>> 0, 0)
 }
@@ -16,20 +17,13 @@ export function intToIp(n: number): string {
 
 /** Prefix length (0-32) → mask as an integer (24 → 0xffffff00). */
 export function prefixToMaskInt(prefix: number): number {
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > 32) throw new Error(`bad prefix length: ${prefix}`)
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > 32) throw new NetworkError(`bad prefix length: ${prefix}`)
   return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0
 }
-
-export const prefixToNetmask = (prefix: number): string => intToIp(prefixToMaskInt(prefix))
 
 /** Network address of ip/prefix (172.17.0.2, 16 → 172.17.0.0). */
 export function networkOf(ip: string, prefix: number): string {
   return intToIp((ipToInt(ip) & prefixToMaskInt(prefix)) >>> 0)
-}
-
-/** Broadcast address of ip/prefix (172.17.0.2, 16 → 172.17.255.255). */
-export function broadcastOf(ip: string, prefix: number): string {
-  return intToIp((ipToInt(ip) | (~prefixToMaskInt(prefix) >>> 0)) >>> 0)
 }
 
 /** `network/prefix` string for a route (upstream ip_prefix_to_network + "/prefix"). */

@@ -5,7 +5,8 @@
 // interface (multi-network is the networking issue, the shape is ready for it), its first IPv4
 // address, MAC and MTU; the default route names the gateway interface; non-link, non-default
 // routes are kept for the VM to restore.
-import { execFileSync } from 'node:child_process'
+import { NetworkError } from '../errors.js'
+import { $ } from '../sh.js'
 import type { NetIfState, RouteState, NetworkState } from '../state.js'
 
 interface IpAddrInfo { family?: string; local?: string; prefixlen?: number }
@@ -17,9 +18,9 @@ function parseArray<T>(what: string, text: string): T[] {
   try {
     v = JSON.parse(text.trim() === '' ? '[]' : text)
   } catch (e) {
-    throw new Error(`cannot parse \`ip -json ${what}\` output: ${(e as Error).message}`)
+    throw new NetworkError(`cannot parse \`ip -json ${what}\` output: ${(e as Error).message}`)
   }
-  if (!Array.isArray(v)) throw new Error(`\`ip -json ${what}\` output is not an array`)
+  if (!Array.isArray(v)) throw new NetworkError(`\`ip -json ${what}\` output is not an array`)
   return v as T[]
 }
 
@@ -51,8 +52,9 @@ export function parseIpJson(linkText: string, addrText: string, routeText: strin
   return { v: 1, interfaces, routes: extra }
 }
 
-/** Run `ip -json link|addr|route show` with the given ip binary and parse the result. */
-export function readNetwork(ipBin: string): NetworkState {
-  const run = (what: string) => execFileSync(ipBin, ['-json', what, 'show'], { encoding: 'utf8' })
-  return parseIpJson(run('link'), run('addr'), run('route'))
+/** Run `ip -json link|addr|route show` with the given ip binary (in parallel) and parse the result. */
+export async function readNetwork(ipBin: string): Promise<NetworkState> {
+  const show = async (what: string) => (await $({ quiet: true })`${ipBin} -json ${what} show`).stdout
+  const [link, addr, route] = await Promise.all([show('link'), show('addr'), show('route')])
+  return parseIpJson(link, addr, route)
 }

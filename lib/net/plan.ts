@@ -2,10 +2,11 @@
 // original interface and a tap `tap-<if>` that QEMU attaches to, so the VM's NIC takes over the
 // container's IP on the same L2 segment (upstream runcvm-ctr-entrypoint, "RECONFIGURE CONTAINER
 // NETWORK"). Pure: returns argv lists; lib/sh.ts applies them.
-import type { Cmd } from '../sh.js'
+import type { Cmd } from '../cmd.js'
 import type { NetIfState, NetworkState } from '../state.js'
 import { QEMU_BRIDGE_IP, RUNCVM_DNS_IP, SSHD_PORT } from '../paths.js'
 import { cidrOf } from './cidr.js'
+import { NetworkError } from '../errors.js'
 
 export interface BridgePlanOpts {
   /** The bundled `ip` binary. */
@@ -29,7 +30,7 @@ export const tapName = (ifname: string): string => `tap-${ifname}`
 /** VM MAC: 52:54:00 (QEMU's OUI) + the low 3 bytes of the container MAC, as upstream. */
 export function guestMac(mac: string): string {
   const parts = mac.toLowerCase().split(':')
-  if (parts.length !== 6) throw new Error(`bad MAC address '${mac}'`)
+  if (parts.length !== 6) throw new NetworkError(`bad MAC address '${mac}'`)
   return ['52', '54', '00', ...parts.slice(3)].join(':')
 }
 

@@ -1,7 +1,7 @@
 // The create/exec edges: read the JSON once, gather what the pure rewrite needs (settings, kernel
 // probe), rewrite, and write the file once, atomically, only on success. Any error leaves the file
 // byte-identical. Loaded lazily by scripts/runtime.ts, so pass-through verbs never evaluate it.
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { SpecError } from '../errors.js'
 import { readJson, writeJsonAtomic } from '../fsx.js'
@@ -21,6 +21,29 @@ export interface RunOpts {
   pid?: number
   logDir?: string
   seccomp?: SeccompMode
+}
+
+/** An integer sysctl, or undefined when the file is absent (older kernels) or unreadable. */
+function readSysctlInt(path: string): number | undefined {
+  try { const n = Number(readFileSync(path, 'utf8').trim()); return Number.isInteger(n) ? n : undefined } catch { return undefined }
+}
+
+/**
+ * Whether tmpfs accepts huge=: the kernel has transparent huge pages (the sysfs file exists) and
+ * the administrator has not set shmem_enabled to "deny" (which forbids huge pages on every tmpfs).
+ * The file's other values only concern internal shm mounts; "[never]" is the common default.
+ */
+export function probeShmemThp(file = '/sys/kernel/mm/transparent_hugepage/shmem_enabled'): boolean {
+  try { return !/\[deny\]/.test(readFileSync(file, 'utf8')) } catch { return false }
+}
+
+/**
+ * 2 MiB huge pages a new mapping can still get: free minus already reserved, plus what overcommit
+ * may still create (nr_overcommit_hugepages - surplus_hugepages). 0 when the size is not there.
+ */
+export function probeHugePages(dir = '/sys/kernel/mm/hugepages/hugepages-2048kB'): number {
+  const n = (f: string) => readSysctlInt(`${dir}/${f}`) ?? 0
+  return Math.max(0, n('free_hugepages') - n('resv_hugepages')) + Math.max(0, n('nr_overcommit_hugepages') - n('surplus_hugepages'))
 }
 
 function modeOf(file: string): number {
@@ -61,7 +84,12 @@ export function runCreate(bundle: string, o: RunOpts): void {
     )
     log.log(`kernel probe=${JSON.stringify(probe)} choice=${JSON.stringify(kernel)}`)
     const hostHasVhostNet = settings.RUNCVM_QEMU_NET_VHOST ? existsSync('/dev/vhost-net') : undefined
-    const out = rewriteCreateConfig(spec, { settings, kernel, hostRoot: o.hostRoot, rootPath, seccomp: o.seccomp, hostHasVhostNet })
+    const hostIoUringDisabled = settings.RUNCVM_DISKS ? readSysctlInt('/proc/sys/kernel/io_uring_disabled') : undefined
+    const hostShmemThp = settings.RUNCVM_HUGETLB ? undefined : probeShmemThp()
+    const hostFreeHugePages2M = settings.RUNCVM_HUGETLB ? probeHugePages() : undefined
+    const out = rewriteCreateConfig(spec, {
+      settings, kernel, hostRoot: o.hostRoot, rootPath, seccomp: o.seccomp, hostHasVhostNet, hostIoUringDisabled, hostShmemThp, hostFreeHugePages2M,
+    })
     writeJsonAtomic(file, out, modeOf(file))
     log.saveJson('config.json', 2, out)
     log.log('--- LOG ENDS ---')

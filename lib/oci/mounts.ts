@@ -1,6 +1,7 @@
 // Named mount builders and the fixed mounts RunCVM adds to every container. Data only.
 // Mount semantics: https://github.com/opencontainers/runtime-spec/blob/main/config.md#mounts
 import type { Mount } from './spec.js'
+import { STATE_DIR } from '../paths.js'
 
 export const tmpfs = (destination: string, source: string, options: string[]): Mount =>
   ({ destination, type: 'tmpfs', source, options })
@@ -14,7 +15,7 @@ export const bind = (source: string, destination: string, options: string[]): Mo
  * is executed from the state dir itself; the package is a separate bind mounted below it).
  */
 export const stateTmpfs = (): Mount =>
-  tmpfs('/.runcvm', 'runcvm', ['nosuid', 'noexec', 'nodev', 'size=1M', 'mode=700'])
+  tmpfs(STATE_DIR, 'runcvm', ['nosuid', 'noexec', 'nodev', 'size=1M', 'mode=700'])
 
 /**
  * The host package, read-only, at /.runcvm/guest. Placed after /.runcvm (so it mounts inside it)
@@ -38,8 +39,8 @@ export const runTmpfs = (): Mount =>
   tmpfs('/run', 'run', ['nosuid', 'noexec', 'nodev', 'size=1M', 'mode=700'])
 
 /** /dev/shm sized to hold the VM's memory (QEMU backs guest RAM with a file there). */
-export const shmTmpfs = (sizeMiB: number): Mount =>
-  tmpfs('/dev/shm', 'shm', ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${sizeMiB}M`])
+export const shmTmpfs = (sizeMiB: number, hugePages = false): Mount =>
+  tmpfs('/dev/shm', 'shm', ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${sizeMiB}M`, ...(hugePages ? ['huge=within_size'] : [])])
 
 /** Kernel modules of a bundled kernel, read-only, at /lib/modules[/<version>] in the VM tree. */
 export const modulesBind = (source: string, destination: string): Mount =>

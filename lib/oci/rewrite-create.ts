@@ -2,28 +2,20 @@
 // (upstream runcvm-runtime, "create" branch). Pure: no I/O, never mutates its input. The edge that
 // reads/writes the file and probes kernels is lib/oci/bundle.ts.
 import { ConfigError, SpecError } from '../errors.js'
+import { formatUidGid } from '../ids.js'
 import type { KernelChoice } from '../kernel.js'
 import { CTR_ENTRYPOINT, RUNCVM_GUEST, VM_MOUNTPOINT } from '../paths.js'
-import { envOf, type RunCvmSettings } from '../settings.js'
+import { envOf, MEM_SIZE_DEFAULT_MIB, type RunCvmSettings } from '../settings.js'
+import { containerMemory, specCpuLimit } from '../sizing.js'
 import { deviceNode, deviceRule, nodeKey, ruleKey, vmDevices } from './devices.js'
 import {
   isDevPath, isDisksPath, modulesBind, packageBind, runTmpfs, shmTmpfs, stateTmpfs, tmpfsFstabLine, vmRootRbind,
 } from './mounts.js'
+import { diskAio } from './seccomp.js'
 import type { Mount, SeccompSyscall, Spec } from './spec.js'
 
 /** argv[0] values Docker (/sbin/docker-init) and Podman (/dev/init) use for `--init`. */
 export const INIT_PATHS: readonly string[] = ['/sbin/docker-init', '/dev/init']
-
-/** VM memory when the container has no memory limit and RUNCVM_MEM_SIZE is unset (MiB). */
-export const MEM_SIZE_DEFAULT_MIB = 512
-/**
- * Added to the VM's memory for the container's cgroup limit (MiB): QEMU, virtiofsd, dnsmasq and
- * the rest of the container's own footprint. Upstream: 128 MiB minimum, 256 MiB recommended.
- */
-export const CONTAINER_MEM_OVERHEAD_MIB = 256
-
-/** Docker's `--cpus` sets cpu.period to 100000 µs, so quota/100000 is the CPU count. */
-export const CPU_PERIOD_US = 100000
 
 /**
  * Capabilities added to bounding, effective and permitted. Docker already grants some of these;
@@ -50,11 +42,12 @@ export const CLONE_NEW_MASK = 0x7e020000 + 0x80
 /**
  * The one syscall Docker's default profile denies (it is only allowed with CAP_SYS_ADMIN) that
  * the container side needs: virtiofsd calls unshare(CLONE_FS) in its worker threads so each can
- * fchdir() on its own (DESIGN §4: "Docker's default seccomp kills virtiofsd"). Allowed only when
+ * fchdir() on its own (Docker's default seccomp kills virtiofsd otherwise). Allowed only when
  * no namespace flag is set (SCMP_CMP_MASKED_EQ: flags & CLONE_NEW_MASK == 0), so an unprivileged
  * user namespace, the reason Docker blocks unshare, stays blocked. virtiofsd runs with
  * `-o sandbox=chroot`, so the mount/pivot_root/umount2 calls of its namespace sandbox are never
- * made; QEMU's needs (ioctl, memfd_create, io_uring_*, mlock, eventfd...) are all allowed already.
+ * made; QEMU's needs (ioctl, memfd_create, mlock, eventfd...) are all allowed already, except
+ * io_uring_* on Docker 25+: disks then use aio=threads (lib/oci/seccomp.ts diskAio).
  */
 export const SECCOMP_ALLOW: SeccompSyscall = {
   names: ['unshare'],
@@ -72,6 +65,29 @@ export interface CreateOpts {
   seccomp?: SeccompMode
   /** Whether the host has /dev/vhost-net (probed by the edge; undefined: not checked). */
   hostHasVhostNet?: boolean
+  /** The host's kernel.io_uring_disabled sysctl (probed only with RUNCVM_DISKS; undefined: absent). */
+  hostIoUringDisabled?: number
+  /** The host kernel can back tmpfs with transparent huge pages (hostShmemThp in bundle.ts). */
+  hostShmemThp?: boolean
+  /** With RUNCVM_HUGETLB=1: 2 MiB huge pages the host can still hand out (probeHugePages). */
+  hostFreeHugePages2M?: number
+}
+
+/**
+ * RUNCVM_HUGETLB=1: the VM's RAM comes from 2 MiB hugetlb pages, which must exist on the host
+ * (vm.nr_hugepages or overcommit) and cover the whole VM. Refused at create with the numbers,
+ * instead of QEMU failing at start (it reserves every page when it maps guest RAM).
+ */
+export function checkHugePages(memMiB: number, freePages: number | undefined): void {
+  if (memMiB % 2 !== 0) {
+    throw new ConfigError(`RUNCVM_HUGETLB=1 needs the VM's memory (${memMiB} MiB) to be a multiple of the 2 MiB huge page size`)
+  }
+  const need = memMiB / 2
+  if (freePages !== undefined && freePages < need) {
+    throw new ConfigError(
+      `RUNCVM_HUGETLB=1 needs ${need} free 2 MiB huge pages for a ${memMiB} MiB VM, but the host has ${freePages}: ` +
+      'reserve more (sysctl vm.nr_hugepages, or /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages) or unset RUNCVM_HUGETLB')
+  }
 }
 
 /** Parse RUNCVM_MEM_SIZE (`<n>`, `<n>M`, `<n>G`; MiB when no unit) to MiB. */
@@ -90,10 +106,6 @@ export function vmMemoryMiB(spec: Spec, userSize: string | undefined): number {
   if (userSize) return parseMemSize(userSize)
   return MEM_SIZE_DEFAULT_MIB
 }
-
-/** `<uid>:<gid>:<gid>,<gid>...` as runcvm-ctr-entrypoint and runcvm-ctr-exec expect it. */
-export const uidGidOf = (u: { uid: number; gid: number; additionalGids?: number[] }): string =>
-  `${u.uid}:${u.gid}:${(u.additionalGids ?? []).join(',')}`
 
 /** Set NAME=value in an OCI env list: drop every earlier NAME= entry, append the new one. */
 export function setEnv(env: readonly string[], name: string, value: string): string[] {
@@ -188,11 +200,12 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   vars.push(['RUNCVM_HAS_HOME', envOf(oldEnv).HOME ? '1' : '0'])
 
   // QEMU and virtiofsd must run as root; the requested user travels in the env.
-  vars.push(['RUNCVM_UIDGID', uidGidOf(proc.user)])
+  vars.push(['RUNCVM_UIDGID', formatUidGid(proc.user)])
   proc.user = { uid: 0, gid: 0 }
 
-  const quota = out.linux?.resources?.cpu?.quota
-  vars.push(['RUNCVM_CPUS', String(typeof quota === 'number' && quota > 0 ? Math.floor(quota / CPU_PERIOD_US) : 0)])
+  // The spec's CPU limit (quota/period, cpuset); ctr-qemu caps it by the container's CPUs and the
+  // machine's limit (lib/sizing.ts vcpuCount).
+  vars.push(['RUNCVM_CPUS', String(specCpuLimit(out.linux?.resources?.cpu))])
 
   vars.push(['RUNCVM_VM_MOUNTPOINT', vm])
 
@@ -208,9 +221,16 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
 
   // VM memory: /dev/shm holds the guest RAM file, so it must be as large as the VM's memory
   // (with RUNCVM_HUGETLB=1 memory comes from memfd+hugetlb, and --shm-size applies).
+  // huge=within_size (beyond upstream), where the host kernel has transparent huge pages: guest
+  // RAM in 2 MiB pages, mapped as such by QEMU (which aligns guest RAM to 2 MiB) and, on KVM, by
+  // the EPT/NPT tables: fewer TLB misses and 1/512 of the page-table memory for those ranges.
+  // Safe: the file cannot outgrow its size (the VM's RAM), so the container never holds more
+  // memory than without it, and where a huge page cannot be had the kernel falls back to 4 KiB
+  // pages (shmem THP allocation follows transparent_hugepage/defrag: no stall by default).
   const memMiB = vmMemoryMiB(spec, envOf(oldEnv).RUNCVM_MEM_SIZE)
   vars.push(['RUNCVM_MEM_SIZE', `${memMiB}M`])
-  if (!s.RUNCVM_HUGETLB) mounts = mounts.map(m => m.destination === '/dev/shm' ? shmTmpfs(memMiB) : m)
+  if (s.RUNCVM_HUGETLB) checkHugePages(memMiB, o.hostFreeHugePages2M)
+  if (!s.RUNCVM_HUGETLB) mounts = mounts.map(m => m.destination === '/dev/shm' ? shmTmpfs(memMiB, o.hostShmemThp === true) : m)
 
   // Order matters: /.runcvm, then the package inside it, then the /vm rbind (which carries those
   // two and nothing after it), then the original mounts, the kernel modules, and /run last.
@@ -246,8 +266,13 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
 
   if ((o.seccomp ?? SECCOMP_MODE) === 'remove') delete linux.seccomp
   else if (linux.seccomp) linux.seccomp.syscalls = [...(linux.seccomp.syscalls ?? []), SECCOMP_ALLOW]
+  // Disks: io_uring only where the profile as written and the host allow it (lib/oci/seccomp.ts).
+  if (s.RUNCVM_DISKS) {
+    vars.push(['RUNCVM_DISK_AIO', diskAio({ seccomp: linux.seccomp, ioUringDisabled: o.hostIoUringDisabled, sysAdmin: s.RUNCVM_SYS_ADMIN })])
+  }
 
-  res.memory = { ...res.memory, limit: (memMiB + CONTAINER_MEM_OVERHEAD_MIB) * 1024 * 1024 }
+  // The VM's RAM plus the container's own processes, swap raised alike (lib/sizing.ts).
+  res.memory = containerMemory(res.memory, memMiB)
 
   // Differs from runcvm-runtime: upstream's loop only grew `bounding` (its jq ignored the loop
   // variable); we grow all three sets, so the caps do not depend on uid 0 regaining them at execve.

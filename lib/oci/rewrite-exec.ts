@@ -7,7 +7,7 @@
 import { SpecError } from '../errors.js'
 import { CTR_EXEC } from '../paths.js'
 import { envOf } from '../settings.js'
-import { uidGidOf } from './rewrite-create.js'
+import { formatUidGid } from '../ids.js'
 import type { Process } from './spec.js'
 
 /**
@@ -26,7 +26,7 @@ export function rewriteExecProcess(proc: Process): Process {
   }
   out.args = [
     CTR_EXEC,
-    uidGidOf(out.user),
+    formatUidGid(out.user),
     out.cwd,
     envOf(out.env).HOME ? '1' : '0',
     // Differs from runcvm-runtime: an absent `terminal` is passed as 'false' (upstream passed 'null').

@@ -5,7 +5,7 @@
 //
 // Every option is declared with whether it takes a value. An undeclared boolean would make the
 // parser swallow the next token as its value (and mistake the container id for an option value);
-// that is the bug class STYLE §3 warns about, and the one upstream's exec parser has with `-p`.
+// that is the bug class upstream's exec parser has with `-p`.
 
 export interface OptDef {
   /** Long name without dashes. */

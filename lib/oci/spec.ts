@@ -83,8 +83,9 @@ export interface Seccomp {
 
 export interface Resources {
   devices?: DeviceRule[]
-  memory?: { limit?: number; [k: string]: unknown }
-  cpu?: { quota?: number; period?: number; shares?: number; [k: string]: unknown }
+  /** runtime-spec: `swap` is the memory+swap limit (cgroup v1 memsw semantics, also on v2 hosts). */
+  memory?: { limit?: number; reservation?: number; swap?: number; [k: string]: unknown }
+  cpu?: { quota?: number; period?: number; shares?: number; cpus?: string; mems?: string; [k: string]: unknown }
   [k: string]: unknown
 }
 

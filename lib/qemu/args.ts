@@ -1,11 +1,10 @@
 // buildQemuArgs(VmSpec) → QEMU argv (without argv[0]). One helper per section, golden-tested
 // (tests/golden/*.argv). Flags and their reasons follow upstream runcvm-ctr-qemu.
+import { TCG_TB_SIZE_MIB } from '../sizing.js'
 import type { DiskAttach, NicSpec, VmSpec } from './vm-spec.js'
+import { GUEST_AGENT_PORT } from '../paths.js'
 
 type Opt = string | number | boolean | undefined
-
-/** TCG translation cache cap in MiB (see machineArgs). */
-export const TCG_TB_SIZE_MIB = 128
 
 /**
  * QemuOpts list `head,k=v,...`. A ',' inside a value is written ',,' (QEMU's escape); undefined
@@ -24,21 +23,23 @@ export function qopts(head: string, kv: Record<string, Opt> = {}): string {
 export function machineArgs(vm: VmSpec): string[] {
   const kvm = vm.accel === 'kvm'
   return [
-    // q35: PCIe chipset. sata/vmport/hpet off: devices a virtio guest never uses; smm: only with
-    // EFI firmware (secure boot). Differs from runcvm-ctr-qemu (always smm=on): kvm-pvm has no
-    // SMM ("System Management Mode not supported by this hypervisor") and SeaBIOS needs none;
-    // dump-guest-core=off keeps VM RAM out of QEMU core dumps; kernel_irqchip is KVM-only.
-    '-machine', qopts('q35', {
-      accel: kvm ? 'kvm' : undefined, sata: false, vmport: false, smm: vm.bios.efi !== undefined, 'dump-guest-core': false,
-      hpet: false, usb: vm.usb, kernel_irqchip: kvm ? 'on' : undefined,
-    }),
+    // q35: PCIe chipset. sata/vmport/hpet off: devices a virtio guest never uses;
+    // dump-guest-core=off keeps VM RAM out of QEMU core dumps.
+    // smm=off: Differs from runcvm-ctr-qemu (smm=on): SMM is only needed by secure-boot firmware,
+    // and the package ships OVMF_CODE.fd, the build without SMM_REQUIRE (SeaBIOS needs none);
+    // smm=on makes QEMU exit on KVMs without SMM ("System Management Mode not supported by this
+    // hypervisor": kvm-pvm, and kernels built without CONFIG_KVM_SMM, an option since Linux 6.2).
+    '-machine', qopts('q35', { sata: false, vmport: false, smm: false, 'dump-guest-core': false, hpet: false, usb: vm.usb }),
     ...(kvm
-      // pmu=off: no guest perf counters (upstream). Never plain `-cpu host` on kvm-pvm: it aborts.
-      ? ['-enable-kvm', '-cpu', 'host,pmu=off']
+      // Exactly one accelerator option. Upstream's `-enable-kvm` plus `-machine accel=kvm,
+      // kernel_irqchip=on` name it twice; QEMU 7.2 maps both onto this -accel (kernel_irqchip is
+      // a compat alias of the kvm accelerator's kernel-irqchip). kernel-irqchip=on: APIC, IOAPIC
+      // and PIT in the host kernel (fast interrupts; also what -smp > 255 needs).
+      // -cpu host,pmu=off: every host CPU feature, no guest perf counters (upstream). Never plain
+      // `-cpu host` on kvm-pvm: it aborts ("failed to set MSR 0x10a").
+      ? ['-accel', 'kvm,kernel-irqchip=on', '-cpu', 'host,pmu=off']
       // Multi-threaded TCG: one host thread per vCPU; max: every feature TCG can emulate.
-      // tb-size: cap the translation cache (QEMU 7.2 default: up to 1 GiB, filled lazily, so a
-      // long-lived VM running many execs grew past the container limit of VM + 256 MiB and was
-      // OOM-killed); a full cache is flushed and refilled, costing only retranslation.
+      // tb-size: cap the translation cache (lib/sizing.ts TCG_TB_SIZE_MIB).
       : ['-accel', `tcg,thread=multi,tb-size=${TCG_TB_SIZE_MIB}`, '-cpu', 'max']),
     // The guest can end QEMU with a chosen status through port 0x501 (sbin/qemu-exit; ctr-exit decodes it).
     '-device', 'isa-debug-exit',
@@ -79,10 +80,16 @@ export function firmwareArgs(vm: VmSpec): string[] {
 export function memoryArgs(vm: VmSpec): string[] {
   const backend = vm.memBackend === 'shm'
     // Shared file in /dev/shm: vhost-user (virtiofsd) must map guest RAM. Upstream notes that
-    // prealloc=on slows this backend down.
-    ? qopts('memory-backend-file', { id: 'mem', size: vm.memSize, 'mem-path': '/dev/shm', share: true, prealloc: vm.prealloc })
+    // prealloc=on slows this backend down. align=2M: QEMU aligns only hugetlbfs-backed RAM to
+    // its page size by itself; aligned, the /dev/shm file's transparent huge pages (mounted
+    // huge=within_size where the host allows it) are mapped whole: measured here with -m 1g
+    // preallocated, all 1 GiB PMD-mapped and QEMU's page tables 0.45 MiB instead of 2.5 MiB.
+    ? qopts('memory-backend-file', { id: 'mem', size: vm.memSize, 'mem-path': '/dev/shm', share: true, prealloc: vm.prealloc, align: '2M' })
     // memfd+hugetlb: upstream measured +15% CPU/net, 3.5x disk-intensive throughput.
-    : qopts('memory-backend-memfd', { id: 'mem', size: vm.memSize, share: true, prealloc: vm.prealloc, hugetlb: true })
+    // hugetlbsize=2M: the page size the create step checked the host has enough of (without it
+    // QEMU takes the host's default huge page size, which may be 1G). QEMU reserves the pages
+    // when it maps guest RAM (reserve=on, the default), so a shortage stops QEMU at start.
+    : qopts('memory-backend-memfd', { id: 'mem', size: vm.memSize, share: true, prealloc: vm.prealloc, hugetlb: true, hugetlbsize: '2M' })
   return ['-m', vm.memSize, '-numa', 'node,memdev=mem', '-object', backend]
 }
 
@@ -103,20 +110,22 @@ export function nicArgs(n: NicSpec, id: number): string[] {
   return [
     '-netdev', qopts('tap', {
       id: `qemu${id}`, ifname: n.tap,
-      script: n.ifup ?? 'no', downscript: n.ifdown ?? 'no', vhost: n.vhost,
+      // The tap is pre-created and enslaved by ctr-entrypoint: QEMU runs no ifup/ifdown script.
+      script: 'no', downscript: 'no', vhost: n.vhost,
     }),
     // romfile= (empty): no PXE option ROM. We boot with -kernel, and without it QEMU needs
-    // efi-virtio.rom on -L (DESIGN §4).
+    // efi-virtio.rom on -L.
     '-device', qopts('virtio-net-pci', { netdev: `qemu${id}`, mac: n.mac, romfile: '' }),
   ]
 }
 
-export function diskArgs(d: DiskAttach, id: number, cpus: number): string[] {
+export function diskArgs(d: DiskAttach, id: number, cpus: number, aio: VmSpec['diskAio']): string[] {
   return [
-    // cache=none: O_DIRECT, rely on guest flushes; aio=io_uring: lower overhead than libaio;
+    // cache=none: O_DIRECT, rely on guest flushes; aio=io_uring: lower overhead than libaio, or
+    // QEMU's thread pool where the seccomp profile or the host forbid io_uring (RUNCVM_DISK_AIO);
     // discard/detect-zeroes=unmap: give freed and zeroed blocks back to the host file.
     '-drive', qopts(`id=drv${id}`, {
-      file: d.file, if: 'none', format: 'raw', media: 'disk', cache: 'none', aio: 'io_uring', discard: 'unmap', 'detect-zeroes': 'unmap',
+      file: d.file, if: 'none', format: 'raw', media: 'disk', cache: 'none', aio, discard: 'unmap', 'detect-zeroes': 'unmap',
     }),
     // A dedicated I/O thread per disk; queues follow the vCPUs, capped at 8 (upstream).
     '-object', `iothread,id=ioth${id}`,
@@ -165,7 +174,7 @@ export function controlArgs(vm: VmSpec): string[] {
   return [
     // Guest agent (qemu-ga in the VM, when present).
     '-chardev', qopts('socket', { id: 'qemuguest0', path: vm.sockets.agent, server: true, wait: false }),
-    '-device', qopts('virtserialport', { chardev: 'qemuguest0', name: 'org.qemu.guest_agent.0' }),
+    '-device', qopts('virtserialport', { chardev: 'qemuguest0', name: GUEST_AGENT_PORT }),
     // Stop requests to runcvm-init --vm (ctr-shutdown writes "stop").
     '-chardev', qopts('socket', { id: 'runcvmctl', path: vm.sockets.control, server: true, wait: false }),
     '-device', qopts('virtserialport', { chardev: 'runcvmctl', name: vm.controlPort }),
@@ -197,7 +206,7 @@ export function buildQemuArgs(vm: VmSpec): string[] {
     '-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0',
     ...virtiofsArgs(vm),
     ...vm.nics.flatMap((n, i) => nicArgs(n, i)),
-    ...vm.disks.flatMap((d, i) => diskArgs(d, i, vm.cpus)),
+    ...vm.disks.flatMap((d, i) => diskArgs(d, i, vm.cpus, vm.diskAio)),
     ...consoleArgs(vm),
     ...stdioPortArgs(vm),
     ...controlArgs(vm),

@@ -1,92 +1,84 @@
-// KVM-stuck watchdog (beyond upstream). When KVM cannot emulate an instruction (e.g. on kvm-pvm,
-// DESIGN §4) QEMU reports "KVM internal error" and *pauses* the guest: the container would hang
-// forever. ctr-qemu starts `runcvm-ctr-qemu --watchdog <qemu pid>` detached before execve'ing
-// QEMU (KVM only); it polls `query-status` over QMP and, on a dead state, explains and quits QEMU.
+// A minimal QMP client (QEMU Machine Protocol: one JSON object per line over a unix socket).
+// https://www.qemu.org/docs/master/interop/qmp-spec.html: on connect QEMU sends a greeting
+// ({"QMP": {...}}), the client answers {"execute": "qmp_capabilities"}, then every command gets
+// one {"return": ...} or {"error": ...} in order, and asynchronous {"event": ...} lines may come
+// in between. QEMU only services the monitor from its main loop, so while it is still setting up
+// (e.g. preallocating guest RAM) a connection is accepted but nothing is sent.
 import { connect, type Socket } from 'node:net'
-import { existsSync, writeFileSync } from 'node:fs'
 
-/** QMP run states that mean the guest will never continue by itself. */
-const DEAD_STATES: Readonly<Record<string, string>> = {
-  'internal-error': 'the VM stopped after a KVM internal error: this host\'s KVM cannot run the guest. Use RUNCVM_ACCEL=tcg (or auto)',
-  'guest-panicked': 'the VM\'s kernel panicked',
+export interface QmpEvent { event: string; data?: Record<string, unknown> }
+
+type Reply = { return?: unknown; error?: { class?: string; desc?: string } }
+
+export interface QmpLink {
+  /** Resolves once the greeting arrived and capabilities were negotiated. */
+  readonly ready: Promise<void>
+  /** True once `ready` resolved. */
+  readonly isReady: boolean
+  /** Sends a command; resolves with its reply, or undefined when none came within timeoutMs. */
+  execute(command: string, args: Record<string, unknown> | undefined, timeoutMs: number): Promise<Reply | undefined>
+  /** Events received so far, oldest first; take() empties the list. */
+  takeEvents(): QmpEvent[]
+  /** True once the peer hung up (QEMU exited) or the socket failed. */
+  readonly closed: boolean
+  close(): void
 }
 
-/** Pure: the message for a QMP status, '' for a state we should just leave, undefined = fine. */
-export function watchdogVerdict(status: string): string | undefined {
-  return DEAD_STATES[status]
-}
-
-const alive = (pid: number) => { try { process.kill(pid, 0); return true } catch { return false } }
-
-export interface WatchdogOpts {
-  pid: number
-  qmp: string
-  exitStatusFile: string
-  intervalMs?: number
-  /**
-   * Written by vm-init as soon as it runs. On kvm-pvm with `-cpu host,pmu=off` QEMU does not
-   * always pause: measured here, the guest spins with status "running" and prints nothing. So
-   * no such file after bootTimeoutMs (a KVM boot takes ~1 s) also fails the container.
-   */
-  bootedFile: string
-  bootTimeoutMs: number
-}
-
-export function runWatchdog(o: WatchdogOpts): void {
-  const interval = o.intervalMs ?? 1000
-  const fail = (msg: string) => {
-    process.stderr.write(`\nRunCVM: Error: ${msg}\n`)
-    try { writeFileSync(o.exitStatusFile, '1\n') } catch { /* best effort */ }
-    // quit over the human monitor is not available here; SIGTERM makes QEMU exit cleanly.
-    try { process.kill(o.pid, 'SIGTERM') } catch { /* gone */ }
-    setTimeout(() => { try { process.kill(o.pid, 'SIGKILL') } catch { /* gone */ } process.exit(0) }, 2000)
+/** Connects to a QMP socket. Never throws: a failed connection is a link that is `closed`. */
+export function connectQmp(path: string): QmpLink {
+  const sock: Socket = connect(path)
+  let buf = ''
+  let closed = false
+  let greeted: () => void
+  let hungUp: (e: Error) => void
+  const greeting = new Promise<void>((resolve, reject) => { greeted = resolve; hungUp = reject })
+  const pending: ((r: Reply | undefined) => void)[] = []
+  const events: QmpEvent[] = []
+  const end = () => {
+    closed = true
+    hungUp(new Error(`QMP connection to ${path} closed`))
+    for (const p of pending.splice(0)) p(undefined)
   }
-  setTimeout(() => {
-    if (alive(o.pid) && !existsSync(o.bootedFile)) {
-      fail(`the VM did not start within ${o.bootTimeoutMs / 1000} s under KVM: this host's KVM cannot run the guest (e.g. kvm-pvm). Use RUNCVM_ACCEL=tcg (or auto).`)
+  sock.setEncoding('utf8')
+  sock.on('error', end)
+  sock.on('close', end)
+  sock.on('data', (d: string) => {
+    buf += d
+    let nl
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl).trim()
+      buf = buf.slice(nl + 1)
+      if (!line) continue
+      let msg: Record<string, unknown>
+      try { msg = JSON.parse(line) as Record<string, unknown> } catch { continue }
+      if ('QMP' in msg) greeted()
+      else if (typeof msg.event === 'string') events.push({ event: msg.event, ...(msg.data ? { data: msg.data as Record<string, unknown> } : {}) })
+      else if ('return' in msg || 'error' in msg) pending.shift()?.(msg as Reply)
     }
-  }, o.bootTimeoutMs)
-  // One connection at a time: every failure path funnels into `again` exactly once.
-  const schedule = () => { if (!alive(o.pid)) process.exit(0); setTimeout(start, 250) }
-  const start = () => {
-    const s: Socket = connect(o.qmp)
-    let buf = ''
-    let poll: NodeJS.Timeout | undefined
-    let done = false
-    const again = () => {
-      if (done) return
-      done = true
-      clearInterval(poll)
-      s.destroy()
-      schedule()
-    }
-    s.setEncoding('utf8')
-    s.on('error', again)
-    s.on('close', again)
-    s.on('connect', () => {
-      s.write('{"execute":"qmp_capabilities"}\n')
-      poll = setInterval(() => {
-        if (!alive(o.pid)) process.exit(0)
-        s.write('{"execute":"query-status"}\n')
-      }, interval)
-    })
-    s.on('data', (d: string) => {
-      buf += d
-      let nl
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl)
-        buf = buf.slice(nl + 1)
-        let msg: { return?: { status?: string } }
-        try { msg = JSON.parse(line) } catch { continue }
-        const status = msg.return?.status
-        const verdict = status === undefined ? undefined : watchdogVerdict(status)
-        if (verdict === undefined) continue
-        done = true
-        clearInterval(poll)
-        fail(`${verdict} (QEMU status '${status}').`)
-        return
-      }
+  })
+  const execute = (command: string, args: Record<string, unknown> | undefined, timeoutMs: number): Promise<Reply | undefined> => {
+    if (closed) return Promise.resolve(undefined)
+    return new Promise(resolve => {
+      let done = false
+      const finish = (r: Reply | undefined) => { if (!done) { done = true; clearTimeout(t); resolve(r) } }
+      // A reply that comes after the timeout is still consumed in order (its slot stays queued).
+      const t = setTimeout(() => finish(undefined), timeoutMs)
+      pending.push(finish)
+      sock.write(JSON.stringify({ execute: command, ...(args ? { arguments: args } : {}) }) + '\n')
     })
   }
-  start()
+  const ready = greeting.then(async () => {
+    const r = await execute('qmp_capabilities', undefined, 10_000)
+    if (!r || r.error) throw new Error(`QMP capabilities negotiation failed: ${JSON.stringify(r?.error ?? 'no reply')}`)
+  })
+  let isReady = false
+  ready.then(() => { isReady = true }, () => { /* stays not ready; the caller sees isReady false */ })
+  return {
+    ready,
+    get isReady() { return isReady },
+    execute,
+    takeEvents: () => events.splice(0),
+    get closed() { return closed },
+    close: () => { sock.destroy(); end() },
+  }
 }

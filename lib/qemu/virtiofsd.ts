@@ -1,5 +1,5 @@
 // virtiofsd argv (upstream runcvm-ctr-virtiofsd). Pure.
-//   sandbox=chroot: the default namespace sandbox needs CAP_SYS_ADMIN (DESIGN §4);
+//   sandbox=chroot: the default namespace sandbox needs CAP_SYS_ADMIN, which the container lacks;
 //   announce_submounts: the VM sees /.runcvm, volumes etc. as their own mounts (st_dev);
 //   xattr: file capabilities and ACL xattrs work; modcaps=+sys_admin with RUNCVM_SYS_ADMIN=1.
 //
@@ -11,6 +11,11 @@
 // when the size or mtime changed on the host. Host-side edits (docker cp, bind mounts) show up
 // within 1 s as with auto (tests/it case 17); only a same-size edit inside that 1 s window can be
 // read stale once, where auto would have re-read on open.
+// Kept on KVM too (where it was measured only under TCG): what it saves is not TCG translation but
+// I/O: with auto every open throws the file's guest page cache away, so each exec re-reads the
+// whole binary through the virtio-fs queue (FUSE READs served by virtiofsd's pread and copied into
+// guest memory), work that KVM does not make free, only cheaper; and the coherence trade-off (the
+// 1 s window above) does not depend on the accelerator at all.
 export interface VirtiofsdOpts {
   socket: string
   source: string

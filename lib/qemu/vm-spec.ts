@@ -11,9 +11,6 @@ export interface NicSpec {
   mac: string
   /** vhost-net backend (RUNCVM_QEMU_NET_VHOST=1). */
   vhost: boolean
-  /** Tap pre-created and enslaved by ctr-entrypoint (script=no); else QEMU runs these scripts. */
-  ifup?: string
-  ifdown?: string
 }
 
 export interface DiskAttach { file: string }
@@ -34,6 +31,8 @@ export interface VmSpec {
   pkgfs?: { socket: string; tag: string; queueSize: number }
   nics: NicSpec[]
   disks: DiskAttach[]
+  /** AIO engine for the disks (RUNCVM_DISK_AIO, decided at create from the seccomp profile). */
+  diskAio: 'io_uring' | 'threads'
   display: {
     mode: DisplayMode
     /** -display frontend ('' = leave QEMU's default). */

@@ -19,7 +19,11 @@
 //    whenever the kernel has AppArmor on, and cannot load it without the parser;
 //  - IPv6 as under runc, unless RUNCVM_IPV6=off.
 import type { ImageFacts } from './init-script.js'
-import { shQuote as sq } from '../sh.js'
+import { shQuote as sq } from '../cmd.js'
+import { GUEST_KERNELS } from '../paths.js'
+
+/** The kernel booted from the package (its modules tree is the package's), not from the image. */
+export const isPackageKernel = (kernelPath: string): boolean => kernelPath.startsWith(`${GUEST_KERNELS}/`)
 
 /** The image's own tools that decide what the VM provides (paths resolved inside the image). */
 export interface SystemFacts {

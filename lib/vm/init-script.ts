@@ -1,7 +1,7 @@
-// The VM's init as a busybox sh script ("plan in the container, apply in the VM", issue 4).
+// The VM's init as a busybox sh script ("plan in the container, apply in the VM").
 //
-// DESIGN §4: a Node start in the VM costs ~2.4 s cold under TCG (reading Node over virtiofs and
-// translating V8's start-up). So everything that can be decided before QEMU starts is decided by
+// A Node start in the VM costs ~2.4 s cold under TCG (reading Node over virtiofs and translating
+// V8's start-up; docs/BOOT-CHAIN.md). So everything that can be decided before QEMU starts is decided by
 // ctr-qemu at native speed from the saved state and the image (read through /vm): entrypoint
 // resolution, init/systemd detection, the launch argv and env, hostname, tty gid, fstab, cgroup
 // mode, the network plan. What only the VM knows (its mounts, /dev entries, NIC names by MAC,
@@ -14,12 +14,12 @@ import type { ConfigState, NetworkState, VmState } from '../state.js'
 import { cgroupMode, type CgroupMode } from './cgroupfs.js'
 import { buildInittab, buildVmStartScript, initStopSignal, isInitEntrypoint, isSystemd, planLaunch, type LaunchPaths } from './launch.js'
 import { moduleLines, type SystemFacts } from './guest-kernel.js'
-import { groupId } from './mounts.js'
+import { groupId } from '../passwd.js'
 import { buildSshdScript } from './sshd.js'
 import { netLines } from './net.js'
-import { BIN } from './bins.js'
-import { RUNCVM_GUEST } from '../paths.js'
-import { shQuote as sq } from '../sh.js'
+import { BIN, GUEST_AGENT_PORT, RUNCVM_GUEST, STATE_DIR, VIRTIO_PORTS_DIR, statePath } from '../paths.js'
+import { STATE_SH } from '../state.js'
+import { shQuote as sq } from '../cmd.js'
 
 
 /** What the container side read from the image (under /vm) for the plan. */
@@ -46,10 +46,8 @@ export interface InitScriptInput {
   image: ImageFacts
   /** The booted kernel's modules are the package's (a bundled kernel), not the image's. */
   packageModules: boolean
-  /** runcvm-init's paths and stdio choice (lib/vm/launch.ts; built from VmState by init-facts). */
+  /** runcvm-init's paths and stdio choice (lib/vm/launch.ts launchPaths, from the VmState). */
   launch: LaunchPaths
-  /** State file paths (/.runcvm/...). */
-  paths: { state: string; exitStatus: string; vmStart: string; once: string; fstab: string; mounts: string; booted: string; timing: string }
 }
 
 const CG2_OPTS = 'rw,nosuid,nodev,noexec,relatime'
@@ -83,7 +81,7 @@ const envExec = (env: readonly string[], file: string, args: readonly string[]):
   ['env', '-i', ...env.filter(kv => kv.indexOf('=') > 0), file, ...args].map(sq).join(' ')
 
 export function buildVmInitScript(i: InitScriptInput): string {
-  const { cfg, vm, net, image: img, paths: P } = i
+  const { cfg, vm, net, image: img } = i
   const bb = sq(BIN.busybox)
   const arg0 = cfg.args[0] ?? ''
   const L: string[] = [
@@ -100,8 +98,8 @@ export function buildVmInitScript(i: InitScriptInput): string {
     // pkg check only: fst (below) reads a snapshot.
     'fsp() { T=; while read -r _ fd ft _; do [ "$fd" = "$1" ] && T=$ft; done </proc/mounts; }',
   ]
-  const mark = (phase: string) => { if (i.settings.RUNCVM_BOOT_TIMING) L.push(`read -r u _ </proc/uptime; echo "vm:${phase} $u" >>${sq(P.timing)}`) }
-  if (i.settings.RUNCVM_BOOT_TIMING) L.push(`[ -n "$RUNCVM_PKG" ] || { read -r u _ </proc/uptime; echo "vm:init-ready $u" >>${sq(P.timing)}; }`)
+  const mark = (phase: string) => { if (i.settings.RUNCVM_BOOT_TIMING) L.push(STATE_SH.timing(phase)) }
+  if (i.settings.RUNCVM_BOOT_TIMING) L.push(`[ -n "$RUNCVM_PKG" ] || { ${STATE_SH.timing('init-ready')}; }`)
   if (vm.pkgTag) {
     // The package again, read-only with cache=always, unless the initramfs mounted it already;
     // then re-exec from it so every applet fork/exec (/proc/self/exe) reads cached pages.
@@ -128,7 +126,7 @@ export function buildVmInitScript(i: InitScriptInput): string {
   L.push(...mods.early)
   // / and /.runcvm rw (Alpine's initramfs ignores `rw`) when they are not; /run as the image has it.
   L.push(
-    `for m in / ${sq(P.state)}; do fst "$m"; case ,$O, in *,ro,*) mount -o remount,rw "$m" ;; esac; done`,
+    `for m in / ${sq(STATE_DIR)}; do fst "$m"; case ,$O, in *,ro,*) mount -o remount,rw "$m" ;; esac; done`,
     'fst /run; [ "$T" != tmpfs ] || umount -fl /run',
   )
   // Network (IPv6 is off on the kernel cmdline), one `ip -batch` in the background.
@@ -147,13 +145,13 @@ export function buildVmInitScript(i: InitScriptInput): string {
   if (i.fstab.length) {
     if (i.fstab.some(l => /\sext[234]\s/.test(l))) L.push('modprobe ext4')
     L.push(`F=$F${sq(i.fstab.map(l => l + '\n').join(''))}`)
-    L.push(`[ ! -e /etc/fstab ] || F=$F${sq(`${P.fstab} /etc/fstab none bind 0 0\n`)}`)
+    L.push(`[ ! -e /etc/fstab ] || F=$F${sq(`${statePath('fstab')} /etc/fstab none bind 0 0\n`)}`)
   }
   L.push(...mods.mounts)
   L.push(...cgroupLines(cgroupMode(i.settings.RUNCVM_CGROUPFS, isSystemd(img.resolved)), img.etcFstab ?? ''))
   L.push(
     'MP=',
-    `if [ -n "$F" ]; then printf %s "$F" >${sq(P.mounts)}; ${sq(BIN.mount)} -a --fstab ${sq(P.mounts)} -o X-mount.mkdir 8>&- 9>&- & MP=$!; fi`,
+    `if [ -n "$F" ]; then printf %s "$F" >${sq(statePath('mounts'))}; ${sq(BIN.mount)} -a --fstab ${sq(statePath('mounts'))} -o X-mount.mkdir 8>&- 9>&- & MP=$!; fi`,
   )
   // Meanwhile: /dev fixes on a devtmpfs /dev (upstream runcvm-vm-init's fix-ups), hostname.
   const tty = groupId(img.group, 'tty', 5)
@@ -181,11 +179,11 @@ export function buildVmInitScript(i: InitScriptInput): string {
   for (const n of net.interfaces.filter(n => n.ip !== undefined)) {
     L.push(`arping -U -c 1 -w 1 -I ${sq(n.name)} ${sq(n.ip!)} </dev/null 8>&- 9>&- &`)
   }
-  L.push(`printf '' >${sq(P.booted)}`)
+  L.push(STATE_SH.booted())
   mark('vm-setup')
   L.push(
-    `if [ -e ${sq(BIN.qemuGa)} ] && [ -e /dev/virtio-ports/org.qemu.guest_agent.0 ]; then`,
-    `  setsid env -i ${sq(BIN.qemuGa)} --retry-path --statedir ${sq(P.state)} </dev/null 8>&- 9>&- &`,
+    `if [ -e ${sq(BIN.qemuGa)} ] && [ -e ${VIRTIO_PORTS_DIR}/${GUEST_AGENT_PORT} ]; then`,
+    `  setsid env -i ${sq(BIN.qemuGa)} --retry-path --statedir ${sq(STATE_DIR)} </dev/null 8>&- 9>&- &`,
     'fi',
     // dropbear for `docker exec` (lib/vm/sshd.ts): keys + listen in the background.
     `setsid env -i ${bb} sh -c ${sq(buildSshdScript(net))} </dev/null 8>&- 9>&- &`,
@@ -195,9 +193,9 @@ export function buildVmInitScript(i: InitScriptInput): string {
     // --init: busybox init as PID 1; its console entry runs the workload once (vm-start.sh).
     const launch = planLaunch(cfg, lp, 'vm')
     L.push(
-      `printf %s ${sq(buildVmStartScript(launch, { busybox: BIN.busybox, onceFile: P.once }))} >${sq(P.vmStart)}`,
-      `printf %s ${sq(buildInittab({ console: vm.console, vmStart: `${BIN.busybox} sh ${P.vmStart}`, poweroff: BIN.poweroff }))} >/etc/inittab`,
-      `rm -f ${sq(P.once)}`,
+      `printf %s ${sq(buildVmStartScript(launch, { busybox: BIN.busybox, onceFile: statePath('once') }))} >${sq(statePath('vmStart'))}`,
+      `printf %s ${sq(buildInittab({ console: vm.console, vmStart: `${BIN.busybox} sh ${statePath('vmStart')}`, poweroff: BIN.poweroff }))} >/etc/inittab`,
+      `rm -f ${sq(statePath('once'))}`,
     )
     mark('vm-exec-init')
     L.push('exec 8>&- 9>&-', `[ ! -x ${sq(BIN.init)} ] || exec env -i ${sq(BIN.init)}`)
@@ -216,7 +214,7 @@ export function buildVmInitScript(i: InitScriptInput): string {
   // Only reached when the program is missing: PID 1 must not exit (kernel panic without a word).
   L.push(
     `echo 'RunCVM: Error: VM init failed: cannot start the workload' >&2`,
-    `echo 1 >${sq(P.exitStatus)}`,
+    STATE_SH.exitStatus(1),
     'exec poweroff -f',
   )
   return L.join('\n') + '\n'

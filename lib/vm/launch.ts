@@ -1,16 +1,16 @@
-// How vm-init hands the VM over to the workload: pure decisions, no I/O.
-//
-// Boot path rule (DESIGN §4: each Node process in the VM costs 0.3-1.1 s under TCG): vm-init is
-// the only Node process; it execve's the native runcvm-init:
-//  - normal entrypoint → `runcvm-init --vm`: VM PID 1 supervisor that runs the workload with the
-//    requested ids/cwd, writes its exit status to /.runcvm/exit-status and powers the VM off;
+// How the VM's init hands the VM over to the workload: pure decisions, no I/O. The init is the
+// busybox sh script /.runcvm/vm-init.sh (lib/vm/init-script.ts; no Node process in the VM, where
+// one costs 0.3-1.1 s warm and seconds cold under TCG); it ends by exec'ing the native runcvm-init:
+//  - normal entrypoint → `runcvm-init --vm`: the VM's supervisor of the workload, which it runs
+//    with the requested ids/cwd, writes its exit status to /.runcvm/exit-status and powers off;
 //  - an init (systemd, /sbin/init, busybox init) → `runcvm-init --no-fork`: the workload itself
 //    becomes PID 1, as it expects;
 //  - `--init` (RUNCVM_INIT=1) → busybox init with an inittab whose console entry runs
-//    runcvm-vm-start once (upstream behaviour).
-import { SETTING_NAMES } from '../settings.js'
-import type { ConfigState } from '../state.js'
-import { shQuote } from '../sh.js'
+//    /.runcvm/vm-start.sh once (upstream's once-only rule), the workload under `runcvm-init --vm`.
+import type { ConfigState, VmState } from '../state.js'
+import { BIN, statePath } from '../paths.js'
+import { shQuote } from '../cmd.js'
+import { withoutRunCvmVars } from '../workload-env.js'
 
 /**
  * True when the entrypoint is an init system that must itself be PID 1: `resolved` is args[0]
@@ -42,16 +42,6 @@ export function initStopSignal(resolved: string, arg0: string): number | undefin
   return undefined
 }
 
-const RUNCVM_NAMES = new Set<string>(SETTING_NAMES)
-
-/** Workload env: no RUNCVM_* (settings or anything else of ours), nor USER set by busybox init. */
-export function cleanEnv(env: readonly string[]): string[] {
-  return env.filter(kv => {
-    const name = kv.slice(0, kv.indexOf('=') >>> 0)
-    return !(RUNCVM_NAMES.has(name) || name.startsWith('RUNCVM_'))
-  })
-}
-
 export interface Launch { file: string; argv: string[]; env: string[] }
 
 export interface LaunchPaths {
@@ -63,6 +53,13 @@ export interface LaunchPaths {
   /** `-t`: the port later window sizes arrive on (VmState.ttyPort); `vm` mode only. */
   ttyPort?: string
 }
+
+/** runcvm-init's paths, plus the stdio ports (non-tty) or the window size (-t) ctr-qemu chose. */
+export const launchPaths = (vm: VmState): LaunchPaths => ({
+  runcvmInit: BIN.runcvmInit, exitFile: statePath('exitStatus'), controlPort: vm.controlPort,
+  ...(vm.stdio ? { stdio: vm.stdio } : {}), ...(vm.ttySize ? { ttySize: vm.ttySize } : {}),
+  ...(vm.ttyPort ? { ttyPort: vm.ttyPort } : {}),
+})
 
 /**
  * argv for runcvm-init that applies ids/cwd and runs (or, noFork, execs) the workload. `stopSignal`
@@ -84,7 +81,7 @@ export function planLaunch(c: ConfigState, p: LaunchPaths, mode: 'vm' | 'no-fork
   return {
     file: p.runcvmInit,
     argv: [p.runcvmInit, ...(p.verbose ? ['-v'] : []), ...head, ...ids, ...io, '--', ...c.args],
-    env: cleanEnv(c.env),
+    env: withoutRunCvmVars(c.env),
   }
 }
 
@@ -108,13 +105,6 @@ export function resolveOnPath(arg0: string, path: string | undefined, isFile: (p
     if (isFile(cand)) return cand
   }
   return undefined
-}
-
-/** `RUNCVM_UIDGID` (`uid:gid:g1,g2`) → numbers. */
-export function parseUidGid(raw: string): { uid: number; gid: number; groups: number[] } {
-  const [u = '0', g = '0', rest = ''] = raw.split(':')
-  const num = (s: string) => (/^\d+$/.test(s) ? Number(s) : 0)
-  return { uid: num(u), gid: num(g), groups: rest.split(',').filter(x => /^\d+$/.test(x)).map(Number) }
 }
 
 /**

@@ -3,8 +3,7 @@
 // address, broadcast, MTU, and the routes. Pure. The boot path uses netLines(): busybox sh lines of
 // the VM's init script (lib/vm/init-script.ts), which finds the NICs by MAC in the VM and feeds one
 // `ip -batch`.
-import { batchWord } from '../sh.js'
-import { shQuote as sq } from '../sh.js'
+import { batchWord, shQuote as sq } from '../cmd.js'
 import type { NetworkState } from '../state.js'
 import { guestMac } from '../net/plan.js'
 

@@ -19,42 +19,17 @@
 // (svr-main.c: listensockets() precedes the pidfile), so the pid file IS the readiness marker:
 // ctr-exec waits for it instead of upstream's fixed 2 s sleep. /.runcvm is fresh for every
 // container start, so a stale marker cannot exist.
-import { RUNCVM_GUEST, SSHD_PORT, STATE_DIR } from '../paths.js'
-import { BUSYBOX } from '../exec/codec.js'
-import { shQuote } from '../sh.js'
+import { BIN, SSHD_AUTHORIZED_KEYS, SSHD_DIR, SSHD_HOST_KEY, SSHD_KEY, SSHD_PORT, SSHD_READY } from '../paths.js'
+import { shQuote, type Cmd } from '../cmd.js'
 import type { NetworkState } from '../state.js'
-
-type Cmd = readonly string[]
-
-export const SSHD_DIR = `${STATE_DIR}/dropbear`
-/** Client private key (dbclient -i); only root in the container (and the VM's root) can read it. */
-export const SSHD_KEY = `${SSHD_DIR}/key`
-export const SSHD_AUTHORIZED_KEYS = `${SSHD_DIR}/authorized_keys`
-/** The name the patched dropbear looks for by default; passed explicitly anyway. */
-export const SSHD_HOST_KEY = `${SSHD_DIR}/dropbear_ed25519_host_key`
-/** Readiness marker: dropbear's pid file, written after it listens. */
-export const SSHD_READY = `${SSHD_DIR}/dropbear.pid`
-
-export const DROPBEAR = `${RUNCVM_GUEST}/usr/sbin/dropbear`
-export const DROPBEARKEY = `${RUNCVM_GUEST}/usr/bin/dropbearkey`
 
 /** Options on our one key: a command session and nothing else. */
 export const KEY_OPTIONS = 'no-port-forwarding,no-agent-forwarding,no-X11-forwarding'
 
 export const planKeygen = (): Cmd[] => [
-  [DROPBEARKEY, '-t', 'ed25519', '-f', SSHD_KEY],
-  [DROPBEARKEY, '-t', 'ed25519', '-f', SSHD_HOST_KEY],
+  [BIN.dropbearkey, '-t', 'ed25519', '-f', SSHD_KEY],
+  [BIN.dropbearkey, '-t', 'ed25519', '-f', SSHD_HOST_KEY],
 ]
-
-/** The public key line out of `dropbearkey` stdout ("Public key portion is:\nssh-ed25519 AAAA… user@host\n…"). */
-export function parsePublicKey(stdout: string): string | undefined {
-  const line = stdout.split('\n').find(l => /^ssh-[a-z0-9-]+ [A-Za-z0-9+/=]+/.test(l))
-  if (!line) return undefined
-  const [type, blob] = line.split(' ')
-  return `${type} ${blob}`
-}
-
-export const authorizedKeysLine = (pub: string): string => `${KEY_OPTIONS} ${pub} runcvm-exec\n`
 
 /** Addresses to listen on: every VM interface address (never 0.0.0.0). */
 export function sshdAddresses(net: NetworkState): string[] {
@@ -64,7 +39,7 @@ export function sshdAddresses(net: NetworkState): string[] {
 export function buildDropbearArgs(net: NetworkState): string[] {
   const addrs = sshdAddresses(net)
   return [
-    DROPBEAR,
+    BIN.dropbear,
     '-F', // foreground: vm-init detaches it itself
     '-E', // log to stderr (which vm-init points at /dev/null)
     '-s', // no password logins: key only
@@ -80,7 +55,7 @@ export function buildDropbearArgs(net: NetworkState): string[] {
  * Docker network away from the VM's sshd: drop any *bridged* IPv4 TCP to port 22222. The
  * container's own connection is routed (bridge OUTPUT), not bridged, so it is unaffected.
  */
-export function planSshdGuard(xtablesNftMulti = `${RUNCVM_GUEST}/usr/sbin/xtables-nft-multi`): Cmd[] {
+export function planSshdGuard(xtablesNftMulti: string = BIN.xtables): Cmd[] {
   // 0x0800, not "IPv4": the name needs /etc/ethertypes, which images may lack. Needs
   // XTABLES_LIBDIR=<guest>/usr/lib/xtables (libebt_ip.so), as the boot chain's iptables calls do.
   return [[xtablesNftMulti, 'ebtables', '-A', 'FORWARD', '-p', '0x0800', '--ip-proto', 'tcp', '--ip-dport', String(SSHD_PORT), '-j', 'DROP']]
@@ -93,7 +68,7 @@ export function planSshdGuard(xtablesNftMulti = `${RUNCVM_GUEST}/usr/sbin/xtable
  * files and authorized_keys are root-only; dropbear itself runs with runc's exec umask (0022),
  * which `docker exec` commands inherit.
  */
-export function buildSshdScript(net: NetworkState, busybox = BUSYBOX): string {
+export function buildSshdScript(net: NetworkState, busybox: string = BIN.busybox): string {
   const [client, host] = planKeygen()
   const q = (c: Cmd) => c.map(shQuote).join(' ')
   const bb = shQuote(busybox)

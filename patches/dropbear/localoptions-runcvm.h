@@ -1,4 +1,4 @@
-/* RunCVM overrides, appended to Debian's localoptions.h by build/patched.ts.
+/* RunCVM overrides, appended to Debian's localoptions.h by packaging/patched.ts.
  * Options defined here win over default_options.h (see dropbear's INSTALL). */
 
 /* Host keys live in the container's private /.runcvm, not the image's /etc */

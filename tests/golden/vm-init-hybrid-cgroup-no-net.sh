@@ -75,5 +75,5 @@ exec 1>&8 2>&9 8>&- 9>&-
 if [ -e '/dev/hvc0' ] && ! [ /proc/self/fd/1 -ef '/dev/hvc0' ]; then exec <'/dev/hvc0' >'/dev/hvc0' 2>'/dev/hvc0'; fi
 [ ! -x '/.runcvm/guest/sbin/runcvm-init' ] || exec 'env' '-i' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'HOME=/root' '/.runcvm/guest/sbin/runcvm-init' '--vm' '--exit-file' '/.runcvm/exit-status' '--control-port' 'org.runcvm.control' '--uid' '0' '--gid' '0' '--cwd' '/' '--' 'sh' '-c' 'echo hi'
 echo 'RunCVM: Error: VM init failed: cannot start the workload' >&2
-echo 1 >'/.runcvm/exit-status'
+echo 1 >"/.runcvm/.exit-status.$$.tmp" && mv -f "/.runcvm/.exit-status.$$.tmp" '/.runcvm/exit-status'
 exec poweroff -f

@@ -93,5 +93,5 @@ exec 1>&8 2>&9 8>&- 9>&-
 if [ -e '/dev/ttyS0' ] && ! [ /proc/self/fd/1 -ef '/dev/ttyS0' ]; then exec <'/dev/ttyS0' >'/dev/ttyS0' 2>'/dev/ttyS0'; fi
 [ ! -x '/.runcvm/guest/sbin/runcvm-init' ] || exec 'env' '-i' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'HOME=/root' '/.runcvm/guest/sbin/runcvm-init' '--no-fork' '--control-port' 'org.runcvm.control' '--stop-signal' '38' '--uid' '0' '--gid' '0' '--cwd' '/' '--' '/sbin/init'
 echo 'RunCVM: Error: VM init failed: cannot start the workload' >&2
-echo 1 >'/.runcvm/exit-status'
+echo 1 >"/.runcvm/.exit-status.$$.tmp" && mv -f "/.runcvm/.exit-status.$$.tmp" '/.runcvm/exit-status'
 exec poweroff -f

@@ -103,5 +103,5 @@ read -r u _ </proc/uptime; echo "vm:vm-exec-init $u" >>'/.runcvm/timing.log'
 exec 8>&- 9>&-
 [ ! -x '/.runcvm/guest/bin/init' ] || exec env -i '/.runcvm/guest/bin/init'
 echo 'RunCVM: Error: VM init failed: cannot start the workload' >&2
-echo 1 >'/.runcvm/exit-status'
+echo 1 >"/.runcvm/.exit-status.$$.tmp" && mv -f "/.runcvm/.exit-status.$$.tmp" '/.runcvm/exit-status'
 exec poweroff -f

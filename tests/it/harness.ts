@@ -2,7 +2,7 @@
 // stderr and the exit code separately (never throw on a non-zero exit), the runtime under test,
 // log waiting, timing and small assertions with readable failure text.
 //
-// Cases are prisma-e2e shaped (STYLE §1): tests/it/<NN-name>/steps.ts default-exports a `Case`
+// Cases are prisma-e2e shaped: tests/it/<NN-name>/steps.ts default-exports a `Case`
 // = {setup?, test, finish?, keep?, needs?, timeoutMs?}. Everything a case creates carries the
 // labels `runcvm-test=1`, `runcvm-test.run=<runner pid>` and `runcvm-test.case=<name>` (use
 // `ctx.labels`), so the runner can remove it by label even after a crash or timeout.
@@ -30,7 +30,7 @@ export interface Res {
 }
 
 /**
- * The one line RunCVM may add to a container's stderr by design (issue 4): on a host whose /dev/kvm
+ * The one line RunCVM may add to a container's stderr by design: on a host whose /dev/kvm
  * cannot run the guest (here: kvm-pvm) it falls back to TCG and says so once. `runcvm()` moves that
  * line from `stderr` to `warnings` so output comparisons stay exact on such hosts;
  * 11-stderr-clean checks that nothing else ever appears.
@@ -136,7 +136,7 @@ export function describe(r: Res): string {
 /**
  * When outputs differ, says whether they are equal apart from CRLF line endings (a VM console in
  * tty mode turning "\n" into "\r\n") or apart from stderr having been merged into stdout, so a
- * report separates stdio plumbing (issue 5) from real behaviour differences.
+ * report separates stdio plumbing from real behaviour differences.
  */
 export function stdioHint(sub: Res, ref: Res): string {
   const nocr = (x: string) => x.replace(/\r\n/g, '\n')

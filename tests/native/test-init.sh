@@ -1,5 +1,5 @@
 #!/bin/bash
-# Host-side tests for native/runcvm-init and native/qemu-exit (no VM needed).
+# Host-side tests for native/runcvm-init, native/qemu-exit and native/runcvm-kvm-probe (no VM needed).
 # Compiles both with the package's flags, then checks exit-status hand-off, signal forwarding,
 # SIGTERM -> shutdown program, --no-fork ids/cwd/session, runc-style exec errors and the --vm
 # supervisor (with the test-only --no-poweroff). Cases needing root or unshare(1) are skipped
@@ -15,6 +15,7 @@ trap 'rm -rf "$tmp"' EXIT
 CFLAGS=(-static -O2 -Wall -Wextra -Werror -std=gnu11)
 gcc "${CFLAGS[@]}" -o "$tmp/runcvm-init" "$src/runcvm-init.c" || { echo "FAIL: compile runcvm-init"; exit 1; }
 gcc "${CFLAGS[@]}" -o "$tmp/qemu-exit" "$src/qemu-exit.c" || { echo "FAIL: compile qemu-exit"; exit 1; }
+gcc "${CFLAGS[@]}" -o "$tmp/kvm-probe" "$src/runcvm-kvm-probe.c" || { echo "FAIL: compile runcvm-kvm-probe"; exit 1; }
 init=$tmp/runcvm-init
 
 pass=0 fail=0 skip=0
@@ -157,6 +158,11 @@ fi
 "$init" --vm --no-poweroff --exit-file "$tmp/exit1" -- sh -c 'exit 5'
 rc=$?
 expect "--vm: exits with the status and writes --exit-file" "5:5" "$rc:$(cat "$tmp/exit1")"
+# Atomic: written beside, then renamed over the old file (a link there is replaced, not followed).
+echo old >"$tmp/exit-target"; ln -s "$tmp/exit-target" "$tmp/exit1b"
+"$init" --vm --no-poweroff --exit-file "$tmp/exit1b" -- sh -c 'exit 6'
+expect "--vm: --exit-file replaced by rename, no temporary left" "6:old::" \
+  "$(cat "$tmp/exit1b"):$(cat "$tmp/exit-target"):$([ -L "$tmp/exit1b" ] && echo link):$(ls "$tmp" | grep -c '\.tmp$' | grep -v '^0$')"
 
 start=$(date +%s%N)
 "$init" --vm --no-poweroff --exit-file "$tmp/exit2" -- sh -c "trap 'exit 7' TERM; touch $tmp/ready4; while :; do sleep 0.1; done" &
@@ -252,6 +258,26 @@ if is_root; then
   if [ "$rc" = 255 ] && grep -q 'still running' "$tmp/err"; then ok "qemu-exit power-off unprivileged: error + 255"; else bad "qemu-exit power-off unprivileged" "rc=$rc $(cat "$tmp/err")"; fi
 else
   skip "qemu-exit unprivileged path (needs root to drop to nobody)"
+fi
+
+# ---- runcvm-kvm-probe (the success path needs a host with working KVM; see README "Running on KVM hosts") ----
+out=$("$tmp/kvm-probe" "$tmp/no-such-kvm"); rc=$?
+expect "kvm-probe: missing device" "fail stage=open errno=ENOENT 1" "$out $rc"
+out=$("$tmp/kvm-probe" /dev/null); rc=$?
+expect "kvm-probe: not a KVM device (KVM_GET_API_VERSION fails)" "fail stage=api errno=ENOTTY 1" "$out $rc"
+if is_root; then
+  : >"$tmp/kvm-noperm"; chmod 000 "$tmp/kvm-noperm"
+  out=$("$init" --no-fork --uid 65534 --gid 65534 -- "$tmp/kvm-probe" "$tmp/kvm-noperm"); rc=$?
+  expect "kvm-probe: permission denied" "fail stage=open errno=EACCES 1" "$out $rc"
+else
+  skip "kvm-probe permission case (needs root to drop to nobody)"
+fi
+"$tmp/kvm-probe" a b 2>/dev/null; expect "kvm-probe: two args rejected" "2" "$?"
+if [ -c /dev/kvm ]; then
+  out=$("$tmp/kvm-probe"); echo "       /dev/kvm on this host: $out"
+  case "$out" in ok\ *|fail\ stage=*) ok "kvm-probe: /dev/kvm answers with a verdict" ;; *) bad "kvm-probe: /dev/kvm verdict" "$out" ;; esac
+else
+  skip "kvm-probe against /dev/kvm (none on this host)"
 fi
 
 echo "native: $pass passed, $fail failed, $skip skipped"

@@ -33,7 +33,7 @@ check() {
 }
 
 check qemu-system-x86_64 'QEMU emulator version' $G/usr/bin/qemu-system-x86_64 --version
-# The TCG module must load from the tree (no QEMU_MODULE_DIR needed; see build/plan.ts LINKS).
+# The TCG module must load from the tree (no QEMU_MODULE_DIR needed; see packaging/plan.ts LINKS).
 check qemu-tcg-module    '^tcg$'                 $G/usr/bin/qemu-system-x86_64 -accel help
 check qemu-firmware      'bios-256k.bin'         $G/bin/ls $G/usr/share/qemu
 check node               '^function$'            $G/usr/bin/node -e 'console.log(typeof process.execve)'

@@ -18,17 +18,23 @@ describe('RUNCVM_DISKS', () => {
   const none = { srcExists: false, srcIsFile: false, dstExists: false, dstIsDir: false }
   it('filesystem checks use upstream texts', () => {
     const [d] = parseDisks('/d/1,/data,ext4')
-    expect(() => planDisk(d, { ...none, srcExists: true }, tools)).toThrow("src '/d/1' must be a plain file if it exists")
-    expect(() => planDisk(d, { ...none, dstExists: true }, tools)).toThrow("dst '/data' must be a directory if it exists")
-    expect(() => planDisk(d, none, tools)).toThrow("size must be specified if src '/d/1' does not exist")
+    expect(() => planDisk(d, { ...none, srcExists: true }, tools, 'u')).toThrow("src '/d/1' must be a plain file if it exists")
+    expect(() => planDisk(d, { ...none, dstExists: true }, tools, 'u')).toThrow("dst '/data' must be a directory if it exists")
+    expect(() => planDisk(d, none, tools, 'u')).toThrow("size must be specified if src '/d/1' does not exist")
   })
   it('creates and formats a missing backing file from dst', () => {
     const [d] = parseDisks('/d/1,/data,ext4,1G')
-    expect(planDisk(d, none, tools)).toEqual([
-      ['/bb', 'mkdir', '-p', '/d'], ['/bb', 'truncate', '-s', '1G', '/d/1'], ['/bb', 'mkdir', '-p', '/vm/data'],
-      ['/mke2fs', '-q', '-F', '-t', 'ext4', '-d', '/vm/data', '/d/1'],
-    ])
-    expect(planDisk(d, { ...none, srcExists: true, srcIsFile: true }, tools)).toEqual([['/bb', 'mkdir', '-p', '/vm/data']])
+    const uuid = '0b8c7a1e-5d3f-4c2a-9e61-7f0d2b4a6c88'
+    expect(planDisk(d, none, tools, uuid)).toEqual({
+      disk: d,
+      cmds: [
+        ['/bb', 'mkdir', '-p', '/d'], ['/bb', 'truncate', '-s', '1G', '/d/1'], ['/bb', 'mkdir', '-p', '/vm/data'],
+        ['/mke2fs', '-q', '-F', '-t', 'ext4', '-U', uuid, '-d', '/vm/data', '/d/1'],
+      ],
+      fstab: `UUID=${uuid} /data ext4 defaults,noatime 0 0`,
+    })
+    expect(planDisk(d, { ...none, srcExists: true, srcIsFile: true, uuid: 'abcd' }, tools, uuid))
+      .toEqual({ disk: d, cmds: [['/bb', 'mkdir', '-p', '/vm/data']], fstab: 'UUID=abcd /data ext4 defaults,noatime 0 0' })
     expect(diskFstabLine(d, 'abcd')).toBe('UUID=abcd /data ext4 defaults,noatime 0 0')
   })
 })

@@ -5,9 +5,9 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   type ExecRequest, buildFileCommand, buildInitArgs, buildInlineCommand, chdirFailedMessage, decodeRequest,
-  encodeRequest, nulJoin, nulSplit, parseUidGid,
+  encodeRequest, nulJoin, nulSplit,
 } from '../../lib/exec/codec.js'
-import { shQuote } from '../../lib/sh.js'
+import { shQuote } from '../../lib/cmd.js'
 
 const TORTURE = ['', ' ', 'a b', "it's", '"q"', '\\', '$HOME', '`id`', 'new\nline', 'trail\n', 'ünï€😀', '\x80\x85', '*', "'", '--']
 
@@ -37,12 +37,6 @@ describe('request encoding', () => {
     expect(() => decodeRequest('!!!')).toThrow(/malformed/)
     expect(() => decodeRequest(Buffer.from(JSON.stringify({ ...REQ, args: [] })).toString('base64'))).toThrow(/malformed/)
   })
-})
-
-describe('parseUidGid', () => {
-  it('parses groups', () => expect(parseUidGid('1:2:3,4')).toEqual({ uid: 1, gid: 2, groups: [3, 4] }))
-  it('allows no groups', () => expect(parseUidGid('0:0:')).toEqual({ uid: 0, gid: 0, groups: [] }))
-  it('rejects names', () => expect(() => parseUidGid('root:0:')).toThrow())
 })
 
 describe('runcvm-init argv', () => {

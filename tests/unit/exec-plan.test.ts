@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { execEnv, parseCtrExecArgs, planCtrExec, vmAddress } from '../../lib/exec/plan.js'
+import { parseCtrExecArgs, planCtrExec, vmAddress } from '../../lib/exec/plan.js'
 import { MAX_INLINE_COMMAND, nulSplit } from '../../lib/exec/codec.js'
-import { homeOf, parseGroup, parsePasswd } from '../../lib/exec/passwd.js'
+import { parsePasswd } from '../../lib/passwd.js'
 import type { NetworkState } from '../../lib/state.js'
 
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nbad line\nuser:x:1000:1000::/home/user:/bin/sh\nnohome:x:1001:1001:::/bin/sh\n'
@@ -10,26 +10,6 @@ const NET: NetworkState = { v: 1, routes: [], interfaces: [
   { name: 'eth1', mac: '02:42:ac:12:00:02', mtu: 1500, ip: '172.18.0.2', prefix: 16 },
   { name: 'eth0', mac: '02:42:ac:11:00:02', mtu: 1500, ip: '172.17.0.2', prefix: 16, gateway: '172.17.0.1' },
 ] }
-
-describe('passwd/group', () => {
-  it('skips malformed lines', () => expect(pw.map(e => e.name)).toEqual(['root', 'user', 'nohome']))
-  it('finds homes, "/" like runc when unknown or empty', () => {
-    expect(homeOf(1000, pw)).toBe('/home/user')
-    expect(homeOf(4242, pw)).toBe('/')
-    expect(homeOf(1001, pw)).toBe('/')
-    expect(homeOf(0, parsePasswd(undefined))).toBe('/')
-  })
-  it('parses groups', () => expect(parseGroup('wheel:x:10:a,b\nnone:x:5:\n')).toEqual([
-    { name: 'wheel', gid: 10, members: ['a', 'b'] }, { name: 'none', gid: 5, members: [] }]))
-})
-
-describe('execEnv', () => {
-  it('drops RUNCVM_* and keeps order', () =>
-    expect(execEnv({ PATH: '/bin', RUNCVM_UIDGID: '0:0:', A: '1', HOME: '/x' }, true, 0, pw)).toEqual(['PATH=/bin', 'A=1', 'HOME=/x']))
-  it('replaces the HOME runc gave root when nobody set HOME', () =>
-    expect(execEnv({ PATH: '/bin', HOME: '/root' }, false, 1000, pw)).toEqual(['PATH=/bin', 'HOME=/home/user']))
-  it('adds HOME when absent', () => expect(execEnv({ PATH: '/bin' }, false, 0, pw)).toEqual(['PATH=/bin', 'HOME=/root']))
-})
 
 describe('planCtrExec', () => {
   const args = parseCtrExecArgs(['1000:1000:', '/tmp', '0', 'true', 'sh', '-c', 'echo hi'])
@@ -54,5 +34,9 @@ describe('planCtrExec', () => {
     const p = planCtrExec({ args, env: { RUNCVM_EXEC_VIA: 'node' }, passwd: pw, net: NET, nonce: 'n' })
     expect(p.argv.at(-1)).toMatch(/^exec \/\.runcvm\/guest\/scripts\/runcvm-vm-exec [A-Za-z0-9+/=]+$/)
     expect(p.request.env).not.toContain('RUNCVM_EXEC_VIA=node')
+  })
+  it('the request carries the workload env: RUNCVM_* hidden, HOME of the requested user', () => {
+    const p = planCtrExec({ args, env: { PATH: '/bin', RUNCVM_FOO: '1', HOME: '/root' }, passwd: pw, net: NET, nonce: 'n' })
+    expect(p.request.env).toEqual(['PATH=/bin', 'HOME=/home/user'])
   })
 })

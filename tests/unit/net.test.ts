@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { broadcastOf, cidrOf, intToIp, ipToInt, networkOf, prefixToNetmask } from '../../lib/net/cidr.js'
+import { cidrOf, intToIp, ipToInt, networkOf } from '../../lib/net/cidr.js'
 import { parseIpJson } from '../../lib/net/discover.js'
 import { guestMac, planBridges, rewriteResolvConf } from '../../lib/net/plan.js'
 import { rpFilterWarning } from '../../lib/net/rp-filter.js'
@@ -12,16 +12,12 @@ const OPTS = { ip: '/g/ip', xtables: '/g/xtables-nft-multi', precreateTap: true 
 
 describe('cidr', () => {
   it.each([
-    ['172.17.0.2', 16, '172.17.0.0', '172.17.255.255', '255.255.0.0'],
-    ['10.1.2.3', 8, '10.0.0.0', '10.255.255.255', '255.0.0.0'],
-    ['192.168.1.130', 25, '192.168.1.128', '192.168.1.255', '255.255.255.128'],
-    ['1.2.3.4', 32, '1.2.3.4', '1.2.3.4', '255.255.255.255'],
-    ['1.2.3.4', 0, '0.0.0.0', '255.255.255.255', '0.0.0.0'],
-  ])('%s/%d', (ip, p, net, bc, mask) => {
-    expect(networkOf(ip, p)).toBe(net)
-    expect(broadcastOf(ip, p)).toBe(bc)
-    expect(prefixToNetmask(p)).toBe(mask)
-  })
+    ['172.17.0.2', 16, '172.17.0.0'],
+    ['10.1.2.3', 8, '10.0.0.0'],
+    ['192.168.1.130', 25, '192.168.1.128'],
+    ['1.2.3.4', 32, '1.2.3.4'],
+    ['1.2.3.4', 0, '0.0.0.0'],
+  ])('%s/%d', (ip, p, net) => expect(networkOf(ip, p)).toBe(net))
   it('round-trips and rejects junk', () => {
     expect(intToIp(ipToInt('255.0.128.1'))).toBe('255.0.128.1')
     expect(cidrOf('172.31.7.2', 24)).toBe('172.31.7.0/24')

@@ -16,7 +16,7 @@ function base(): VmSpec {
     virtiofs: { socket: '/run/.virtiofs.sock', tag: 'runcvmfs', queueSize: 1024 },
     pkgfs: { socket: '/run/.virtiofs-pkg.sock', tag: 'runcvmpkg', queueSize: 1024 },
     nics: [{ tap: 'tap-eth0', mac: '52:54:00:11:00:02', vhost: false }],
-    disks: [],
+    disks: [], diskAio: 'io_uring',
     display: displayOf(parseSettings({})),
     bios: { debug: false },
     sockets: { agent: '/run/.qemu-guest-agent', monitor: '/run/.qemu-monitor-socket', qmp: '/run/.qemu-qmp-socket', control: '/run/.runcvm-control' },
@@ -47,9 +47,9 @@ describe('buildQemuArgs goldens', () => {
     expect(a).toContain('-chardev file,id=runcvmout,path=/proc/self/fd/1,append=on -device virtserialport,chardev=runcvmout,name=org.runcvm.stdout')
   })
   it('hugetlb + prealloc + usb', () => golden('hugetlb', { ...base(), memBackend: 'hugetlb', prealloc: true, usb: true, memSize: '1024M' }))
-  it('EFI, bios debug, no pkgfs, ifup scripts', () => golden('efi', {
+  it('EFI, bios debug, no pkgfs', () => golden('efi', {
     ...base(), bios: { efi: { code: `${G}/usr/share/OVMF/OVMF_CODE.fd`, vars: '/run/.ovmf-vars.fd' }, debug: true }, pkgfs: undefined,
-    nics: [{ tap: 'tap-eth0', mac: '52:54:00:11:00:02', vhost: false, ifup: `${G}/scripts/runcvm-ctr-qemu-ifup`, ifdown: `${G}/scripts/runcvm-ctr-qemu-ifdown` }],
+    nics: [{ tap: 'tap-eth0', mac: '52:54:00:11:00:02', vhost: false }],
   }))
   it('never passes plain -cpu host (aborts on kvm-pvm) and no kvm flags under tcg', () => {
     const kvm = buildQemuArgs({ ...base(), accel: 'kvm' })

@@ -139,10 +139,11 @@ describe.each(CONFIG_FIXTURES)('%s', name => {
     expect(out.linux!.seccomp!.syscalls).toEqual([...input.linux!.seccomp!.syscalls!, SECCOMP_ALLOW])
   })
 
-  it('sizes memory: RUNCVM_MEM_SIZE, /dev/shm, container limit = VM + 256M', () => {
+  it('sizes memory: RUNCVM_MEM_SIZE, /dev/shm, container limit = VM + its own processes', () => {
     const mem = want.memMiB
     expect(envValue(env, 'RUNCVM_MEM_SIZE')).toBe(`${mem}M`)
-    expect(out.linux!.resources!.memory!.limit).toBe({ 512: 768, 1024: 1280 }[mem]! * MiB)
+    // +310 / +313 MiB: lib/sizing.ts containerOverhead.
+    expect(out.linux!.resources!.memory!.limit).toBe({ 512: 822, 1024: 1337 }[mem]! * MiB)
     expect(out.mounts!.filter(m => m.destination === '/dev/shm')).toEqual([
       { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${mem}M`] },
     ])
@@ -190,7 +191,9 @@ describe('specific fixtures', () => {
     const out = rewrite(configFixture('config-run-mem-cpus-volume-tmpfs.json'))
     const env = out.process.env
     expect(envValue(env, 'RUNCVM_MEM_SIZE')).toBe('1024M')
-    expect(out.linux!.resources!.memory!.limit).toBe(1280 * MiB)
+    expect(out.linux!.resources!.memory!.limit).toBe(1337 * MiB)
+    // Docker's default swap (2 x memory) keeps its 1 GiB swap allowance.
+    expect(out.linux!.resources!.memory!.swap).toBe((2048 + 313) * MiB)
     expect(envValue(env, 'RUNCVM_CPUS')).toBe('2')
     expect(envValue(env, 'RUNCVM_TMPFS')).toBe('tmpfs /scratch tmpfs noexec,nosuid,nodev 0 0')
     expect(out.mounts!.find(m => m.source === '/tmp')!.destination).toBe('/vm/hosttmp')
@@ -259,7 +262,7 @@ describe('mutations', () => {
     const s = base()
     s.process.env!.push('RUNCVM_MEM_SIZE=2G')
     expect(envValue(rewrite(s).process.env, 'RUNCVM_MEM_SIZE')).toBe('2048M')
-    expect(rewrite(s).linux!.resources!.memory!.limit).toBe((2048 + 256) * MiB)
+    expect(rewrite(s).linux!.resources!.memory!.limit).toBe((2048 + 319) * MiB)
     s.linux!.resources!.memory = { limit: 768 * MiB }
     expect(envValue(rewrite(s).process.env, 'RUNCVM_MEM_SIZE')).toBe('768M')
     s.linux!.resources!.memory = {}
@@ -300,7 +303,7 @@ describe('mutations', () => {
     delete s.linux!.seccomp
     const out = rewrite(s)
     expect(out.linux!.resources!.devices).toHaveLength(2)
-    expect(out.linux!.resources!.memory).toEqual({ limit: 768 * MiB })
+    expect(out.linux!.resources!.memory).toEqual({ limit: 822 * MiB })
     expect(out.process.capabilities!.permitted).toEqual(EXTRA_CAPS)
     expect(out.linux!.seccomp).toBeUndefined()
   })
@@ -315,12 +318,14 @@ describe('mutations', () => {
     expect(rewrite(base(), { seccomp: 'remove' }).linux!.seccomp).toBeUndefined()
   })
 
-  it('CPU quota: fractional and missing', () => {
+  it('CPU limit: quota/period rounded up, cpuset, none', () => {
     const s = base()
-    s.linux!.resources!.cpu = { quota: 150000, period: 100000 }
-    expect(envValue(rewrite(s).process.env, 'RUNCVM_CPUS')).toBe('1')
-    s.linux!.resources!.cpu = { quota: -1 }
-    expect(envValue(rewrite(s).process.env, 'RUNCVM_CPUS')).toBe('0')
+    const cpus = (cpu: Record<string, unknown>) => { s.linux!.resources!.cpu = cpu; return envValue(rewrite(s).process.env, 'RUNCVM_CPUS') }
+    expect(cpus({ quota: 150000, period: 100000 })).toBe('2')
+    expect(cpus({ quota: 50000, period: 100000 })).toBe('1')
+    expect(cpus({ quota: 100000, period: 50000 })).toBe('2')
+    expect(cpus({ cpus: '0-3' })).toBe('4')
+    expect(cpus({ quota: -1 })).toBe('0')
   })
 
   it('an in-image kernel adds no modules mount', () => {

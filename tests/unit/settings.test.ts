@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { envOf, parseSetting, parseSettings, SETTINGS, SETTING_NAMES } from '../../lib/settings'
+import { envOf, parseSettings, SETTINGS, type SettingName } from '../../lib/settings'
+
+/** One setting as parseSettings gives it for this env. */
+const parseSetting = <K extends SettingName>(name: K, env: Record<string, string>) => parseSettings(env)[name]
 import { ConfigError } from '../../lib/errors'
 
 describe('parseSettings', () => {
@@ -54,7 +57,7 @@ describe('envOf', () => {
 describe('README option reference', () => {
   it('documents every user-facing RUNCVM_* option', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
-    const missing = SETTING_NAMES.filter(n => !(SETTINGS[n] as { internal?: boolean }).internal && !readme.includes(`\`${n}\``))
+    const missing = (Object.keys(SETTINGS) as SettingName[]).filter(n => !(SETTINGS[n] as { internal?: boolean }).internal && !readme.includes(`\`${n}\``))
     expect(missing).toEqual([])
   })
 })

@@ -1,23 +1,62 @@
-// lib/sh.ts: shell quoting and the one-script batch form of a command plan.
+// applyCmds (lib/sh.ts) runs planned commands through zx/core with the package's shell: real
+// processes here (a stand-in `ip` script that records its argv and stdin), no mocks.
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { shWord } from '../../lib/sh.js'
+import { ExecError } from '../../lib/errors.js'
+import { $, applyCmds, packageShell } from '../../lib/sh.js'
+import { shWord } from '../../lib/cmd.js'
 
-describe('shell quoting for batches', () => {
+const dir = mkdtempSync(join(tmpdir(), 'runcvm-sh-'))
+const log = join(dir, 'log')
+/** Records `argv | stdin` per call; fails when stdin mentions "fail". */
+const ip = join(dir, 'ip')
+writeFileSync(ip, `#!/bin/sh\nin=$(cat)\nprintf '%s|%s;;' "$*" "$in" >>'${log}'\ncase $in in *fail*) echo "ip: bad" >&2; exit 2;; esac\n`)
+chmodSync(ip, 0o755)
+const calls = () => readFileSync(log, 'utf8').split(';;').slice(0, -1)
+
+describe('zx/core configuration', () => {
+  it('the shell is the package busybox where there is one, POSIX quoting, no ZX_* from the env', () => {
+    expect(packageShell(p => p === '/.runcvm/guest/bin/sh')).toBe('/.runcvm/guest/bin/sh')
+    expect(packageShell(p => p === '/opt/runcvm/bin/sh')).toBe('/opt/runcvm/bin/sh')
+    expect(packageShell(() => false)).toBe('/bin/sh')
+    expect($.quote!("it's $x")).toBe(`'it'\\''s $x'`)
+    expect($.preferLocal).toBe(false)
+  })
+  it('an argv array is passed word for word', async () => {
+    const r = await $({ quiet: true })`printf '<%s>' ${['a b', "c'd", '$HOME', '']}`
+    expect(r.stdout).toBe("<a b><c'd><$HOME><>")
+  })
+})
+
+describe('applyCmds', () => {
+  it('consecutive ip commands become one `ip -batch -`, fed on stdin', async () => {
+    writeFileSync(log, '')
+    const failed = await applyCmds([[ip, 'link', 'add', 'br 0'], [ip, 'addr', 'flush'], ['/bin/true'], [ip, 'route', 'x']], { batchIp: ip })
+    expect(failed).toEqual([])
+    expect(calls()).toEqual(['-batch -|link add "br 0"\naddr flush', '-batch -|route x'])
+  })
+  it('a failure throws ExecError with the command, status and stderr', async () => {
+    writeFileSync(log, '')
+    const e = await applyCmds([[ip, 'fail']], { batchIp: ip, stdio: 'ignore' }).catch(x => x)
+    expect(e).toBeInstanceOf(ExecError)
+    expect(e).toMatchObject({ cmd: [ip, '-batch', '-'], status: 2, stderr: 'ip: bad\n', message: 'ip batch failed (status 2):\nfail\n' })
+    const f = await applyCmds([['/bin/false']], { stdio: 'ignore' }).catch(x => x)
+    expect(f).toMatchObject({ cmd: ['/bin/false'], status: 1, message: 'command failed (status 1): /bin/false' })
+  })
+  it('keepGoing runs the rest and returns what failed (ip with -force)', async () => {
+    writeFileSync(log, '')
+    const failed = await applyCmds([['/bin/false'], [ip, 'fail'], ['/bin/true']], { batchIp: ip, keepGoing: true, stdio: 'ignore' })
+    expect(failed).toEqual([['/bin/false'], [ip, 'fail']])
+    expect(calls()).toEqual(['-force -batch -|fail'])
+  })
+})
+
+describe('shell quoting (lib/cmd.ts)', () => {
   it('quotes only what needs it', () => {
     expect(shWord('/sys/fs/cgroup')).toBe('/sys/fs/cgroup')
     expect(shWord("it's a b")).toBe(`'it'\\''s a b'`)
     expect(shWord('')).toBe("''")
-  })
-})
-
-describe('buildShScript', () => {
-  it('one script: ip runs as a here-doc batch, failures stop unless keepGoing, background last', async () => {
-    const { buildShScript } = await import('../../lib/sh.js')
-    const cmds = [['/bb', 'mount', '-o', 'remount,rw', '/'], ['/ip', 'link', 'set', 'lo', 'up'], ['/ip', 'addr', 'add', '1.2.3.4/8', 'dev', 'eth0'], ['/bb', 'mkdir', "it's"]]
-    expect(buildShScript(cmds, { batchIp: '/ip' })).toBe(
-      "/bb mount -o remount,rw / || exit $?\n/ip -batch - <<'RUNCVM_EOF' || exit $?\nlink set lo up\naddr add 1.2.3.4/8 dev eth0\nRUNCVM_EOF\n/bb mkdir 'it'\\''s' || exit $?\n")
-    expect(buildShScript([['/ip', 'x']], { batchIp: '/ip', keepGoing: true, background: [['/bb', 'arping', '-U']] })).toBe(
-      "/ip -force -batch - <<'RUNCVM_EOF'\nx\nRUNCVM_EOF\n/bb arping -U &\n")
-    expect(buildShScript([['/bb', 'mount', '-t', 'proc', 'proc', '/proc'], ['/x', 'y']], { applets: '/bb', keepGoing: true })).toBe('mount -t proc proc /proc\n/x y\n')
   })
 })

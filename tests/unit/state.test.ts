@@ -1,10 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
-  appendTiming, readAppExitCode, readConfig, readExitStatus, readFstab, readNetwork, readVm,
-  writeConfig, writeFstab, writeNetwork, writeVm, type ConfigState, type NetworkState, type VmState,
+  appendTiming, clearBooted, isBooted, markOnce, readAppExitCode, readConfig, readExitStatus, readFstab, readNetwork, readVm,
+  STATE_SH, writeConfig, writeExecRequest, writeExitStatus, writeFstab, writeNetwork, writeVm, writeVmInit,
+  type ConfigState, type NetworkState, type VmState,
 } from '../../lib/state.js'
 import { StateError } from '../../lib/errors.js'
 
@@ -15,7 +17,7 @@ describe('state round-trips', () => {
     const d = dir()
     const c: ConfigState = {
       v: 1, args: ['sh', '-c', 'echo "a\nb" \'c\'', '', 'ünï\tcode', '$(x)'], env: ['PATH=/bin', 'X=a=b\nc'],
-      settingsEnv: { RUNCVM_CPUS: '2' }, cwd: '/tmp', uid: 1000, gid: 1000, groups: [10, 20], cpus: 2,
+      settingsEnv: { RUNCVM_CPUS: '2' }, cwd: '/tmp', uid: 1000, gid: 1000, groups: [10, 20],
     }
     writeConfig(c, d)
     expect(readConfig(d)).toEqual(c)
@@ -61,5 +63,42 @@ describe('state round-trips', () => {
     const d = dir()
     expect(() => appendTiming('a', 1, join(d, 'missing'))).not.toThrow()
     expect(existsSync(join(d, 'missing'))).toBe(false)
+  })
+})
+
+describe('state writers', () => {
+  it('exit status: TS and sh writers write the same file, atomically (no temporary left)', () => {
+    const d = dir()
+    writeExitStatus(3, d)
+    expect(readFileSync(join(d, 'exit-status'), 'utf8')).toBe('3\n')
+    const bb = ['dist/opt/runcvm/usr/bin/busybox', '/bin/busybox'].find(existsSync)
+    execFileSync(bb ?? '/bin/sh', [...(bb ? ['sh'] : []), '-c', STATE_SH.exitStatus(7, d)])
+    expect(readExitStatus(d)).toBe(7)
+    expect(readdirSync(d)).toEqual(['exit-status'])
+  })
+  it('sh lines name the state files of lib/paths.ts', () => {
+    expect(STATE_SH.booted()).toBe("printf '' >'/.runcvm/booted'")
+    expect(STATE_SH.timing('x')).toBe(`read -r u _ </proc/uptime; echo "vm:x $u" >>'/.runcvm/timing.log'`)
+    expect(STATE_SH.exitStatus(1)).toBe(`echo 1 >"/.runcvm/.exit-status.$$.tmp" && mv -f "/.runcvm/.exit-status.$$.tmp" '/.runcvm/exit-status'`)
+  })
+  it('--init runs the workload once', () => {
+    const d = dir()
+    expect(markOnce(d)).toBe(false)
+    expect(markOnce(d)).toBe(true)
+  })
+  it('the VM init is executable; booted is cleared', () => {
+    const d = dir()
+    writeVmInit('#!/bin/sh\n', d)
+    expect(statSync(join(d, 'vm-init.sh')).mode & 0o777).toBe(0o755)
+    writeFileSync(join(d, 'booted'), '')
+    expect(isBooted(d)).toBe(true)
+    clearBooted(d)
+    expect(isBooted(d)).toBe(false)
+  })
+  it('exec requests are created exclusively, root-only', () => {
+    const f = join(dir(), 'exec-1.req')
+    writeExecRequest(f, Buffer.from('a\0'))
+    expect(statSync(f).mode & 0o777).toBe(0o600)
+    expect(() => writeExecRequest(f, Buffer.from('b\0'))).toThrow(/EEXIST/)
   })
 })

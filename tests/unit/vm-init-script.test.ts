@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { buildVmInitScript, cgroupLines, type InitScriptInput } from '../../lib/vm/init-script.js'
-import { shQuote as sq } from '../../lib/sh.js'
+import { shQuote as sq } from '../../lib/cmd.js'
 import { netLines } from '../../lib/vm/net.js'
 import { readImageFacts, realpathIn } from '../../lib/vm/init-facts.js'
 import { moduleLines } from '../../lib/vm/guest-kernel.js'
@@ -36,7 +36,7 @@ const NO_TOOLS = { modprobe: false, kmod: false, apparmorParser: false, modprobe
 
 const cfg = (over: Partial<ConfigState> = {}): ConfigState => ({
   v: 1, args: ['sh', '-c', 'echo hi'], env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root'],
-  settingsEnv: {}, cwd: '/', uid: 0, gid: 0, groups: [], cpus: 2, ...over,
+  settingsEnv: {}, cwd: '/', uid: 0, gid: 0, groups: [], ...over,
 })
 
 const base = (): InitScriptInput => ({
@@ -48,10 +48,6 @@ const base = (): InitScriptInput => ({
   image: { resolved: '/bin/busybox', group: 'root:x:0:\ntty:x:5:\n', hostname: 'abc123\n', etcFstab: '', system: NO_TOOLS },
   packageModules: true,
   launch: { runcvmInit: '/.runcvm/guest/sbin/runcvm-init', exitFile: '/.runcvm/exit-status', controlPort: 'org.runcvm.control' },
-  paths: {
-    state: '/.runcvm', exitStatus: '/.runcvm/exit-status', vmStart: '/.runcvm/vm-start.sh', once: '/.runcvm/once',
-    fstab: '/.runcvm/fstab', mounts: '/.runcvm/vm-mounts.fstab', booted: '/.runcvm/booted', timing: '/.runcvm/timing.log',
-  },
 })
 
 const cases: Record<string, () => InitScriptInput> = {

@@ -1,5 +1,5 @@
 // 02-user-workdir: upstream tests/02-user-workdir shape (docker run half; the docker exec half
-// lands with issue 5): --user 1000 --workdir /tmp, print `$(id -u) $(pwd)` → "1000 /tmp", and the
+// is in case 20): --user 1000 --workdir /tmp, print `$(id -u) $(pwd)` → "1000 /tmp", and the
 // same output as runc for the same image and flags.
 import { type Case, eq, sameAs } from '../harness'
 

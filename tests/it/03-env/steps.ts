@@ -1,4 +1,4 @@
-// 03-env: upstream tests/03-env shape (docker run half; exec half with issue 5). The workload's
+// 03-env: upstream tests/03-env shape (docker run half; the exec half is in case 20). The workload's
 // environment inside the VM equals runc's for the same image and flags, and no RUNCVM_* leaks.
 //
 // Exclusions, and why there are (almost) none:
@@ -55,6 +55,10 @@ export default {
         if (sub.stderr !== '') bad.push(`${what}: stderr not empty: ${JSON.stringify(sub.stderr)}`)
       }
     }
+    // Any RUNCVM_* name given with -e is RunCVM's, not the workload's (docker exec: case 20).
+    const hidden = await runcvm(['-e', 'RUNCVM_FOO=1', '-e', 'KEEP=1', 'runcvm-test/bb', 'env'])
+    const leaked = hidden.stdout.split('\n').filter(l => l.startsWith('RUNCVM'))
+    if (hidden.code !== 0 || leaked.length || !hidden.stdout.includes('KEEP=1')) bad.push(`-e RUNCVM_FOO=1: ${leaked.length ? `leaked ${leaked.join(', ')}` : describe(hidden)}`)
     if (bad.length) fail(bad.join('\n'))
   },
 } satisfies Case

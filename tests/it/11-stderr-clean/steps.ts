@@ -1,7 +1,7 @@
 // 11-stderr-clean: a normal run prints nothing of RunCVM's own on the container's stderr: no Node
 // ExperimentalWarning, no kernel/console noise, no "RunCVM:" lines — with one designed exception:
 // on a host whose /dev/kvm cannot run the guest (kvm-pvm here) RunCVM falls back to TCG and prints
-// exactly one warning line (issue 4). That line is allowed (and reported); anything else fails.
+// exactly one warning line. That line is allowed (and reported); anything else fails.
 // A detached run's `docker logs` must have empty stderr too (apart from that line).
 import { type Case, describe, eq, fail, ok, stripAccelWarning } from '../harness'
 

@@ -1,5 +1,5 @@
 // 12-stdio-separate: without -t, the workload's stdout and stderr reach the container's fds 1 and 2
-// separately (issue 5: upstream merges them on the console), byte-equal to runc: no "\r", no tty on
+// separately (upstream merges them on the console), byte-equal to runc: no "\r", no tty on
 // fds 0-2 (stdin is /dev/null without -i, as under runc), supplementary groups not duplicated
 // (--group-add of a gid /etc/group already gives). `docker logs` of a detached run keeps them apart.
 import { type Case, describe, eq, ok, sameAs, stripAccelWarning } from '../harness'

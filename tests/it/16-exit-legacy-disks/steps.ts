@@ -1,5 +1,5 @@
 // 16-exit-legacy-disks: upstream's two app-driven exit paths keep working next to the automatic
-// exit status (issue 4), and RUNCVM_DISKS gives the VM a formatted ext4 disk whose data survives
+// exit status, and RUNCVM_DISKS gives the VM a formatted ext4 disk whose data survives
 // the container (a named volume at /disks holds the backing file).
 //
 // - `/.runcvm/exitcode` written by the workload wins over its own exit status (upstream feature).

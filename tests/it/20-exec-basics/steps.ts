@@ -59,6 +59,11 @@ export default {
       const [a, b] = [await docker(['exec', ...argsOf(args, vm)]), await docker(['exec', ...argsOf(args, ref)])]
       if (a.code !== b.code || a.stdout !== b.stdout || a.stderr !== b.stderr) bad.push(`exec ${args.join(' ')}:\n    runcvm: ${describe(a)}\n    runc:   ${describe(b)}`)
     }
+    // RunCVM's variables never reach the workload: `docker exec -e RUNCVM_*` is hidden as
+    // `docker run -e RUNCVM_*` is (case 03). Under runc they would show, so this is not a comparison.
+    const hidden = await docker(['exec', '-e', 'RUNCVM_FOO=1', '-e', 'RUNCVM_KERNEL=x', '-e', 'KEEP=1', vm, 'env'])
+    const leaked = hidden.stdout.split('\n').filter(l => l.startsWith('RUNCVM'))
+    if (hidden.code !== 0 || leaked.length || !hidden.stdout.includes('KEEP=1\n')) bad.push(`exec -e RUNCVM_FOO=1: ${leaked.length ? `leaked ${leaked.join(', ')}` : describe(hidden)}`)
     if (bad.length) fail(bad.join('\n'))
   },
 } satisfies Case

@@ -1,4 +1,4 @@
-// 30-net-names-tcp: two VMs and one runc container on a user-defined network (issue 6). Each
+// 30-net-names-tcp: two VMs and one runc container on a user-defined network. Each
 // resolves every other by name (Docker's embedded DNS, reached from the VM through dnsmasq on
 // 169.254.169.254) and pings it; a TCP service in VM 1 (busybox httpd) answers the runc client by
 // name and the host on 127.0.0.1 through `-p 127.0.0.1::8080`; VM 2 gets `--ip` (honoured on eth0)
