@@ -13,6 +13,7 @@ import {
 } from './mounts.js'
 import { diskAio } from './seccomp.js'
 import { roleEnv } from '../workload-env.js'
+import { specNetSysctls, specRlimits, specShmSize } from '../vm/guest-limits.js'
 import type { Mount, SeccompSyscall, Spec } from './spec.js'
 
 /** argv[0] values Docker (/sbin/docker-init) and Podman (/dev/init) use for `--init`. */
@@ -267,6 +268,9 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   // Safe: the file cannot outgrow its size (the VM's RAM), so the container never holds more
   // memory than without it, and where a huge page cannot be had the kernel falls back to 4 KiB
   // pages (shmem THP allocation follows transparent_hugepage/defrag: no stall by default).
+  // Differs from runcvm-runtime: --shm-size, --sysctl (net.*) and --ulimit apply in the VM too
+  // (lib/vm/guest-limits.ts); upstream's guest /dev/shm was unsized and the others stayed outside.
+  vars.push(['RUNCVM_SHM_SIZE', specShmSize(mounts)], ['RUNCVM_SYSCTL', specNetSysctls(out.linux?.sysctl as Record<string, unknown> | undefined)], ['RUNCVM_RLIMITS', specRlimits(proc.rlimits)])
   const memMiB = vmMemoryMiB(spec, envOf(oldEnv).RUNCVM_MEM_SIZE)
   vars.push(['RUNCVM_MEM_SIZE', `${memMiB}M`])
   if (s.RUNCVM_HUGETLB) checkHugePages(memMiB, o.hostFreeHugePages2M)

@@ -102,7 +102,10 @@ export function planVmBoot(cfg: ConfigState, s: RunCvmSettings, p: BootProbes): 
   // decision taken here at native speed (a Node start in the VM costs seconds under TCG).
   const initScript = buildVmInitScript({
     cfg, vm: vmState, net: p.net, fstab, image: p.image, launch: launchPaths(vmState),
-    settings: { RUNCVM_INIT: s.RUNCVM_INIT, RUNCVM_BOOT_TIMING: s.RUNCVM_BOOT_TIMING, RUNCVM_CGROUPFS: s.RUNCVM_CGROUPFS },
+    settings: {
+      RUNCVM_INIT: s.RUNCVM_INIT, RUNCVM_BOOT_TIMING: s.RUNCVM_BOOT_TIMING, RUNCVM_CGROUPFS: s.RUNCVM_CGROUPFS,
+      RUNCVM_SHM_SIZE: s.RUNCVM_SHM_SIZE, RUNCVM_SYSCTL: s.RUNCVM_SYSCTL, RUNCVM_RLIMITS: s.RUNCVM_RLIMITS,
+    },
     packageModules: isPackageKernel(s.RUNCVM_KERNEL_PATH),
   })
 

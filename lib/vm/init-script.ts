@@ -17,6 +17,7 @@ import { moduleLines, type SystemFacts } from './guest-kernel.js'
 import { groupId } from '../passwd.js'
 import { buildSshdScript } from './sshd.js'
 import { netLines } from './net.js'
+import { rlimitLines, sysctlLines } from './guest-limits.js'
 import { BIN, GUEST_AGENT_PORT, RUNCVM_GUEST, STATE_DIR, VIRTIO_PORTS_DIR, statePath } from '../paths.js'
 import { STATE_SH } from '../state.js'
 import { shQuote as sq } from '../cmd.js'
@@ -38,7 +39,11 @@ export interface ImageFacts {
 
 export interface InitScriptInput {
   cfg: ConfigState
-  settings: { RUNCVM_INIT: boolean; RUNCVM_BOOT_TIMING: boolean; RUNCVM_CGROUPFS: string }
+  settings: {
+    RUNCVM_INIT: boolean; RUNCVM_BOOT_TIMING: boolean; RUNCVM_CGROUPFS: string
+    /** --shm-size, --sysctl (net.*), --ulimit as the runtime encoded them (lib/vm/guest-limits.ts); '' or absent: none. */
+    RUNCVM_SHM_SIZE?: string; RUNCVM_SYSCTL?: string; RUNCVM_RLIMITS?: string
+  }
   vm: VmState
   net: NetworkState
   /** /.runcvm/fstab lines (tmpfs + disks, written by ctr-qemu). */
@@ -83,6 +88,8 @@ const envExec = (env: readonly string[], file: string, args: readonly string[]):
 export function buildVmInitScript(i: InitScriptInput): string {
   const { cfg, vm, net, image: img } = i
   const bb = sq(BIN.busybox)
+  // Only a value of the tmpfs size= form is written into the mount table.
+  const shmSize = /^[0-9]{1,20}[kKmMgG%]?$/.test(i.settings.RUNCVM_SHM_SIZE ?? '') ? i.settings.RUNCVM_SHM_SIZE : ''
   const arg0 = cfg.args[0] ?? ''
   const L: string[] = [
     `#!${BIN.busybox} sh`,
@@ -140,7 +147,7 @@ export function buildVmInitScript(i: InitScriptInput): string {
   L.push(
     'F=',
     'fst /dev/pts; [ -n "$T" ] || F="${F}devpts /dev/pts devpts gid=5,mode=620,ptmxmode=666 0 0$NL"',
-    'fst /dev/shm; [ -n "$T" ] || F="${F}shm /dev/shm tmpfs mode=1777,nosuid,nodev 0 0$NL"',
+    `fst /dev/shm; [ -n "$T" ] || F="\${F}shm /dev/shm tmpfs mode=1777,nosuid,nodev${shmSize ? `,size=${shmSize}` : ''} 0 0$NL"`,
   )
   if (i.fstab.length) {
     if (i.fstab.some(l => /\sext[234]\s/.test(l))) L.push('modprobe ext4')
@@ -183,6 +190,8 @@ export function buildVmInitScript(i: InitScriptInput): string {
   for (const n of net.interfaces.filter(n => n.ip !== undefined)) {
     L.push(`arping -U -c 1 -w 1 -I ${sq(n.name)} ${sq(n.ip!)} </dev/null 8>&- 9>&- &`)
   }
+  // --sysctl (net.*) once the NICs exist (per-interface keys), --ulimit before anything starts.
+  L.push(...sysctlLines(i.settings.RUNCVM_SYSCTL ?? ''), ...rlimitLines(i.settings.RUNCVM_RLIMITS ?? ''))
   L.push(STATE_SH.booted())
   mark('vm-setup')
   L.push(

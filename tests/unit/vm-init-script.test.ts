@@ -79,6 +79,14 @@ const cases: Record<string, () => InitScriptInput> = {
     i.fstab = ['UUID=1234 /disk1 ext4 defaults 0 0', 'tmpfs /tmp tmpfs rw 0 0']
     return i
   },
+  'shm-sysctl-ulimit': () => {
+    const i = base()
+    i.settings = {
+      ...i.settings, RUNCVM_SHM_SIZE: '100663296', RUNCVM_SYSCTL: 'net.ipv4.ip_local_port_range=30000 40000\nnet/ipv4/conf/eth0.100/rp_filter=2',
+      RUNCVM_RLIMITS: 'RLIMIT_NOFILE=1024:2048\nRLIMIT_STACK=8388608:18446744073709551615',
+    }
+    return i
+  },
   'hybrid-cgroup-no-net': () => {
     const i = base()
     i.net = { v: 1, interfaces: [], routes: [] }
