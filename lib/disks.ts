@@ -6,6 +6,7 @@
 // commands that create a missing backing file and the VM's fstab line. Error texts are upstream's.
 import { dirname } from 'node:path'
 import { ConfigError } from './errors.js'
+import { FS_NAME, plainPathProblem } from './validate.js'
 import type { Cmd } from './cmd.js'
 
 export interface DiskSpec {
@@ -25,6 +26,13 @@ export function parseDisks(raw: string): DiskSpec[] {
     const [src = '', dst = '', fs = '', size = ''] = spec.split(',')
     if (!src || !dst || !fs) throw invalid(spec, 'src, dst and fs must all be specified')
     if (src === dst) throw invalid(spec, `src '${src}' cannot be same as dst`)
+    // Differs from upstream (which wrote any text into the VM's fstab and QEMU's -drive file=):
+    // src and dst must be plain absolute paths, fs a plain type name.
+    for (const [field, v] of [['src', src], ['dst', dst]] as const) {
+      const why = plainPathProblem(v)
+      if (why) throw invalid(spec, `RUNCVM_DISKS ${field} '${v}' ${why}`)
+    }
+    if (!FS_NAME.test(fs)) throw invalid(spec, `RUNCVM_DISKS fs '${fs}' must be a filesystem type of lower-case letters and digits (e.g. ext4)`)
     return { spec, src, dst, fs, ...(size ? { size } : {}) }
   })
 }

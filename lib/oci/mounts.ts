@@ -2,6 +2,8 @@
 // Mount semantics: https://github.com/opencontainers/runtime-spec/blob/main/config.md#mounts
 import type { Mount } from './spec.js'
 import { STATE_DIR, VIRTIOFSD_PID_DIR } from '../paths.js'
+import { ConfigError } from '../errors.js'
+import { FS_NAME, fstabOptionsOk, plainPathProblem } from '../validate.js'
 
 export const tmpfs = (destination: string, source: string, options: string[]): Mount =>
   ({ destination, type: 'tmpfs', source, options })
@@ -74,5 +76,15 @@ export const isDisksPath = (p: string): boolean => p === '/disks' || p.startsWit
  */
 export function tmpfsFstabLine(m: Mount): string {
   const opts = (m.options ?? []).filter(o => o !== 'rprivate' && o !== 'private')
+  // Differs from upstream (which wrote the fields as given): a field with a blank or a newline
+  // would add fields or lines to the VM's fstab.
+  const why = plainPathProblem(m.destination)
+  if (why) throw new ConfigError(`tmpfs mount destination '${m.destination}' invalid: ${why} (--tmpfs/--mount type=tmpfs)`)
+  if ((m.source ?? 'tmpfs') !== 'tmpfs' && !FS_NAME.test(m.source ?? '')) {
+    throw new ConfigError(`tmpfs mount source '${m.source}' at '${m.destination}' invalid, must be lower-case letters and digits`)
+  }
+  if (opts.length && !opts.every(fstabOptionsOk)) {
+    throw new ConfigError(`tmpfs mount options at '${m.destination}' invalid, must not contain whitespace or control characters (--tmpfs/--mount type=tmpfs)`)
+  }
   return `${m.source ?? 'tmpfs'} ${m.destination} tmpfs ${opts.join(',')} 0 0`
 }

@@ -2,6 +2,8 @@
 // (upstream runcvm-runtime, "create" branch). Pure: no I/O, never mutates its input. The edge that
 // reads/writes the file and probes kernels is lib/oci/bundle.ts.
 import { ConfigError, SpecError } from '../errors.js'
+import { MEM_SIZE_MAX_MIB } from '../validate.js'
+import { parseDisks } from '../disks.js'
 import { formatUidGid } from '../ids.js'
 import type { KernelChoice } from '../kernel.js'
 import { CTR_ENTRYPOINT, CTR_WARNINGS_LOG, RUNCVM_GUEST, STATE_DIR, VIRTIOFSD_PID_DIR, VM_MOUNTPOINT } from '../paths.js'
@@ -99,14 +101,24 @@ export function checkHugePages(memMiB: number, freePages: number | undefined): v
 /** Parse RUNCVM_MEM_SIZE (`<n>`, `<n>M`, `<n>G`; MiB when no unit) to MiB. */
 export function parseMemSize(raw: string): number {
   const m = /^([1-9]\d*)([mMgG]?)$/.exec(raw)
-  if (!m) throw new ConfigError(`RUNCVM_MEM_SIZE '${raw}' invalid, must be a size like 512M or 1G`)
-  return Number(m[1]) * (m[2].toLowerCase() === 'g' ? 1024 : 1)
+  const mib = m ? Number(m[1]) * (m[2].toLowerCase() === 'g' ? 1024 : 1) : NaN
+  // Differs from upstream: no upper bound there (a long number became `1.024e+23M` for QEMU).
+  if (!(mib <= MEM_SIZE_MAX_MIB)) {
+    throw new ConfigError(`RUNCVM_MEM_SIZE '${raw}' invalid, must be a size like 512M or 1G, at most ${MEM_SIZE_MAX_MIB}M (1024G)`)
+  }
+  return mib
 }
 
 /** VM memory in MiB: the container memory limit, else RUNCVM_MEM_SIZE, else the default. */
 export function vmMemoryMiB(spec: Spec, userSize: string | undefined): number {
   const limit = spec.linux?.resources?.memory?.limit
-  if (typeof limit === 'number' && limit > 0) return Math.floor(limit / 1024 / 1024)
+  if (typeof limit === 'number' && limit > 0) {
+    const mib = Math.floor(limit / 1024 / 1024)
+    if (mib > MEM_SIZE_MAX_MIB) {
+      throw new ConfigError(`the container's memory limit (docker run --memory) of ${mib} MiB is too large for the VM, must be at most ${MEM_SIZE_MAX_MIB}M (1024G)`)
+    }
+    return mib
+  }
   // Differs from runcvm-runtime: upstream ignores a user RUNCVM_MEM_SIZE at create and always
   // writes the default next to it.
   if (userSize) return parseMemSize(userSize)
@@ -209,6 +221,9 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   }
   // Differs from runcvm-runtime: upstream accepted --network=host/container:X and broke at boot.
   checkNetworkNamespace(spec)
+  // RUNCVM_DISKS is used in the container (ctr-qemu); its syntax and paths are checked here too,
+  // so a bad value fails `docker run` before anything starts.
+  parseDisks(o.settings.RUNCVM_DISKS)
   const out = structuredClone(spec)
   const proc = out.process
   const s = o.settings

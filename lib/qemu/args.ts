@@ -3,6 +3,8 @@
 import { TCG_TB_SIZE_MIB } from '../sizing.js'
 import type { DiskAttach, NicSpec, VmSpec } from './vm-spec.js'
 import { GUEST_AGENT_PORT } from '../paths.js'
+import { ConfigError } from '../errors.js'
+import { plainPathProblem } from '../validate.js'
 
 type Opt = string | number | boolean | undefined
 
@@ -134,6 +136,10 @@ export function hotplugPortArgs(count = HOTPLUG_PORTS): string[] {
 }
 
 export function diskArgs(d: DiskAttach, id: number, cpus: number, aio: VmSpec['diskAio']): string[] {
+  // Only a plain absolute path: QEMU reads `nbd:`, `http:`, `json:{...}` ... at the start of a
+  // relative file= as a protocol, never in one that starts with '/'.
+  const why = plainPathProblem(d.file)
+  if (why) throw new ConfigError(`RUNCVM_DISKS backing file '${d.file}' invalid: ${why}`)
   return [
     // cache=none: O_DIRECT, rely on guest flushes; aio=io_uring: lower overhead than libaio, or
     // QEMU's thread pool where the seccomp profile or the host forbid io_uring (RUNCVM_DISK_AIO);

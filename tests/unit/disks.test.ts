@@ -38,3 +38,25 @@ describe('RUNCVM_DISKS', () => {
     expect(diskFstabLine(d, 'abcd')).toBe('UUID=abcd /data ext4 defaults,noatime 0 0')
   })
 })
+
+describe('RUNCVM_DISKS values that reach fstab and -drive', () => {
+  it.each([
+    ['disk1,/data,ext4,1G', "src 'disk1' must be an absolute path"],
+    ['nbd:localhost:10809,/data,ext4', "src 'nbd:localhost:10809' must be an absolute path"],
+    ['/d1,data,ext4', "dst 'data' must be an absolute path"],
+    ['/d1,/da ta,ext4', 'must not contain whitespace or control characters'],
+    ['/d1,/data\tx,ext4', 'must not contain whitespace or control characters'],
+    ['/d1,/data\nnone /etc tmpfs,ext4', 'must not contain whitespace or control characters'],
+    ['/d1,/a/../etc,ext4', "must not contain '..' components"],
+    ['/disks/../x,/data,ext4', "src '/disks/../x' must not contain '..' components"],
+    ['/d1,/data,ext4 x', "fs 'ext4 x' must be a filesystem type"],
+    ['/d1,/data,EXT4', "fs 'EXT4' must be a filesystem type"],
+    ['/d1,/data,ext4\n/dev/sda', 'must be a filesystem type'],
+  ])('%j refused', (spec, msg) => {
+    expect(() => parseDisks(spec)).toThrow(msg)
+    expect(() => parseDisks(spec)).toThrow('RUNCVM_DISKS')
+  })
+  it('plain absolute paths and names pass', () => {
+    expect(parseDisks('/disks/a..b,/var/lib/x.y,ext4,1G')[0]).toMatchObject({ src: '/disks/a..b', dst: '/var/lib/x.y', fs: 'ext4' })
+  })
+})

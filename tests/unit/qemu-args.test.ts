@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildQemuArgs, qopts } from '../../lib/qemu/args.js'
+import { buildQemuArgs, diskArgs, qopts } from '../../lib/qemu/args.js'
 import { buildCmdline, kernelParams, serializeParams } from '../../lib/qemu/cmdline.js'
 import { consoleDevice, displayOf } from '../../lib/qemu/display.js'
 import { buildVirtiofsdArgs, cacheArgs } from '../../lib/qemu/virtiofsd.js'
@@ -99,4 +99,11 @@ describe('virtiofsd args', () => {
     expect(cacheArgs('none')).toEqual(['-o', 'cache=none'])
     expect(cacheArgs('always')).toEqual(['-o', 'cache=always'])
   })
+})
+
+describe('-drive file= takes plain absolute paths only', () => {
+  it.each(['nbd:localhost:10809', 'http://x/y', 'json:{"file":{"driver":"nbd"}}', 'disks/d1', '/disks/../etc/x', '/d 1'])('%j refused', f => {
+    expect(() => diskArgs({ file: f }, 0, 1, 'threads')).toThrow('RUNCVM_DISKS backing file')
+  })
+  it('a plain path passes', () => expect(diskArgs({ file: '/disks/d1' }, 0, 1, 'threads')[1]).toMatch(/^id=drv0,file=\/disks\/d1,/))
 })

@@ -279,6 +279,48 @@ describe('mutations', () => {
     for (const bad of ['', '0', '1.5G', '1T', '-1', 'M']) expect(() => parseMemSize(bad)).toThrow(ConfigError)
   })
 
+  it('VM memory has an upper bound (RUNCVM_MEM_SIZE and --memory)', () => {
+    expect(parseMemSize('1048576M')).toBe(1048576)
+    expect(parseMemSize('1024G')).toBe(1048576)
+    for (const bad of ['1048577', '1025G', '100000000000000000000000G', '9'.repeat(400)]) {
+      expect(() => parseMemSize(bad)).toThrow('at most 1048576M')
+    }
+    const s = base()
+    s.process.env!.push('RUNCVM_MEM_SIZE=100000000000000000000G')
+    expect(() => rewrite(s)).toThrow("RUNCVM_MEM_SIZE '100000000000000000000G' invalid")
+    const t = base()
+    t.linux!.resources!.memory = { limit: 2 * 1024 * 1024 * MiB }
+    expect(() => rewrite(t)).toThrow('docker run --memory')
+    t.linux!.resources!.memory = { limit: 1024 * 1024 * MiB }
+    expect(envValue(rewrite(t).process.env, 'RUNCVM_MEM_SIZE')).toBe('1048576M')
+  })
+
+  it('refuses tmpfs mounts whose fields would break the VM\'s fstab', () => {
+    const tm = (destination: string, options = ['nosuid'], source = 'tmpfs'): Mount => ({ destination, type: 'tmpfs', source, options })
+    for (const [m, msg] of [
+      [tm('/a b'), 'whitespace or control characters'],
+      [tm('/a\nnone /etc tmpfs defaults 0 0'), 'whitespace or control characters'],
+      [tm('/x/../etc'), "'..' components"],
+      [tm('rel'), 'absolute path'],
+      [tm('/ok', ['size=1m', 'mode=1777 x']), 'tmpfs mount options'],
+      [tm('/ok', ['size=1m'], 'tm pfs'), 'tmpfs mount source'],
+    ] as const) {
+      const s = base()
+      s.mounts = [...(s.mounts ?? []), m]
+      expect(() => rewrite(s)).toThrow(ConfigError)
+      expect(() => rewrite(s)).toThrow(msg)
+    }
+    const s = base()
+    s.mounts = [...(s.mounts ?? []), tm('/scratch.d/x..y', ['size=1m', 'mode=1777'])]
+    expect(envValue(rewrite(s).process.env, 'RUNCVM_TMPFS')).toContain('tmpfs /scratch.d/x..y tmpfs size=1m,mode=1777 0 0')
+  })
+
+  it('refuses a bad RUNCVM_DISKS at create', () => {
+    const s = base()
+    s.process.env!.push('RUNCVM_DISKS=/disks/d,/data x,ext4,1G')
+    expect(() => rewrite(s)).toThrow('RUNCVM_DISKS dst')
+  })
+
   it('replaces user-set internal variables instead of duplicating them', () => {
     const s = base()
     s.process.env!.push('RUNCVM_GUEST=/elsewhere', 'RUNCVM_CPUS=7', 'RUNCVM_TMPFS=junk', 'RUNCVM_KERNEL_ROOT=x')

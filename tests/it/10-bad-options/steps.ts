@@ -9,6 +9,10 @@ const BAD: Array<{ env: string; option: string }> = [
   { env: 'RUNCVM_KERNEL=nosuch', option: 'RUNCVM_KERNEL' },
   { env: 'RUNCVM_KERNEL=debian/0.0.0-nosuch', option: 'RUNCVM_KERNEL' },
   { env: 'RUNCVM_DISPLAY_MODE=bogus', option: 'RUNCVM_DISPLAY_MODE' },
+  // Values that would reach the VM's fstab, QEMU's -drive file= or -m (checked at create).
+  { env: 'RUNCVM_MEM_SIZE=100000000000000000000000G', option: 'RUNCVM_MEM_SIZE' },
+  { env: 'RUNCVM_DISKS=nbd:127.0.0.1:10809,/data,ext4', option: 'RUNCVM_DISKS' },
+  { env: 'RUNCVM_DISKS=/disks/d1,/data\nnone /etc tmpfs,ext4,1G', option: 'RUNCVM_DISKS' },
 ]
 
 export default {
