@@ -51,6 +51,8 @@ export const PKG = {
   poweroff: 'bin/poweroff',
   init: 'bin/init',
   sh: 'bin/sh',
+  /** busybox modprobe: the kernel's usermode modprobe for images without one (lib/vm/guest-kernel.ts). */
+  modprobe: 'bin/modprobe',
 } as const
 
 /** Package binaries as the container and the VM see them. */
@@ -80,6 +82,7 @@ export const BIN = {
   kvmProbe: `${RUNCVM_GUEST}/${PKG.kvmProbe}`,
   poweroff: `${RUNCVM_GUEST}/${PKG.poweroff}`,
   init: `${RUNCVM_GUEST}/${PKG.init}`,
+  modprobe: `${RUNCVM_GUEST}/${PKG.modprobe}`,
 } as const
 
 /** PATH for programs RunCVM starts in the container with no image PATH (package tools only). */

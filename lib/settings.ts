@@ -56,6 +56,7 @@ export const SETTINGS = {
   RUNCVM_ACCEL: { kind: 'enum', values: ['auto', 'kvm', 'tcg'], default: 'auto', doc: 'Accelerator: auto (KVM if it can run the guest, else TCG with a warning), kvm, tcg' },
   RUNCVM_BOOT_TIMEOUT: { kind: 'int', min: 0, doc: 'Seconds the VM may run without a sign of life from the guest before the container fails (0: no limit); default 120 under KVM, none under TCG' },
   RUNCVM_BOOT_TIMING: { kind: 'bool', truth: 'one', doc: 'Log per-phase boot timestamps to /.runcvm/timing.log' },
+  RUNCVM_IPV6: { kind: 'enum', values: ['on', 'off'], default: 'on', doc: 'IPv6 in the guest kernel (::1, link-local addresses, [::] sockets); off boots it with ipv6.disable=1' },
   // --- internal: written by runcvm-runtime at create ---
   RUNCVM_GUEST: { kind: 'string', default: RUNCVM_GUEST, doc: 'Package mount point in the container and VM', internal: true },
   RUNCVM_INIT: { kind: 'bool', truth: 'one', doc: 'docker run --init was given: run RunCVM\'s VM init', internal: true },

@@ -10,13 +10,15 @@
  *              execs the exit program with argv [prog, "S"] (it turns QEMU's status back into
  *              the entrypoint's).
  *   --no-fork  only give the command a session and a controlling tty, apply the ids/cwd, exec.
- *              `docker exec` uses it through --request (see below).
+ *              `docker exec` uses it through --request (see below). With --stop-signal N and
+ *              --control-port NAME (an init as VM PID 1: systemd, busybox init), a child stays
+ *              behind that sends signal N to the command on every "stop" line on that port.
  *   --vm       VM PID 1 supervisor around the user's entrypoint: reaps orphans, stops gracefully
  *              on SIGTERM/SIGINT/SIGUSR1/SIGUSR2/SIGPWR or a "stop" line on a virtio-serial
  *              port, records the entrypoint's status in --exit-file and powers the VM off.
  *
  * Usage: runcvm-init [-v] [--no-fork] [--vm] [--exit-file FILE] [--control-port NAME]
- *                    [--uid N] [--gid N] [--groups a,b,c] [--cwd DIR]
+ *                    [--stop-signal N] [--uid N] [--gid N] [--groups a,b,c] [--cwd DIR]
  *                    [--stdin SPEC] [--stdout SPEC] [--stderr SPEC] [--tty-size ROWS,COLS]
  *                    [--on-term PATH] [--on-exit PATH] [--] command [args...]
  *
@@ -120,6 +122,7 @@ struct opts {
     int no_poweroff;
     const char *exit_file;
     const char *control_port;
+    int stop_signal;
     const char *tty_port;
     const char *tty_relay;
     const char *signal_relay;
@@ -187,7 +190,9 @@ static void usage(FILE *f)
         "                      exit status S is passed to --on-exit (" DEFAULT_ON_EXIT ")\n"
         "  --no-fork           set up session + controlling tty, ids and cwd, then exec\n"
         "  --vm                VM PID 1: reap, graceful stop, write --exit-file, power off\n"
-        "  --control-port NAME virtio-serial port name to read \"stop\" lines from (--vm)\n"
+        "  --control-port NAME virtio-serial port name to read \"stop\" lines from (--vm, or\n"
+        "                      --no-fork with --stop-signal)\n"
+        "  --stop-signal N     --no-fork: a child sends signal N to the command on \"stop\"\n"
         "  --tty-port NAME     virtio-serial port with \"ROWS COLS\" lines for the terminal (--vm)\n"
         "  --tty-relay PATH    send the tty's size to unix socket PATH on SIGWINCH (default mode)\n"
         "  --watch PID=NAME    a child the VM needs: its death ends the container (default mode)\n"
@@ -299,7 +304,7 @@ static void parse_args(int argc, char **argv)
 {
     enum { O_NOFORK = 256, O_VM, O_EXITFILE, O_PORT, O_UID, O_GID, O_GROUPS, O_CWD, O_TERM, O_EXIT, O_NOPOWER, O_STDIN, O_STDOUT, O_STDERR, O_TTYSIZE,
            O_CLEARENV, O_ENV, O_CWDERR, O_REQUEST, O_REQFILE, O_TTYPORT, O_TTYRELAY, O_RUNCERR, O_SIGRELAY,
-           O_WATCH, O_RESPAWN, O_WARNLOG, O_CTRID };
+           O_WATCH, O_RESPAWN, O_WARNLOG, O_CTRID, O_STOPSIG };
     static const struct option longopts[] = {
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -331,6 +336,7 @@ static void parse_args(int argc, char **argv)
         { "respawn", required_argument, NULL, O_RESPAWN },
         { "warnings-log", required_argument, NULL, O_WARNLOG },
         { "container-id", required_argument, NULL, O_CTRID },
+        { "stop-signal", required_argument, NULL, O_STOPSIG },
         { NULL, 0, NULL, 0 },
     };
     unsigned long v;
@@ -412,6 +418,9 @@ static void parse_args(int argc, char **argv)
             o.respawn[k].argv[n] = NULL;
             break;
         }
+        case O_STOPSIG:
+            if (parse_id(optarg, &v) || v < 1 || v > 64) { err("invalid --stop-signal '%s'", optarg); exit(2); }
+            o.stop_signal = (int)v; break;
         case O_REQUEST: case O_REQFILE:
             /* The request replaces the whole command line (nothing may follow it). */
             if (optind != argc) { err("--request/--request-file must be the last argument"); exit(2); }
@@ -439,6 +448,10 @@ static void parse_args(int argc, char **argv)
     }
     if (o.vm && o.no_fork) {
         err("--vm and --no-fork are mutually exclusive");
+        exit(2);
+    }
+    if (o.stop_signal && (!o.no_fork || !o.control_port)) {
+        err("--stop-signal needs --no-fork and --control-port");
         exit(2);
     }
     if (optind >= argc) {
@@ -1050,7 +1063,14 @@ static int supervise_container(void)
                 forward(child, sig);
             break;
         default:
-            forward(child, sig);
+            /* SIGRTMIN+3 is the STOPSIGNAL of systemd images (systemd's halt), so `docker stop`
+             * sends it instead of SIGTERM: it asks for the same clean power-down. Forwarded, it
+             * would end QEMU at once (its default action), losing whatever the guest had not
+             * written yet. */
+            if (sig == SIGRTMIN + 3)
+                spawn_shutdown(&orig);
+            else
+                forward(child, sig);
         }
     }
 }
@@ -1344,12 +1364,60 @@ static int supervise_vm(void)
     return 1;
 }
 
+/* --no-fork --stop-signal: a child that outlives our exec into the init, reads the control port
+ * and turns each "stop" into the signal that makes that init power off (lib/vm/launch.ts). It
+ * holds no tty and no stdio; the init's own shutdown ends it with the other processes. */
+static void start_stop_listener(void)
+{
+    pid_t target = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        err("fork for the stop listener: %s", strerror(errno));
+        return;
+    }
+    if (pid > 0) {
+        debug("stop listener: pid %d, signal %d to %d on \"stop\"", (int)pid, o.stop_signal, (int)target);
+        return;
+    }
+    /* Gone with the command (outside the VM, e.g. in tests; in the VM it is PID 1 for good). */
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() != target)
+        _exit(0);
+    setsid();
+    prctl(PR_SET_NAME, "runcvm-stop", 0, 0, 0);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        for (int fd = 0; fd < 3; fd++)
+            dup2(null, fd);
+        if (null > 2)
+            close(null);
+    }
+    for (int fd = 0; fd < 3; fd++)
+        if (o.stdio_fd[fd] > 2)
+            close(o.stdio_fd[fd]);
+    struct line_port p = { .name = o.control_port, .on_line = on_control_line, .fd = -1 };
+    port_open(&p, now_ms());
+    for (;;) {
+        struct pollfd pf = { .fd = p.fd, .events = POLLIN };
+        int n = poll(&pf, 1, port_timeout(&p, now_ms()));
+        if (n < 0 && errno != EINTR)
+            _exit(1);
+        stop_requested = 0;
+        port_service(&p, n > 0 ? pf.revents : 0, now_ms());
+        if (stop_requested && kill(target, o.stop_signal) < 0)
+            _exit(0); /* the init is gone */
+    }
+}
+
 int main(int argc, char **argv)
 {
     parse_args(argc, argv);
     open_stdio();
-    if (o.no_fork)
+    if (o.no_fork) {
+        if (o.stop_signal)
+            start_stop_listener();
         exec_workload();
+    }
     if (o.vm)
         return supervise_vm();
     return supervise_container();

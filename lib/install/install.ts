@@ -62,18 +62,23 @@ export interface InstallUi {
 /** How long to wait for `docker info` to list runcvm after a reload (dockerd reloads asynchronously). */
 export const VERIFY_TIMEOUT_MS = 15_000
 
-/** Run every step; returns all changes made (dry run: that would be made). */
-export async function install(o: InstallOpts, ui: InstallUi): Promise<Change[]> {
-  const runtimePath = o.runtimePath ?? RUNTIME_PATH
-  const owner = o.owner ?? currentOwner()
-  const all: Change[] = []
-  const run = async (title: string, fn: () => StepResult | Promise<StepResult>): Promise<StepResult> => {
+/** Runs one titled step through the UI and collects its changes into `all`. */
+function stepRunner(ui: InstallUi, all: Change[]) {
+  return async (title: string, fn: () => StepResult | Promise<StepResult>): Promise<StepResult> => {
     ui.step(title)
     const r = await fn()
     all.push(...r.changes)
     ui.done(r)
     return r
   }
+}
+
+/** Run every step; returns all changes made (dry run: that would be made). */
+export async function install(o: InstallOpts, ui: InstallUi): Promise<Change[]> {
+  const runtimePath = o.runtimePath ?? RUNTIME_PATH
+  const owner = o.owner ?? currentOwner()
+  const all: Change[] = []
+  const run = stepRunner(ui, all)
 
   if (o.dockerd) {
     await run('Checking dockerd', async () => {
@@ -141,13 +146,7 @@ export async function uninstall(o: UninstallOpts, ui: InstallUi): Promise<Change
   const target = o.target ?? RUNCVM_HOST
   const inUse = o.inUse ?? namespacesUsing
   const all: Change[] = []
-  const run = async (title: string, fn: () => StepResult | Promise<StepResult>): Promise<StepResult> => {
-    ui.step(title)
-    const r = await fn()
-    all.push(...r.changes)
-    ui.done(r)
-    return r
-  }
+  const run = stepRunner(ui, all)
   await run('Checking for containers using the package', () => {
     const parent = dirname(target), name = basename(target)
     const trees = [target, ...(existsSync(parent) ? readdirSync(parent).filter(n => n.startsWith(`${name}.old-`)).map(n => join(parent, n)) : [])]

@@ -17,6 +17,14 @@ export interface CmdlineOpts {
   /** Text console (headless/serial): nomodeset, no framebuffer driver work. */
   nomodeset: boolean
   debug: boolean
+  /** RUNCVM_IPV6=on: IPv6 in the guest kernel (::1, link-local addresses, `[::]` sockets), as under runc. */
+  ipv6: boolean
+  /**
+   * Leave the kernel's AppArmor on. Off (apparmor=0) only when the image cannot load profiles (no
+   * apparmor_parser): an enabled AppArmor without its parser breaks dockerd in the VM, which then
+   * cannot load its docker-default profile (lib/vm/guest-kernel.ts decides).
+   */
+  apparmor: boolean
   /** RUNCVM_KERNEL_APPEND, appended verbatim last so it can override anything before it. */
   append: string
 }
@@ -46,9 +54,12 @@ export function kernelParams(o: CmdlineOpts): KernelParam[] {
     { key: 'LD_ORIGIN_PATH', value: o.originPath },
     { key: 'rw' },
     ...(o.nomodeset ? [{ key: 'nomodeset' }] : []),
-    // IPv6 is not supported in the VM (as upstream); panic=-1: reboot at once on panic, which
-    // -action reboot=shutdown turns into QEMU exiting instead of hanging.
-    { key: 'ipv6.disable', value: '1' },
+    // Differs from runcvm-ctr-qemu: upstream always booted with ipv6.disable=1; IPv6 is on unless
+    // RUNCVM_IPV6=off, so stock configs listening on [::] (nginx, apache, postfix) start as under runc.
+    ...(o.ipv6 ? [] : [{ key: 'ipv6.disable', value: '1' }]),
+    ...(o.apparmor ? [] : [{ key: 'apparmor', value: '0' }]),
+    // panic=-1: reboot at once on panic, which -action reboot=shutdown turns into QEMU exiting
+    // instead of hanging.
     { key: 'panic', value: '-1' },
     ...FAST_BOOT_PARAMS,
     // Only shows with RUNCVM_KERNEL_DEBUG=1 (quiet hides it otherwise).

@@ -17,7 +17,9 @@
 // - QEMU's inputs (lib/qemu/vm-spec.ts): memory (RUNCVM_MEM_SIZE, whose default settings.ts
 //   owns), memory backend, vCPUs (lib/sizing.ts vcpuCount), NICs, disks, display
 //   (lib/qemu/display.ts), firmware, sockets; `nomodeset` for a text console (no VGA adaptor and
-//   not vnc).
+//   not vnc);
+// - what the guest kernel offers the image (lib/vm/guest-kernel.ts): IPv6, AppArmor, modules on
+//   demand (the package's modprobe, hidden modules.devname) when the kernel is the package's.
 // The accelerator is decided before (lib/accel.ts, its warning goes out first) and comes in, and
 // so does the boot watchdog's decision (lib/qemu/watchdog.ts), which needs the probe's details.
 import type { Accel } from '../accel.js'
@@ -36,6 +38,7 @@ import { machineMaxCpus, vcpuCount } from '../sizing.js'
 import type { ConfigState, NetworkState, VmState } from '../state.js'
 import { launchPaths } from './launch.js'
 import { buildVmInitScript, type ImageFacts } from './init-script.js'
+import { guestKernelOpts, isPackageKernel } from './guest-kernel.js'
 
 /** virtio queue size for both virtiofs devices (upstream value). */
 const VIRTIOFS_QUEUE_SIZE = 1024
@@ -100,6 +103,7 @@ export function planVmBoot(cfg: ConfigState, s: RunCvmSettings, p: BootProbes): 
   const initScript = buildVmInitScript({
     cfg, vm: vmState, net: p.net, fstab, image: p.image, launch: launchPaths(vmState),
     settings: { RUNCVM_INIT: s.RUNCVM_INIT, RUNCVM_BOOT_TIMING: s.RUNCVM_BOOT_TIMING, RUNCVM_CGROUPFS: s.RUNCVM_CGROUPFS },
+    packageModules: isPackageKernel(s.RUNCVM_KERNEL_PATH),
   })
 
   const efi = s.RUNCVM_BIOS === 'EFI'
@@ -125,6 +129,8 @@ export function planVmBoot(cfg: ConfigState, s: RunCvmSettings, p: BootProbes): 
         // A text console needs no framebuffer driver work.
         nomodeset: display.mode !== 'vnc' && (display.vga === '' || display.vga === 'none'),
         debug: s.RUNCVM_KERNEL_DEBUG, append: s.RUNCVM_KERNEL_APPEND,
+        // IPv6 and AppArmor (lib/vm/guest-kernel.ts).
+        ...guestKernelOpts(p.image, s),
       }),
     },
   }

@@ -6,6 +6,7 @@ import { statSync } from 'node:fs'
 import { imagePathFs, readImageText, realpathIn } from '../image-fs.js'
 import { resolveOnPath } from './launch.js'
 import { withoutRunCvmVars } from '../workload-env.js'
+import { SYSTEM_FACT_PATHS, type SystemFacts } from './guest-kernel.js'
 import type { ImageFacts } from './init-script.js'
 
 export { realpathIn, type PathFs } from '../image-fs.js'
@@ -20,5 +21,11 @@ export function readImageFacts(root: string, args: readonly string[], env: reado
   let resolved = found ?? arg0
   // As realpath(3) in the VM: a missing path keeps the name (runcvm-init reports it).
   if (found) try { const r = realpathIn(found, fs); statSync(root + r); resolved = r } catch { /* keep */ }
-  return { resolved, group: text('/etc/group'), hostname: text('/etc/hostname'), etcFstab: text('/etc/fstab') }
+  // A file (symlinks followed inside the image) at one of the paths: the image has that tool.
+  const has = (paths: readonly string[]) => paths.some(p => { try { return statSync(root + realpathIn(p, fs)).isFile() } catch { return false } })
+  const system: SystemFacts = {
+    modprobe: has(SYSTEM_FACT_PATHS.modprobe), kmod: has(SYSTEM_FACT_PATHS.kmod), apparmorParser: has(SYSTEM_FACT_PATHS.apparmorParser),
+    modprobeOnPath: has(SYSTEM_FACT_PATHS.modprobeOnPath), dockerd: has(SYSTEM_FACT_PATHS.dockerd),
+  }
+  return { resolved, group: text('/etc/group'), hostname: text('/etc/hostname'), etcFstab: text('/etc/fstab'), system }
 }

@@ -12,7 +12,8 @@
 // NUL). Golden tests: tests/golden/vm-init-*.sh.
 import type { ConfigState, NetworkState, VmState } from '../state.js'
 import { cgroupMode, type CgroupMode } from './cgroupfs.js'
-import { buildInittab, buildVmStartScript, isInitEntrypoint, isSystemd, planLaunch, type LaunchPaths } from './launch.js'
+import { buildInittab, buildVmStartScript, initStopSignal, isInitEntrypoint, isSystemd, planLaunch, type LaunchPaths } from './launch.js'
+import { moduleLines, type SystemFacts } from './guest-kernel.js'
 import { groupId } from '../passwd.js'
 import { buildSshdScript } from './sshd.js'
 import { netLines } from './net.js'
@@ -31,6 +32,8 @@ export interface ImageFacts {
   hostname?: string
   /** /etc/fstab text (a cgroup line means the image manages cgroups). */
   etcFstab?: string
+  /** The image's own modprobe, kmod and apparmor_parser (lib/vm/guest-kernel.ts). */
+  system: SystemFacts
 }
 
 export interface InitScriptInput {
@@ -41,6 +44,8 @@ export interface InitScriptInput {
   /** /.runcvm/fstab lines (tmpfs + disks, written by ctr-qemu). */
   fstab: readonly string[]
   image: ImageFacts
+  /** The booted kernel's modules are the package's (a bundled kernel), not the image's. */
+  packageModules: boolean
   /** runcvm-init's paths and stdio choice (lib/vm/launch.ts launchPaths, from the VmState). */
   launch: LaunchPaths
 }
@@ -116,6 +121,9 @@ export function buildVmInitScript(i: InitScriptInput): string {
   // Setup output to /dev/null; fds 8/9 keep PID 1's stdout/stderr (opened first if the kernel
   // left them closed: a failed redirection of `exec` would end the shell).
   L.push('[ -e /proc/self/fd/1 ] || exec 1>/dev/null', '[ -e /proc/self/fd/2 ] || exec 2>/dev/null', 'exec 8>&1 9>&2 >/dev/null 2>&1')
+  // Modules on demand from the package's tree (lib/vm/guest-kernel.ts), before anything loads one.
+  const mods = moduleLines(img, i.packageModules, BIN.modprobe)
+  L.push(...mods.early)
   // / and /.runcvm rw (Alpine's initramfs ignores `rw`) when they are not; /run as the image has it.
   L.push(
     `for m in / ${sq(STATE_DIR)}; do fst "$m"; case ,$O, in *,ro,*) mount -o remount,rw "$m" ;; esac; done`,
@@ -141,6 +149,7 @@ export function buildVmInitScript(i: InitScriptInput): string {
   }
   // --read-only: Docker's resolv.conf is bound read-only; ctr-entrypoint left the VM's copy in state.
   L.push(`[ ! -e ${sq(statePath('resolv'))} ] || F=$F${sq(`${statePath('resolv')} /etc/resolv.conf none bind 0 0\n`)}`)
+  L.push(...mods.mounts)
   L.push(...cgroupLines(cgroupMode(i.settings.RUNCVM_CGROUPFS, isSystemd(img.resolved)), img.etcFstab ?? ''))
   L.push(
     'MP=',
@@ -195,7 +204,8 @@ export function buildVmInitScript(i: InitScriptInput): string {
     mark('vm-exec-init')
     L.push('exec 8>&- 9>&-', `[ ! -x ${sq(BIN.init)} ] || exec env -i ${sq(BIN.init)}`)
   } else {
-    const launch = planLaunch(cfg, lp, isInitEntrypoint(img.resolved, arg0) ? 'no-fork' : 'vm')
+    const isInit = isInitEntrypoint(img.resolved, arg0)
+    const launch = planLaunch(cfg, lp, isInit ? 'no-fork' : 'vm', isInit ? initStopSignal(img.resolved, arg0) : undefined)
     const con = sq(`/dev/${vm.console}`)
     L.push(
       'exec 1>&8 2>&9 8>&- 9>&-',

@@ -25,6 +25,23 @@ export function isInitEntrypoint(resolved: string, arg0: string): boolean {
 
 export const isSystemd = (resolved: string): boolean => /(^|\/)systemd$/.test(resolved)
 
+/** glibc's SIGRTMIN (the kernel's 32 plus the two NPTL keeps), which systemd counts from. */
+const GLIBC_SIGRTMIN = 34
+const SIGUSR2 = 12
+
+/**
+ * The signal that makes an init entrypoint (PID 1 in the VM) power the machine off cleanly, sent
+ * when `docker stop` asks for a stop (runcvm-init --stop-signal, listening on the control port):
+ * systemd powers off on SIGRTMIN+4 (its SIGRTMIN+3, the usual STOPSIGNAL of systemd images, is
+ * `halt`, which leaves a VM halted but running), busybox init on SIGUSR2. Any other init is left
+ * to ACPI's power button (system_powerdown), as a real VM's would be.
+ */
+export function initStopSignal(resolved: string, arg0: string): number | undefined {
+  if (isSystemd(resolved)) return GLIBC_SIGRTMIN + 4
+  if (/(^|\/)busybox$/.test(resolved) && /(^|\/)init$/.test(arg0)) return SIGUSR2
+  return undefined
+}
+
 export interface Launch { file: string; argv: string[]; env: string[] }
 
 export interface LaunchPaths {
@@ -44,8 +61,12 @@ export const launchPaths = (vm: VmState): LaunchPaths => ({
   ...(vm.ttyPort ? { ttyPort: vm.ttyPort } : {}),
 })
 
-/** argv for runcvm-init that applies ids/cwd and runs (or, noFork, execs) the workload. */
-export function planLaunch(c: ConfigState, p: LaunchPaths, mode: 'vm' | 'no-fork'): Launch {
+/**
+ * argv for runcvm-init that applies ids/cwd and runs (or, noFork, execs) the workload. `stopSignal`
+ * (no-fork only): a child of runcvm-init stays behind to turn a "stop" on the control port into
+ * that signal to the init (initStopSignal).
+ */
+export function planLaunch(c: ConfigState, p: LaunchPaths, mode: 'vm' | 'no-fork', stopSignal?: number): Launch {
   // Deduplicated: docker repeats a gid given by --group-add that /etc/group already lists for the
   // user ([1000, 2000, 2000]); runc sets it once, setgroups(2) would keep both.
   const groups = [...new Set(c.groups)]
@@ -56,7 +77,7 @@ export function planLaunch(c: ConfigState, p: LaunchPaths, mode: 'vm' | 'no-fork
     : p.ttySize ? ['--tty-size', `${p.ttySize.rows},${p.ttySize.cols}`] : []
   const head = mode === 'vm'
     ? ['--vm', '--exit-file', p.exitFile, '--control-port', p.controlPort, ...(p.ttyPort ? ['--tty-port', p.ttyPort] : [])]
-    : ['--no-fork']
+    : ['--no-fork', ...(stopSignal ? ['--control-port', p.controlPort, '--stop-signal', String(stopSignal)] : [])]
   return {
     file: p.runcvmInit,
     argv: [p.runcvmInit, ...(p.verbose ? ['-v'] : []), ...head, ...ids, ...io, '--', ...c.args],

@@ -87,7 +87,8 @@ export const RESTART_DELAY_S = 0.3
  * The whole start-up as one busybox sh script, run in the background so the workload's boot does
  * not wait for key generation: both keys in parallel, authorized_keys from the client key's
  * public half, then dropbear (which writes SSHD_READY once it listens) in a restart loop. umask
- * 077: the key files, authorized_keys and the marker are root-only.
+ * 077: the key files and authorized_keys are root-only; dropbear itself runs with runc's exec umask
+ * (0022), which `docker exec` commands inherit.
  */
 export function buildSshdScript(net: NetworkState, busybox: string = BIN.busybox): string {
   const [client, host] = planKeygen()
@@ -102,6 +103,8 @@ export function buildSshdScript(net: NetworkState, busybox: string = BIN.busybox
     'wait',
     `[ -n "$pub" ] || exit 1`,
     `printf '%s %s runcvm-exec\\n' ${shQuote(KEY_OPTIONS)} "$pub" >${shQuote(SSHD_AUTHORIZED_KEYS)}`,
+    // Exec'd commands inherit dropbear's umask: runc's exec gives 0022.
+    'umask 022',
     'while :; do',
     `  ${q(buildDropbearArgs(net))} >/dev/null 2>&1 </dev/null`,
     `  ${bb} rm -f ${shQuote(SSHD_READY)}`,

@@ -70,6 +70,7 @@ pub=$('\''/.runcvm/guest/usr/bin/dropbearkey'\'' '\''-t'\'' '\''ed25519'\'' '\''
 wait
 [ -n "$pub" ] || exit 1
 printf '\''%s %s runcvm-exec\n'\'' '\''no-port-forwarding,no-agent-forwarding,no-X11-forwarding'\'' "$pub" >'\''/.runcvm/dropbear/authorized_keys'\''
+umask 022
 while :; do
   '\''/.runcvm/guest/usr/sbin/dropbear'\'' '\''-F'\'' '\''-E'\'' '\''-s'\'' '\''-j'\'' '\''-k'\'' '\''-r'\'' '\''/.runcvm/dropbear/dropbear_ed25519_host_key'\'' '\''-P'\'' '\''/.runcvm/dropbear/dropbear.pid'\'' '\''-p'\'' '\''127.0.0.1:22222'\'' >/dev/null 2>&1 </dev/null
   '\''/.runcvm/guest/usr/bin/busybox'\'' rm -f '\''/.runcvm/dropbear/dropbear.pid'\''

@@ -19,6 +19,7 @@ fst() { T= O= _d=$1; set -f; _i=$IFS; IFS=$NL; for _l in $MNT; do IFS=' '; set -
 [ -e /proc/self/fd/1 ] || exec 1>/dev/null
 [ -e /proc/self/fd/2 ] || exec 2>/dev/null
 exec 8>&1 9>&2 >/dev/null 2>&1
+printf %s '/.runcvm/guest/bin/modprobe' >/proc/sys/kernel/modprobe
 for m in / '/.runcvm'; do fst "$m"; case ,$O, in *,ro,*) mount -o remount,rw "$m" ;; esac; done
 fst /run; [ "$T" != tmpfs ] || umount -fl /run
 nic() { D=; for d in /sys/class/net/*; do a=; read -r a <"$d/address"; [ "$a" = "$1" ] && { D=${d##*/}; return 0; }; done; return 1; }
@@ -42,6 +43,8 @@ fst /dev/pts; [ -n "$T" ] || F="${F}devpts /dev/pts devpts gid=5,mode=620,ptmxmo
 fst /dev/shm; [ -n "$T" ] || F="${F}shm /dev/shm tmpfs mode=1777,nosuid,nodev 0 0$NL"
 [ ! -e '/.runcvm/resolv.conf' ] || F=$F'/.runcvm/resolv.conf /etc/resolv.conf none bind 0 0
 '
+read -r KV </proc/sys/kernel/osrelease
+[ ! -s "/lib/modules/$KV/modules.devname" ] || F="${F}/dev/null /lib/modules/$KV/modules.devname none bind 0 0$NL"
 if [ -e /proc/cgroups ] && [ -d /sys/fs/cgroup ]; then
   fst /sys/fs/cgroup; [ -n "$T" ] || F="${F}cgroup /sys/fs/cgroup tmpfs uid=0,gid=0,mode=0755 0 0$NL"
   while read -r c _ _ e _; do
@@ -79,6 +82,7 @@ pub=$('\''/.runcvm/guest/usr/bin/dropbearkey'\'' '\''-t'\'' '\''ed25519'\'' '\''
 wait
 [ -n "$pub" ] || exit 1
 printf '\''%s %s runcvm-exec\n'\'' '\''no-port-forwarding,no-agent-forwarding,no-X11-forwarding'\'' "$pub" >'\''/.runcvm/dropbear/authorized_keys'\''
+umask 022
 while :; do
   '\''/.runcvm/guest/usr/sbin/dropbear'\'' '\''-F'\'' '\''-E'\'' '\''-s'\'' '\''-j'\'' '\''-k'\'' '\''-r'\'' '\''/.runcvm/dropbear/dropbear_ed25519_host_key'\'' '\''-P'\'' '\''/.runcvm/dropbear/dropbear.pid'\'' '\''-p'\'' '\''172.17.0.2:22222'\'' >/dev/null 2>&1 </dev/null
   '\''/.runcvm/guest/usr/bin/busybox'\'' rm -f '\''/.runcvm/dropbear/dropbear.pid'\''

@@ -14,6 +14,8 @@ fst() { T= O= _d=$1; set -f; _i=$IFS; IFS=$NL; for _l in $MNT; do IFS=' '; set -
 [ -e /proc/self/fd/1 ] || exec 1>/dev/null
 [ -e /proc/self/fd/2 ] || exec 2>/dev/null
 exec 8>&1 9>&2 >/dev/null 2>&1
+printf %s '/.runcvm/guest/bin/modprobe' >/proc/sys/kernel/modprobe
+'/.runcvm/guest/bin/modprobe' -a bridge br_netfilter </dev/null 8>&- 9>&- &
 for m in / '/.runcvm'; do fst "$m"; case ,$O, in *,ro,*) mount -o remount,rw "$m" ;; esac; done
 fst /run; [ "$T" != tmpfs ] || umount -fl /run
 nic() { D=; for d in /sys/class/net/*; do a=; read -r a <"$d/address"; [ "$a" = "$1" ] && { D=${d##*/}; return 0; }; done; return 1; }
@@ -56,6 +58,8 @@ tmpfs /tmp tmpfs rw 0 0
 '
 [ ! -e '/.runcvm/resolv.conf' ] || F=$F'/.runcvm/resolv.conf /etc/resolv.conf none bind 0 0
 '
+read -r KV </proc/sys/kernel/osrelease
+[ ! -s "/lib/modules/$KV/modules.devname" ] || F="${F}/dev/null /lib/modules/$KV/modules.devname none bind 0 0$NL"
 MP=
 if [ -n "$F" ]; then printf %s "$F" >'/.runcvm/vm-mounts.fstab'; LIBMOUNT_UTAB='/.runcvm/mount-utab' '/.runcvm/guest/usr/bin/mount' -a --fstab '/.runcvm/vm-mounts.fstab' -o X-mount.mkdir 8>&- 9>&- & MP=$!; fi
 fst /dev
@@ -84,6 +88,7 @@ pub=$('\''/.runcvm/guest/usr/bin/dropbearkey'\'' '\''-t'\'' '\''ed25519'\'' '\''
 wait
 [ -n "$pub" ] || exit 1
 printf '\''%s %s runcvm-exec\n'\'' '\''no-port-forwarding,no-agent-forwarding,no-X11-forwarding'\'' "$pub" >'\''/.runcvm/dropbear/authorized_keys'\''
+umask 022
 while :; do
   '\''/.runcvm/guest/usr/sbin/dropbear'\'' '\''-F'\'' '\''-E'\'' '\''-s'\'' '\''-j'\'' '\''-k'\'' '\''-r'\'' '\''/.runcvm/dropbear/dropbear_ed25519_host_key'\'' '\''-P'\'' '\''/.runcvm/dropbear/dropbear.pid'\'' '\''-p'\'' '\''172.17.0.2:22222'\'' '\''-p'\'' '\''172.18.0.3:22222'\'' >/dev/null 2>&1 </dev/null
   '\''/.runcvm/guest/usr/bin/busybox'\'' rm -f '\''/.runcvm/dropbear/dropbear.pid'\''
@@ -92,7 +97,7 @@ done
 ' </dev/null 8>&- 9>&- &
 exec 1>&8 2>&9 8>&- 9>&-
 if [ -e '/dev/ttyS0' ] && ! [ /proc/self/fd/1 -ef '/dev/ttyS0' ]; then exec <'/dev/ttyS0' >'/dev/ttyS0' 2>'/dev/ttyS0'; fi
-[ ! -x '/.runcvm/guest/sbin/runcvm-init' ] || exec 'env' '-i' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'HOME=/root' '/.runcvm/guest/sbin/runcvm-init' '--no-fork' '--uid' '0' '--gid' '0' '--cwd' '/' '--' '/sbin/init'
+[ ! -x '/.runcvm/guest/sbin/runcvm-init' ] || exec 'env' '-i' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'HOME=/root' '/.runcvm/guest/sbin/runcvm-init' '--no-fork' '--control-port' 'org.runcvm.control' '--stop-signal' '38' '--uid' '0' '--gid' '0' '--cwd' '/' '--' '/sbin/init'
 echo 'RunCVM: Error: VM init failed: cannot start the workload' >&2
 echo 1 >"/.runcvm/.exit-status.$$.tmp" && mv -f "/.runcvm/.exit-status.$$.tmp" '/.runcvm/exit-status'
 exec poweroff -f

@@ -37,6 +37,7 @@ export type Need =
   | 'script' // drives the docker client through a pty from util-linux script(1); skipped when it is not on PATH
   | 'ctr' // containerd's socket (Docker's own), ctr and Debian's CNI plugins (tests/it/ctr.ts)
   | 'podman' // Debian's podman (rootful)
+  | `image:${string}` // needs this local image (tests/it/images/build.sh); skipped when it is missing
 
 export interface Ctx {
   /** Case directory name, e.g. `04-exit-codes`. */
@@ -81,6 +82,11 @@ export interface Case {
   needs?: Need[]
   /** Per-case limit (default 180 s: a few TCG boots). */
   timeoutMs?: number
+  /**
+   * Minutes of TCG work (systemd boots, nested dockerd, several VMs): run after the other cases;
+   * `tests/run --fast` skips it (with a SKIP line), `--slow` runs only such cases. CI runs all.
+   */
+  slow?: boolean
   /** Leave containers up after the case for debugging (also `tests/run --keep`). */
   keep?: boolean
   setup?(ctx: Ctx): Promise<void>

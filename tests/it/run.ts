@@ -8,9 +8,10 @@
 // `N passed, N failed` (`, N skipped` when something was skipped). Exit 1 when anything failed.
 //
 // Usage (normally through `bash tests/run`, which builds, installs and makes the images first):
-//   node dist/it/run.mjs [filter ...] [--keep] [-j N] [--list]
+//   node dist/it/run.mjs [filter ...] [--keep] [-j N] [--list] [--fast | --slow]
 //     filter   case number (`3`, `03`) or substring of a case name (`env`); several = union
 //     --keep   leave containers of every case up (per case: `keep: true` in steps.ts)
+//     --fast   skip the slow cases (`slow: true`: systemd, nested Docker, several VMs); --slow: only those
 //     -j N     run N cases at once (default 1: this machine has 2 cores and TCG boots use them)
 // Env:
 //   RUNCVM_TEST_RUNTIME   runtime under test (default runcvm; `runc` = harness self-test)
@@ -38,14 +39,18 @@ function discover(): string[] {
 
 const onPath = (bin: string): boolean => (process.env.PATH ?? '').split(delimiter).some(d => d !== '' && existsSync(join(d, bin)))
 
-/** Why the case cannot run here, from its declared needs (a case never skips parts of itself). */
-function skipReason(c: Case): string | undefined {
+/** Why the case cannot run here, from its declared needs and the tier asked for (a case never skips parts of itself). */
+async function skipReason(c: Case, tier: 'all' | 'fast' | 'slow'): Promise<string | undefined> {
+  if (tier === 'fast' && c.slow) return 'slow case (--fast)'
+  if (tier === 'slow' && !c.slow) return 'not a slow case (--slow)'
   for (const need of c.needs ?? []) {
     if (need === 'runcvm' && RUNTIME === 'runc') return 'asserts VM-only behaviour; runtime under test is runc'
     if (need === 'debian' && process.env.RUNCVM_TEST_NO_DEBIAN === '1') return 'runcvm-test/debian image unavailable'
     if (need === 'script' && !onPath('script')) return 'script(1) (util-linux) not on PATH: its tty checks need a pty for the docker client'
     if (need === 'ctr') { const why = ctrMissing() ?? (onPath('ctr') ? undefined : 'ctr not on PATH'); if (why) return why }
     if (need === 'podman' && !onPath('podman')) return 'podman not on PATH (apt-get install podman)'
+    if (need.startsWith('image:') && (await docker(['image', 'inspect', need.slice(6)])).code !== 0)
+      return `image ${need.slice(6)} missing (tests/it/images/build.sh could not build it)`
   }
   return undefined
 }
@@ -62,17 +67,21 @@ async function removeCase(name: string): Promise<void> {
   if (vols.length) await docker(['volume', 'rm', '-f', ...vols])
 }
 
-async function runCase(name: string, keepAll: boolean): Promise<Outcome> {
+async function loadCase(name: string): Promise<Case> {
+  return (await import(pathToFileURL(join(HERE, name, 'steps.mjs')).href)).default as Case
+}
+
+async function runCase(name: string, keepAll: boolean, tier: 'all' | 'fast' | 'slow'): Promise<Outcome> {
   const notes: string[] = []
   const t0 = performance.now()
   const ms = () => performance.now() - t0
   let c: Case
   try {
-    c = (await import(pathToFileURL(join(HERE, name, 'steps.mjs')).href)).default as Case
+    c = await loadCase(name)
   } catch (e) {
     return { name, status: 'FAIL', ms: ms(), detail: `cannot load steps: ${(e as Error).message}`, notes }
   }
-  const why = skipReason(c)
+  const why = await skipReason(c, tier)
   if (why) return { name, status: 'SKIP', ms: 0, detail: why, notes }
 
   const ac = new AbortController()
@@ -111,14 +120,20 @@ function report(o: Outcome): void {
 }
 
 async function main(): Promise<number> {
-  const args = minimist(process.argv.slice(2), { boolean: ['keep', 'list'], string: ['j', '_'], alias: { j: 'jobs' } })
+  const args = minimist(process.argv.slice(2), { boolean: ['keep', 'list', 'fast', 'slow'], string: ['j', '_'], alias: { j: 'jobs' } })
+  if (args.fast && args.slow) { console.log('--fast and --slow exclude each other'); return 2 }
+  const tier = args.fast ? 'fast' : args.slow ? 'slow' : 'all'
   const filters = args._.map(String)
   const jobs = Math.max(1, Number(args.j ?? 1) || 1)
   const all = discover()
   // A numeric filter selects by case number (`3` or `03` → 03-env); anything else is a substring.
   const match = (n: string, f: string) => /^\d+$/.test(f) ? n.startsWith(`${f.padStart(2, '0')}-`) : n.includes(f)
-  const names = filters.length ? all.filter(n => filters.some(f => match(n, f))) : all
-  if (args.list) { names.forEach(n => console.log(n)); return 0 }
+  const picked = filters.length ? all.filter(n => filters.some(f => match(n, f))) : all
+  // Slow cases last, so a run shows the quick verdicts first.
+  const slow = new Set<string>()
+  for (const n of picked) if ((await loadCase(n).catch(() => undefined))?.slow) slow.add(n)
+  const names = [...picked.filter(n => !slow.has(n)), ...picked.filter(n => slow.has(n))]
+  if (args.list) { names.forEach(n => console.log(slow.has(n) ? `${n} [slow]` : n)); return 0 }
   if (!names.length) { console.log(`no case matches ${filters.join(' ')} (have: ${all.join(' ')})`); return 1 }
 
   const stale = await removeStale()
@@ -132,7 +147,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal)
   await Promise.all(Array.from({ length: Math.min(jobs, names.length) }, async () => {
     for (let n = queue.shift(); n; n = queue.shift()) {
-      const o = await runCase(n, Boolean(args.keep))
+      const o = await runCase(n, Boolean(args.keep), tier)
       report(o)
       outcomes.push(o)
     }

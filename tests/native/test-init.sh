@@ -109,6 +109,13 @@ pid=$!
 wait_for "$tmp/ready2"; kill -TERM $pid; wait $pid
 expect "SIGTERM runs --on-term (not forwarded)" "ran:43" "$(cat "$tmp/term-ran" 2>/dev/null):$(cat "$tmp/out2")"
 
+# SIGRTMIN+3 (systemd images' STOPSIGNAL) asks for the same clean stop as SIGTERM.
+rm -f "$tmp/term-ran"
+"$init" --on-term "$tmp/on-term" --on-exit /bin/echo -- sh -c "echo \$\$ >$tmp/child.pid; trap 'exit 9' 37; trap 'exit 43' USR2; touch $tmp/ready2b; while :; do sleep 0.1; done" >"$tmp/out2b" &
+pid=$!
+wait_for "$tmp/ready2b"; kill -s RTMIN+3 $pid; wait $pid
+expect "SIGRTMIN+3 runs --on-term (not forwarded)" "ran:43" "$(cat "$tmp/term-ran" 2>/dev/null):$(cat "$tmp/out2b")"
+
 # The child is a session leader with its own process group (pgid == sid == pid).
 out=$("$init" --on-exit /bin/true -- sh -c 'set -- $(cat /proc/$$/stat); [ "$5" = "$$" ] && [ "$6" = "$$" ] && echo leader' )
 expect "child runs in its own session" "leader" "$out"
@@ -168,6 +175,27 @@ expect "--request-file: runs the request" "from a file" "$out"
 
 "$init" --uid abc -- true 2>/dev/null
 expect "bad --uid is a usage error" "2" "$?"
+
+# --stop-signal: a child left behind reads "stop" lines on the control port and signals the
+# command (an init). The port is faked in a private mount namespace: /sys/class/virtio-ports/
+# <port>/name and a FIFO as /dev/<port>.
+"$init" --stop-signal 10 --control-port x -- true 2>"$tmp/err"
+expect "--stop-signal without --no-fork: usage error" "2" "$?"
+"$init" --no-fork --stop-signal 10 -- true 2>"$tmp/err"
+expect "--stop-signal without --control-port: usage error" "2:runcvm-init: --stop-signal needs --no-fork and --control-port" "$?:$(cat "$tmp/err")"
+if is_root && unshare --mount --propagation private true 2>/dev/null; then
+  out=$(unshare --mount --propagation private sh -c "
+    mount -t tmpfs t /sys/class && mkdir -p /sys/class/virtio-ports/vport9p1 && echo org.test.control >/sys/class/virtio-ports/vport9p1/name
+    mount -t tmpfs t /dev && mknod -m 666 /dev/null c 1 3 && mkfifo /dev/vport9p1
+    '$init' --no-fork --control-port org.test.control --stop-signal 10 -- sh -c 'trap \"exit 7\" USR1; touch $tmp/ready9; for i in \$(seq 50); do sleep 0.1; done; exit 1' &
+    i=0; while [ ! -e $tmp/ready9 ] && [ \$i -lt 50 ]; do sleep 0.1; i=\$((i + 1)); done
+    sleep 0.3; echo stop >/dev/vport9p1
+    wait \$!; echo \$?
+    sleep 0.2; ps -eo stat=,comm= | grep -v '^Z' | grep -q ' runcvm-stop$' && echo listener-left")
+  expect "--no-fork --stop-signal: \"stop\" on the port sends the signal to the command" "7" "$out"
+else
+  skip "--stop-signal listener (needs root + unshare --mount)"
+fi
 
 # ---- --vm (test-only --no-poweroff) ----
 "$init" --vm --no-poweroff --exit-file "$tmp/exit1" -- sh -c 'exit 5'

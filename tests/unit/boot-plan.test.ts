@@ -38,8 +38,16 @@ function container(fixture: string, env: string[] = []): { cfg: ConfigState; s: 
 
 const probes = (over: Partial<BootProbes> = {}): BootProbes => ({
   accel: 'tcg', hostCpus: 4, tty: false, stdinOpen: false, pkgfs: true, disks: [], newUuids: [], net: NET1,
-  image: { resolved: '/bin/busybox', group: 'root:x:0:\ntty:x:5:\n', hostname: 'c0ffee\n', etcFstab: '' }, ...over,
+  image: { resolved: '/bin/busybox', group: 'root:x:0:\ntty:x:5:\n', hostname: 'c0ffee\n', etcFstab: '', system: NO_TOOLS }, ...over,
 })
+
+/** A busybox image: no modprobe, kmod, apparmor_parser or dockerd. */
+const NO_TOOLS = { modprobe: false, kmod: false, apparmorParser: false, modprobeOnPath: false, dockerd: false }
+/** A Debian image with systemd, dockerd and apparmor_parser but no kmod (no modprobe). */
+const SYSTEM_IMAGE = {
+  resolved: '/usr/lib/systemd/systemd', group: 'root:x:0:\n', hostname: 'c0ffee\n', etcFstab: '',
+  system: { modprobe: false, kmod: false, apparmorParser: true, modprobeOnPath: false, dockerd: true },
+}
 
 const VARIANTS: Record<string, () => { fixture: string; env?: string[]; probes: BootProbes }> = {
   'headless-tcg-stdio': () => ({ fixture: 'config-run-plain.json', probes: probes() }),
@@ -48,6 +56,13 @@ const VARIANTS: Record<string, () => { fixture: string; env?: string[]; probes: 
   'tty-unsized-init': () => ({ fixture: 'config-run-init.json', env: ['RUNCVM_KERNEL_DEBUG=1'], probes: probes({ tty: true, stdinOpen: true }) }),
   'serial-it': () => ({ fixture: 'config-run-it.json', env: ['RUNCVM_DISPLAY_MODE=serial'], probes: probes({ tty: true, ttySize: { rows: 24, cols: 80 }, stdinOpen: true }) }),
   'vnc-efi-multinic': () => ({ fixture: 'config-run-network-user.json', env: ['RUNCVM_DISPLAY_MODE=vnc', 'RUNCVM_BIOS=EFI', 'RUNCVM_QEMU_VNC_DISPLAY=2'], probes: probes({ net: NET2 }) }),
+  // systemd as the entrypoint in an image with dockerd and apparmor_parser but no kmod, IPv6 off:
+  // AppArmor kept, the package's modprobe, bridge/br_netfilter at boot, modules.devname hidden,
+  // the stop listener with systemd's poweroff signal, ipv6.disable=1.
+  'systemd-dockerd-ipv6-off': () => ({
+    fixture: 'config-run-plain.json', env: ['RUNCVM_IPV6=off', 'RUNCVM_DISKS=/disks/docker,/var/lib/docker,ext4,2G'],
+    probes: probes({ image: SYSTEM_IMAGE, disks: [{ ...none, dstExists: true, dstIsDir: true }], newUuids: UUIDS.slice(0, 1) }),
+  }),
   'disks-tmpfs-mem-cpus': () => ({
     fixture: 'config-run-mem-cpus-volume-tmpfs.json',
     env: ['RUNCVM_DISKS=/disks/new,/data,ext4,1G;/disks/old,/var/lib/docker,ext4', 'RUNCVM_HUGETLB=1', 'RUNCVM_QEMU_MEM_PREALLOC=on'],

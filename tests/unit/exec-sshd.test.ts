@@ -39,6 +39,7 @@ describe('sshd start script', () => {
       'wait',
       '[ -n "$pub" ] || exit 1',
       "printf '%s %s runcvm-exec\\n' 'no-port-forwarding,no-agent-forwarding,no-X11-forwarding' \"$pub\" >'/.runcvm/dropbear/authorized_keys'",
+      'umask 022',
       'while :; do',
       "  '/.runcvm/guest/usr/sbin/dropbear' '-F' '-E' '-s' '-j' '-k' '-r' '/.runcvm/dropbear/dropbear_ed25519_host_key' " +
         "'-P' '/.runcvm/dropbear/dropbear.pid' '-p' '172.17.0.2:22222' >/dev/null 2>&1 </dev/null",
@@ -53,5 +54,10 @@ describe('sshd start script', () => {
     const rm = lines.findIndex(l => l.includes(' rm -f ') && l.includes("'/.runcvm/dropbear/dropbear.pid'"))
     expect(rm).toBeGreaterThan(0)
     expect(rm).toBeLessThan(lines.findIndex(l => l.includes('/usr/sbin/dropbear')))
+  })
+  it('keys under umask 077, dropbear (and so every exec) under runc\'s 0022', () => {
+    const lines = script.split('\n')
+    expect(lines.indexOf('umask 022')).toBe(lines.indexOf('while :; do') - 1)
+    expect(lines.indexOf('umask 022')).toBeGreaterThan(lines.findIndex(l => l.startsWith('printf ')))
   })
 })

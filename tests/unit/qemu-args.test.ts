@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { buildQemuArgs, qopts } from '../../lib/qemu/args.js'
-import { buildCmdline, kernelParams } from '../../lib/qemu/cmdline.js'
+import { buildCmdline, kernelParams, serializeParams } from '../../lib/qemu/cmdline.js'
 import { consoleDevice, displayOf } from '../../lib/qemu/display.js'
 import { buildVirtiofsdArgs, cacheArgs } from '../../lib/qemu/virtiofsd.js'
 import type { VmSpec } from '../../lib/qemu/vm-spec.js'
 import { parseSettings } from '../../lib/settings.js'
 
 const G = '/.runcvm/guest'
-const cmdline = buildCmdline({ root: 'rootfstype=virtiofs root=runcvmfs noresume net.ifnames=1', init: `${G}/scripts/runcvm-vm-init`, originPath: `${G}/usr/bin`, consoleDev: 'hvc0', nomodeset: true, debug: false, append: '' })
+const cmdline = buildCmdline({ root: 'rootfstype=virtiofs root=runcvmfs noresume net.ifnames=1', init: `${G}/scripts/runcvm-vm-init`, originPath: `${G}/usr/bin`, consoleDev: 'hvc0', nomodeset: true, debug: false, append: '', ipv6: true, apparmor: true })
 
 /** One base spec (headless, 1 CPU, one NIC, TCG); each golden mutates a copy (crun base_config style). */
 function base(): VmSpec {
@@ -68,10 +68,20 @@ describe('qopts', () => {
 
 describe('kernel cmdline', () => {
   it('quiet by default, console= in debug, append last', () => {
-    expect(cmdline).toMatchInlineSnapshot(`"rootfstype=virtiofs root=runcvmfs noresume net.ifnames=1 init=/.runcvm/guest/scripts/runcvm-vm-init LD_ORIGIN_PATH=/.runcvm/guest/usr/bin rw nomodeset ipv6.disable=1 panic=-1 scsi_mod.scan=none tsc=reliable no_timer_check rcupdate.rcu_expedited=1 i8042.direct=1 i8042.dumbkbd=1 i8042.nopnp=1 i8042.noaux=1 noreplace-smp reboot=k cryptomgr.notests pci=lastbus=0 selinux=0 systemd.show_status=1 quiet"`)
-    const dbg = kernelParams({ root: '', init: '/i', originPath: '/o', consoleDev: 'ttyS0', nomodeset: false, debug: true, append: 'foo=1 bar' })
+    expect(cmdline).toMatchInlineSnapshot(`"rootfstype=virtiofs root=runcvmfs noresume net.ifnames=1 init=/.runcvm/guest/scripts/runcvm-vm-init LD_ORIGIN_PATH=/.runcvm/guest/usr/bin rw nomodeset panic=-1 scsi_mod.scan=none tsc=reliable no_timer_check rcupdate.rcu_expedited=1 i8042.direct=1 i8042.dumbkbd=1 i8042.nopnp=1 i8042.noaux=1 noreplace-smp reboot=k cryptomgr.notests pci=lastbus=0 selinux=0 systemd.show_status=1 quiet"`)
+    const dbg = kernelParams({ root: '', init: '/i', originPath: '/o', consoleDev: 'ttyS0', nomodeset: false, debug: true, append: 'foo=1 bar', ipv6: true, apparmor: true })
     expect(dbg.slice(-3)).toEqual([{ key: 'console', value: 'ttyS0' }, { key: 'foo', value: '1' }, { key: 'bar' }])
     expect(dbg.some(p => p.key === 'quiet' || p.key === 'nomodeset')).toBe(false)
+  })
+  it('IPv6 on unless RUNCVM_IPV6=off; apparmor=0 only when asked; append can override both', () => {
+    const o = { root: '', init: '/i', originPath: '/o', consoleDev: 'hvc0', nomodeset: false, debug: false, append: '' }
+    const on = serializeParams(kernelParams({ ...o, ipv6: true, apparmor: true }))
+    expect(on).not.toMatch(/ipv6|apparmor/)
+    const off = kernelParams({ ...o, ipv6: false, apparmor: false, append: 'apparmor=1' })
+    expect(off.filter(p => p.key === 'ipv6.disable' || p.key === 'apparmor')).toEqual([
+      { key: 'ipv6.disable', value: '1' }, { key: 'apparmor', value: '0' }, { key: 'apparmor', value: '1' },
+    ])
+    expect(off.at(-1)).toEqual({ key: 'apparmor', value: '1' })
   })
   it('console device per display mode', () => {
     expect(['headless', 'serial', 'vnc'].map(m => consoleDevice(m as 'vnc'))).toEqual(['hvc0', 'ttyS0', 'tty0'])

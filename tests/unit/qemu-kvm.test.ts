@@ -11,7 +11,7 @@ import { parseSettings } from '../../lib/settings.js'
 import { machineMaxCpus } from '../../lib/sizing.js'
 
 const G = '/.runcvm/guest'
-const cmdline = buildCmdline({ root: 'rootfstype=virtiofs root=runcvmfs noresume net.ifnames=1', init: '/.runcvm/vm-init.sh', originPath: `${G}/usr/bin`, consoleDev: 'hvc0', nomodeset: true, debug: false, append: '' })
+const cmdline = buildCmdline({ root: 'rootfstype=virtiofs root=runcvmfs noresume net.ifnames=1', init: '/.runcvm/vm-init.sh', originPath: `${G}/usr/bin`, consoleDev: 'hvc0', nomodeset: true, debug: false, ipv6: true, apparmor: false, append: '' })
 const EFI = { code: `${G}/usr/share/OVMF/OVMF_CODE.fd`, vars: '/run/.ovmf-vars.fd' }
 const PORTS = { stdin: 'org.runcvm.stdin', stdout: 'org.runcvm.stdout', stderr: 'org.runcvm.stderr' }
 

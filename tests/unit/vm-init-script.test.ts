@@ -6,7 +6,11 @@ import { existsSync } from 'node:fs'
 import { buildVmInitScript, cgroupLines, type InitScriptInput } from '../../lib/vm/init-script.js'
 import { shQuote as sq } from '../../lib/cmd.js'
 import { netLines } from '../../lib/vm/net.js'
-import { realpathIn } from '../../lib/vm/init-facts.js'
+import { readImageFacts, realpathIn } from '../../lib/vm/init-facts.js'
+import { moduleLines } from '../../lib/vm/guest-kernel.js'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { ConfigState } from '../../lib/state.js'
 
 const BUSYBOX = ['dist/opt/runcvm/usr/bin/busybox', '/bin/busybox'].find(existsSync)
@@ -28,6 +32,8 @@ describe('sq', () => {
   })
 })
 
+const NO_TOOLS = { modprobe: false, kmod: false, apparmorParser: false, modprobeOnPath: false, dockerd: false }
+
 const cfg = (over: Partial<ConfigState> = {}): ConfigState => ({
   v: 1, args: ['sh', '-c', 'echo hi'], env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root'],
   settingsEnv: {}, cwd: '/', uid: 0, gid: 0, groups: [], ...over,
@@ -39,7 +45,8 @@ const base = (): InitScriptInput => ({
   vm: { v: 1, console: 'hvc0', controlPort: 'org.runcvm.control', pkgTag: 'runcvmpkg' },
   net: { v: 1, interfaces: [{ name: 'eth0', mac: '02:42:ac:11:00:02', mtu: 1500, ip: '172.17.0.2', prefix: 16, gateway: '172.17.0.1' }], routes: [] },
   fstab: [],
-  image: { resolved: '/bin/busybox', group: 'root:x:0:\ntty:x:5:\n', hostname: 'abc123\n', etcFstab: '' },
+  image: { resolved: '/bin/busybox', group: 'root:x:0:\ntty:x:5:\n', hostname: 'abc123\n', etcFstab: '', system: NO_TOOLS },
+  packageModules: true,
   launch: { runcvmInit: '/.runcvm/guest/sbin/runcvm-init', exitFile: '/.runcvm/exit-status', controlPort: 'org.runcvm.control' },
 })
 
@@ -51,13 +58,14 @@ const cases: Record<string, () => InitScriptInput> = {
     i.cfg = cfg({ args: ['/bin/echo', ...NASTY], env: ['A=' + NASTY.join('|'), "B=it's", 'RUNCVM_X=1'], cwd: '/tmp/a b', uid: 1000, gid: 1000, groups: [5, 6] })
     i.image.hostname = "h'st"
     i.image.group = 'tty:x:7:\n'
+    i.image.system = { modprobe: true, kmod: true, apparmorParser: true, modprobeOnPath: true, dockerd: true }
     return i
   },
   'systemd-multinic-fstab': () => {
     const i = base()
     i.settings = { RUNCVM_INIT: false, RUNCVM_BOOT_TIMING: false, RUNCVM_CGROUPFS: '' }
     i.cfg = cfg({ args: ['/sbin/init'] })
-    i.image = { resolved: '/lib/systemd/systemd', etcFstab: '# none\n' }
+    i.image = { resolved: '/lib/systemd/systemd', etcFstab: '# none\n', system: { modprobe: false, kmod: false, apparmorParser: true, modprobeOnPath: false, dockerd: true } }
     i.vm = { v: 1, console: 'ttyS0', controlPort: 'org.runcvm.control' }
     i.net = {
       v: 1,
@@ -75,6 +83,7 @@ const cases: Record<string, () => InitScriptInput> = {
     const i = base()
     i.net = { v: 1, interfaces: [], routes: [] }
     i.image.hostname = undefined
+    i.packageModules = false
     return i
   },
 }
@@ -90,8 +99,59 @@ describe('buildVmInitScript', () => {
   })
   it('picks the launch mode from the resolved entrypoint', () => {
     const i = cases['systemd-multinic-fstab']()
-    expect(buildVmInitScript(i)).toContain("'--no-fork'")
+    // systemd as PID 1, with a child of runcvm-init left to turn "stop" into SIGRTMIN+4 (poweroff).
+    expect(buildVmInitScript(i)).toContain("'--no-fork' '--control-port' 'org.runcvm.control' '--stop-signal' '38' '--uid'")
     expect(buildVmInitScript(base())).toContain("'--vm'")
+  })
+  it('modules: the package modprobe only without /sbin/modprobe, modules.devname hidden only without kmod, nothing for an in-image kernel', () => {
+    const sysctl = "printf %s '/.runcvm/guest/bin/modprobe' >/proc/sys/kernel/modprobe"
+    const devname = /modules\.devname none bind/
+    const i = base()
+    expect(buildVmInitScript(i)).toContain(sysctl)
+    expect(buildVmInitScript(i)).toMatch(devname)
+    i.image.system = { ...NO_TOOLS, modprobe: true }
+    expect(buildVmInitScript(i)).not.toContain(sysctl)
+    expect(buildVmInitScript(i)).toMatch(devname)
+    i.image.system = { ...NO_TOOLS, kmod: true }
+    expect(buildVmInitScript(i)).toContain(sysctl)
+    expect(buildVmInitScript(i)).not.toMatch(devname)
+    i.image.system = NO_TOOLS
+    i.packageModules = false
+    expect(buildVmInitScript(i)).not.toContain(sysctl)
+    expect(buildVmInitScript(i)).not.toMatch(devname)
+    i.image.system = { ...NO_TOOLS, dockerd: true }
+    expect(buildVmInitScript(i)).not.toContain(sysctl)
+    expect(buildVmInitScript(i)).not.toMatch(devname)
+    // The sysctl is written before the first possible module load (the ext4 disk's modprobe).
+    const j = cases['systemd-multinic-fstab']()
+    const text = buildVmInitScript(j)
+    expect(text.indexOf(sysctl)).toBeGreaterThan(0)
+    expect(text.indexOf(sysctl)).toBeLessThan(text.indexOf('modprobe ext4'))
+  })
+  it('dockerd without modprobe on PATH: bridge and br_netfilter loaded at boot in the background (package kernels only)', () => {
+    const preload = "'/.runcvm/guest/bin/modprobe' -a bridge br_netfilter </dev/null 8>&- 9>&- &"
+    const i = base()
+    expect(buildVmInitScript(i)).not.toContain(preload)
+    i.image.system = { ...NO_TOOLS, dockerd: true }
+    expect(buildVmInitScript(i)).toContain(preload)
+    i.image.system = { ...NO_TOOLS, dockerd: true, modprobeOnPath: true }
+    expect(buildVmInitScript(i)).not.toContain(preload)
+    i.image.system = { ...NO_TOOLS, dockerd: true }
+    i.packageModules = false
+    expect(buildVmInitScript(i)).not.toContain(preload)
+  })
+  it('modules.devname: a bind of /dev/null in the mount table, for the running kernel, only when the file is there', () => {
+    const mounts = moduleLines({ system: NO_TOOLS }, true, '/m').mounts.join('\n')
+    // Run with the paths moved under a temp tree: the script itself only uses absolute paths.
+    const dir = mkdtempSync(join(tmpdir(), 'devname-'))
+    const rel = mounts.replaceAll('/proc/sys/kernel/osrelease', `${dir}/osrelease`).replaceAll('"/lib/modules/', `"${dir}/lib/modules/`)
+    writeFileSync(`${dir}/osrelease`, '6.1.0-x\n')
+    const run = () => sh(`NL='\n'; F=; ${rel}; printf %s "$F"`)
+    expect(run()).toBe('')
+    mkdirSync(`${dir}/lib/modules/6.1.0-x`, { recursive: true })
+    writeFileSync(`${dir}/lib/modules/6.1.0-x/modules.devname`, 'fuse fuse c10:229\n')
+    expect(run()).toBe(`/dev/null /lib/modules/6.1.0-x/modules.devname none bind 0 0\n`)
+    rmSync(dir, { recursive: true })
   })
   it('drops RUNCVM_* from the workload env and keeps env values exact', () => {
     const i = cases['timing-init-nasty']()
@@ -153,4 +213,24 @@ describe('realpathIn', () => {
     ['rel/x', '/rel/x'], ['/up/passwd', '/etc/passwd'], ['/', '/'],
   ])('%s → %s', (p, want) => expect(realpathIn(p, fs)).toBe(want))
   it('stops on a link loop', () => expect(realpathIn('/loop', fs)).toBe('/loop'))
+})
+
+describe('readImageFacts: the image\'s own modprobe, kmod and apparmor_parser', () => {
+  const tree = (files: Record<string, string>, links: Record<string, string>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'facts-'))
+    for (const [p, t] of Object.entries(links)) { mkdirSync(join(dir, p, '..'), { recursive: true }); symlinkSync(t, dir + p) }
+    for (const f of Object.keys(files)) { mkdirSync(join(dir, f, '..'), { recursive: true }); writeFileSync(dir + f, files[f]) }
+    return dir
+  }
+  it('usrmerged Debian with kmod: /sbin/modprobe -> ../bin/kmod through /sbin -> usr/sbin', () => {
+    const dir = tree({ '/usr/bin/kmod': '', '/usr/sbin/apparmor_parser': '' }, { '/sbin': 'usr/sbin', '/bin': 'usr/bin', '/usr/sbin/modprobe': '../bin/kmod' })
+    expect(readImageFacts(dir, ['true'], []).system).toEqual({ modprobe: true, kmod: true, apparmorParser: true, modprobeOnPath: true, dockerd: false })
+    rmSync(dir, { recursive: true })
+  })
+  it('busybox with applets in /bin only, and an absolute link that must not escape the image', () => {
+    const dir = tree({ '/bin/busybox': '', '/usr/bin/dockerd': '' }, { '/bin/modprobe': 'busybox', '/sbin/modprobe': '/bin/missing', '/sbin/apparmor_parser': '/bin/true' })
+    // /bin/true exists on the host but not in the image: not a fact about the image.
+    expect(readImageFacts(dir, ['true'], []).system).toEqual({ modprobe: false, kmod: false, apparmorParser: false, modprobeOnPath: true, dockerd: true })
+    rmSync(dir, { recursive: true })
+  })
 })

@@ -1,6 +1,6 @@
 // lib/vm/launch.ts: how the VM starts the workload (runcvm-init argv, env, --init console job).
 import { describe, expect, it } from 'vitest'
-import { buildInittab, buildVmStartScript, isInitEntrypoint, planLaunch, resolveOnPath } from '../../lib/vm/launch.js'
+import { buildInittab, buildVmStartScript, initStopSignal, isInitEntrypoint, planLaunch, resolveOnPath } from '../../lib/vm/launch.js'
 import type { ConfigState } from '../../lib/state.js'
 
 describe('launch', () => {
@@ -17,6 +17,16 @@ describe('launch', () => {
   it('no-fork mode, no groups', () => {
     expect(planLaunch({ ...cfg, groups: [] }, paths, 'no-fork').argv.slice(1, 9)).toEqual(['--no-fork', '--uid', '1000', '--gid', '100', '--cwd', '/tmp', '--'])
   })
+  it('no-fork mode with a stop signal: runcvm-init listens on the control port for it', () => {
+    expect(planLaunch({ ...cfg, groups: [] }, paths, 'no-fork', 38).argv.slice(1, 6))
+      .toEqual(['--no-fork', '--control-port', 'org.runcvm.control', '--stop-signal', '38'])
+  })
+  it.each([
+    ['/lib/systemd/systemd', '/sbin/init', 38], // SIGRTMIN+4 (glibc): poweroff; +3 would only halt
+    ['/usr/lib/systemd/systemd', 'systemd', 38],
+    ['/bin/busybox', 'init', 12], // SIGUSR2: busybox init's poweroff
+    ['/sbin/init', '/sbin/init', undefined], // sysvinit & co: ACPI power button only
+  ] as const)('initStopSignal(%s, %s) = %s', (resolved, arg0, sig) => expect(initStopSignal(resolved, arg0)).toBe(sig))
   it('supplementary groups are deduplicated (docker: --group-add of a gid /etc/group already gives)', () => {
     const argv = planLaunch({ ...cfg, gid: 1000, groups: [1000, 2000, 2000] }, paths, 'vm').argv
     expect(argv[argv.indexOf('--groups') + 1]).toBe('1000,2000')

@@ -44,6 +44,7 @@ export default {
       ['stdout/stderr apart', ['sh', '-c', 'echo out; echo err >&2; exit 3']],
       ['byte torture', [...ENVS, 'sh', '-c', 'for a; do printf "<%s>\\n" "$a"; done; env | sort', 'argv0', ...TORTURE]],
       ['stdin piped', ['-i', 'sh', '-c', 'cat; echo rc=$?'], 'line 1\nline 2 ü\n'],
+      ['umask, new file and dir modes', ['sh', '-c', 'umask; cd /tmp && rm -rf m && mkdir m && touch m/f && stat -c %a m m/f']],
     ]
     const bad: string[] = []
     for (const [what, args, input] of cases) {

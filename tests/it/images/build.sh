@@ -14,6 +14,14 @@
 #                            cases and bench/net-bench.sh). The .debs are fetched on the host with
 #                            `apt-get download` (cached) and `docker build --pull=false` installs them
 #                            offline: FROM a local image needs no registry.
+#   runcvm-test/system       a system image as a user would make one: debootstrap minbase bookworm
+#                            with systemd, dbus, docker.io, iptables, iproute2, procps, mariadb-server
+#                            and nginx-light (Depends only: no kmod, no apparmor, no busybox; nothing
+#                            added for RunCVM). CMD /sbin/init, STOPSIGNAL SIGRTMIN+3 (systemd's clean
+#                            shutdown signal). Tarball cached in .cache/images/ (first build ~65 s).
+#   runcvm-test/system-apparmor  runcvm-test/system + apparmor (apparmor_parser): an image that uses
+#                            AppArmor, so RunCVM must leave it enabled.
+#   runcvm-test/debian-kmod  runcvm-test/debian + Debian's kmod (/sbin/modprobe, lsmod).
 #
 # Env: RUNCVM_TEST_DEBIAN_MIRROR (default: first Debian URI in /etc/apt/sources.list*, else
 # http://deb.debian.org/debian), RUNCVM_TEST_CACHE (default <repo>/.cache/images), FORCE=1.
@@ -86,6 +94,7 @@ build_debian() {
   if [ ! -s "$tarball" ] || [ -n "${FORCE:-}" ]; then
     command -v debootstrap >/dev/null || { log "debootstrap missing (apt-get install debootstrap)"; exit 1; }
     local r mirror; r=$(mktemp -d); mirror=$(debian_mirror)
+    chmod 755 "$r" # the chroot's / while maintainer scripts run (see build_system)
     log "debootstrap minbase bookworm from $mirror (1-2 min)"
     if ! debootstrap --variant=minbase bookworm "$r" "$mirror" >"$CACHE/debootstrap.log" 2>&1; then
       log "debootstrap failed; see $CACHE/debootstrap.log"; rm -rf "$r"; exit 1
@@ -118,6 +127,51 @@ build_net() {
   log "built $image"
 }
 
+# The package list of a system image (Debian names; their Depends come along, Recommends do not).
+SYSTEM_PKGS=systemd,systemd-sysv,dbus,docker.io,iptables,iproute2,procps,mariadb-server,nginx-light
+build_system() {
+  local image=runcvm-test/system tarball=$CACHE/debian-bookworm-system.tar
+  have_image $image && return 0
+  if [ ! -s "$tarball" ] || [ -n "${FORCE:-}" ]; then
+    command -v debootstrap >/dev/null || { log "debootstrap missing (apt-get install debootstrap)"; exit 1; }
+    local r mirror tmp; r=$(mktemp -d); mirror=$(debian_mirror)
+    # mktemp's 0700 would be the chroot's / while maintainer scripts run: mariadb-server's postinst
+    # creates its databases as the mysql user, which could not reach /var/lib/mysql and /tmp.
+    chmod 755 "$r"
+    log "debootstrap minbase bookworm + $SYSTEM_PKGS from $mirror (~65 s)"
+    if ! debootstrap --variant=minbase --include="$SYSTEM_PKGS" bookworm "$r" "$mirror" >"$CACHE/debootstrap-system.log" 2>&1; then
+      log "debootstrap failed; see $CACHE/debootstrap-system.log"; rm -rf "$r"; exit 1
+    fi
+    rm -rf "$r"/var/cache/apt/archives/*.deb "$r"/var/lib/apt/lists/*
+    # A unique temp name: several checkouts may share this cache and build at the same time.
+    tmp=$(mktemp "$tarball.XXXXXX")
+    tar -C "$r" --numeric-owner -cf "$tmp" . && mv "$tmp" "$tarball"
+    rm -rf "$r"
+  fi
+  # `docker import --change` does not take STOPSIGNAL: a one-line build on top of the import does.
+  local id
+  id=$(docker import --change 'CMD ["/sbin/init"]' \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' "$tarball")
+  printf 'FROM %s\nSTOPSIGNAL SIGRTMIN+3\n' "$id" | docker build -q --pull=false -t $image - >/dev/null
+  log "built $image (from $tarball)"
+}
+
+# <image> <from> <debs dir name> <packages...>: FROM a local image + .debs fetched with apt-get
+# download (cached), installed offline by `docker build --pull=false`.
+build_with_debs() {
+  local image=$1 from=$2 debs=$CACHE/$3; shift 3
+  have_image "$image" && return 0
+  docker image inspect "$from" >/dev/null 2>&1 || { log "$image needs $from"; exit 1; }
+  mkdir -p "$debs"
+  ls "$debs"/"$1"_*.deb >/dev/null 2>&1 || (cd "$debs" && apt-get download "$@" >"$debs.log" 2>&1) \
+    || { log "apt-get download failed; see $debs.log"; exit 1; }
+  local ctx; ctx=$(mktemp -d); trap 'rm -rf "$ctx"' RETURN
+  cp -r "$debs" "$ctx/debs"
+  printf '%s\n' "FROM $from" 'COPY debs/ /tmp/debs/' 'RUN dpkg -i /tmp/debs/*.deb && rm -rf /tmp/debs' >"$ctx/Dockerfile"
+  docker build -q --pull=false -t "$image" "$ctx" >/dev/null
+  log "built $image"
+}
+
 want=${*:-bb bb-nopasswd debian}
 for i in $want; do
   case $i in
@@ -125,6 +179,10 @@ for i in $want; do
     bb-nopasswd) build_bb_nopasswd ;;
     debian) build_debian ;;
     net) build_net ;;
+    system) build_system ;;
+    # Depends beyond the base image: apparmor none (libapparmor1 comes with systemd), kmod its libraries.
+    system-apparmor) build_system; build_with_debs runcvm-test/system-apparmor runcvm-test/system apparmor-debs apparmor ;;
+    debian-kmod) build_debian; build_with_debs runcvm-test/debian-kmod runcvm-test/debian kmod-debs kmod libkmod2 libssl3 ;;
     *) log "unknown image $i"; exit 2 ;;
   esac
 done
