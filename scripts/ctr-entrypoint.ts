@@ -72,7 +72,7 @@ async function main(): Promise<never> {
   writeNetwork(net)
   // The VNC port is redirected into the VM when QEMU will serve VNC (lib/qemu/display.ts decides).
   const { vncDisplay } = displayOf(s)
-  await applyCmds([...planBridges(net, { ip: BIN.ip, xtables: BIN.xtables, vncDisplay, precreateTap: true }), ...planSshdGuard(BIN.xtables)],
+  await applyCmds([...planBridges(net, { ip: BIN.ip, xtables: BIN.xtables, vncDisplay, precreateTap: true }), ...planSshdGuard(net, BIN.xtables)],
     { batchIp: BIN.ip, env: { ...process.env, XTABLES_LIBDIR: BIN.xtablesLibdir } })
   mark('ctr-network')
   // `docker network connect/disconnect` while the VM runs: a watcher hot-plugs the NIC.

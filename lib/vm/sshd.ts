@@ -13,7 +13,12 @@
 // rule). Peers on the Docker network reach the VM's address too, through eth0 → br-<if> →
 // tap-<if>: planSshdGuard() drops bridged (forwarded) TCP to port 22222 in the *container's*
 // netns (nft bridge family via ebtables-nft, which needs neither br_netfilter nor the guest's
-// netfilter), so only traffic the container itself originates gets through.
+// netfilter). The container's netns also forwards IPv4, so a peer that sends to the bridge's own
+// MAC (e.g. a route to the VM's IP via 169.254.1.1, which the bridge answers ARP for) is *routed*
+// to the VM, past the bridge's FORWARD hook: an iptables FORWARD rule drops routed TCP to the
+// VM's addresses on port 22222 as well. Only traffic the container itself originates (dbclient:
+// OUTPUT, never FORWARD) gets through, so the rule needs no source exception (which a peer could
+// spoof).
 //
 // Readiness. dropbear writes its pid file only after its listening sockets are bound
 // (svr-main.c: listensockets() precedes the pidfile), so the pid file IS the readiness marker:
@@ -59,13 +64,20 @@ export function buildDropbearArgs(net: NetworkState): string[] {
 
 /**
  * Container-side rules (run in the container's netns, before QEMU starts) that keep peers on the
- * Docker network away from the VM's sshd: drop any *bridged* IPv4 TCP to port 22222. The
- * container's own connection is routed (bridge OUTPUT), not bridged, so it is unaffected.
+ * Docker network away from the VM's sshd: drop any *bridged* IPv4 TCP to port 22222 (ebtables),
+ * and any *routed* (forwarded) TCP to the VM's addresses on that port (iptables filter FORWARD).
+ * The container's own connection is locally originated (OUTPUT), so it is unaffected.
  */
-export function planSshdGuard(xtablesNftMulti: string = BIN.xtables): Cmd[] {
+export function planSshdGuard(net: NetworkState, xtablesNftMulti: string = BIN.xtables): Cmd[] {
   // 0x0800, not "IPv4": the name needs /etc/ethertypes, which images may lack. Needs
-  // XTABLES_LIBDIR=<guest>/usr/lib/xtables (libebt_ip.so), as the boot chain's iptables calls do.
-  return [[xtablesNftMulti, 'ebtables', '-A', 'FORWARD', '-p', '0x0800', '--ip-proto', 'tcp', '--ip-dport', String(SSHD_PORT), '-j', 'DROP']]
+  // XTABLES_LIBDIR=<guest>/usr/lib/xtables (libebt_ip.so, libxt_tcp.so), as the boot chain's
+  // iptables calls do.
+  const port = String(SSHD_PORT)
+  return [
+    [xtablesNftMulti, 'ebtables', '-A', 'FORWARD', '-p', '0x0800', '--ip-proto', 'tcp', '--ip-dport', port, '-j', 'DROP'],
+    ...sshdAddresses(net).map((ip): Cmd =>
+      [xtablesNftMulti, 'iptables', '-t', 'filter', '-A', 'FORWARD', '-d', `${ip}/32`, '-p', 'tcp', '-m', 'tcp', '--dport', port, '-j', 'DROP']),
+  ]
 }
 
 /** Seconds between a dropbear's end and its restart (bounds the loop if it cannot start at all). */

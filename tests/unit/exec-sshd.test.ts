@@ -15,7 +15,15 @@ describe('sshd plan', () => {
     expect(a.join(' ')).toContain('-P /.runcvm/dropbear/dropbear.pid')
     expect(a.join(' ')).not.toContain('0.0.0.0')
   })
-  it('guards the bridge', () => expect(planSshdGuard('x')).toEqual([['x', 'ebtables', '-A', 'FORWARD', '-p', '0x0800', '--ip-proto', 'tcp', '--ip-dport', '22222', '-j', 'DROP']]))
+  it('guards the bridged and the routed path', () => expect(planSshdGuard(NET, 'x')).toEqual([
+    ['x', 'ebtables', '-A', 'FORWARD', '-p', '0x0800', '--ip-proto', 'tcp', '--ip-dport', '22222', '-j', 'DROP'],
+    ['x', 'iptables', '-t', 'filter', '-A', 'FORWARD', '-d', '172.17.0.2/32', '-p', 'tcp', '-m', 'tcp', '--dport', '22222', '-j', 'DROP'],
+  ]))
+  it('guards every VM address, none without one', () => {
+    const two: NetworkState = { ...NET, interfaces: [NET.interfaces[0]!, { ...NET.interfaces[1]!, ip: '10.1.2.3', prefix: 24 }] }
+    expect(planSshdGuard(two, 'x').filter(c => c[1] === 'iptables').map(c => c[7])).toEqual(['172.17.0.2/32', '10.1.2.3/32'])
+    expect(planSshdGuard({ ...NET, interfaces: [NET.interfaces[1]!] }, 'x')).toHaveLength(1)
+  })
 })
 
 describe('sshd start script', () => {
