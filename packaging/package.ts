@@ -10,7 +10,7 @@
 // Flags (after `node build.mjs`): --relock  re-resolve the package set and rewrite packages.lock
 //                                  --no-kernels  skip step 5 (quick userland iterations)
 // Env: RUNCVM_BUILD_CACHE (default <repo>/.cache) holds everything downloaded or rebuilt.
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { Bundler } from './bundelf'
 import { checkAptLists, downloadDebs, lockedPackages, stageDebs } from './debs'
@@ -21,6 +21,7 @@ import { BUSYBOX_APPLETS, DATA, FILES, LINKS, PLUGIN_DIRS, relativeLink } from '
 import { PKG } from '../lib/paths.js'
 import { duBytes, resolveInRoot, run, step, tryRun, walkFiles } from './util'
 import { verifyTree } from './verify'
+import { LOADER_REWRITES, rewriteCString } from './loader-paths'
 
 export interface BuildPackageOptions {
   repo: string
@@ -131,6 +132,13 @@ export async function buildPackage({ repo, out, args }: BuildPackageOptions): Pr
   // 4. native helpers
   const native = buildNative(repo, cache, out)
   for (const n of native.notes) console.warn(`NOTE: ${n}`)
+
+  // The loader and libc never read the image's ld.so.preload, ld.so.cache or nsswitch.conf.
+  for (const r of LOADER_REWRITES) {
+    const f = join(out, r.file)
+    writeFileSync(f, rewriteCString(readFileSync(f), r.from, r.to).data)
+  }
+  step(`loader and libc: ${LOADER_REWRITES.map(r => r.from).join(', ')} point inside the package (absent there)`)
 
   // Nothing in the tree may be setuid/setgid or writable by others.
   run('chmod', ['-R', 'u-s,g-s,go-w', join(out, 'bin'), join(out, 'sbin'), join(out, 'lib'), join(out, 'usr')])

@@ -3,7 +3,9 @@
 //   ENV NODE_OPTIONS=--require /evil.js (Node roles), LD_PRELOAD / LD_LIBRARY_PATH (every bundled
 //   dynamic binary: ld.so prints an error for a preload it cannot find), BASH_ENV / ENV (shells),
 //   OPENSSL_CONF (Node reads it at start-up), /etc/dnsmasq.conf with log-facility (a file dnsmasq
-//   creates at start) and dhcp-script + leasefile-ro (a script dnsmasq runs at start).
+//   creates at start) and dhcp-script + leasefile-ro (a script dnsmasq runs at start), and
+//   /etc/ld.so.preload (glibc's loader preloads what it names into every dynamic program: the
+//   package's loader must not read it; ld.so prints an error for a preload it cannot find).
 // Every payload writes a marker file into the container root (which the VM sees as its /). The case
 // asserts: no marker after `docker run` nor after a `docker exec` that adds its own NODE_OPTIONS;
 // no ld.so complaint on stderr; and the workload in the VM still sees every one of these variables
@@ -19,10 +21,11 @@ const FILES: Record<string, string> = {
   'evil.sh': EVIL_SH,
   'evil.cnf': 'openssl_conf = x\n[x]\nengines = e\n[e]\nevil = evil_section\n[evil_section]\ndynamic_path = /pwned-openssl.so\ninit = 1\n',
   'dnsmasq.conf': 'log-facility=/pwned-dnsmasq.log\nlog-queries\nleasefile-ro\ndhcp-script=/evil.sh\n',
+  'ld.so.preload': '/pwned-ld-preload.so\n',
   Dockerfile: [
     'FROM runcvm-test/bb',
     'COPY evil.js evil.sh evil.cnf /',
-    'COPY dnsmasq.conf /etc/dnsmasq.conf',
+    'COPY dnsmasq.conf ld.so.preload /etc/',
     'RUN ["/bin/chmod", "755", "/evil.sh"]',
     'ENV NODE_OPTIONS="--require /evil.js" LD_PRELOAD=/pwned-preload.so LD_LIBRARY_PATH=/pwned-lib BASH_ENV=/evil.sh ENV=/evil.sh OPENSSL_CONF=/evil.cnf FOO=bar',
     '',
@@ -31,7 +34,7 @@ const FILES: Record<string, string> = {
 const PROBE = 'echo "NODE_OPTIONS=$NODE_OPTIONS LD_PRELOAD=$LD_PRELOAD LD_LIBRARY_PATH=$LD_LIBRARY_PATH BASH_ENV=$BASH_ENV ENV=$ENV OPENSSL_CONF=$OPENSSL_CONF FOO=$FOO X=$X"; ls -d /pwned* 2>/dev/null; true'
 
 export default {
-  description: 'a hostile image (NODE_OPTIONS, LD_PRELOAD, BASH_ENV, OPENSSL_CONF, /etc/dnsmasq.conf) runs nothing outside the VM; the workload keeps its env',
+  description: 'a hostile image (NODE_OPTIONS, LD_PRELOAD, BASH_ENV, OPENSSL_CONF, /etc/dnsmasq.conf, /etc/ld.so.preload) runs nothing outside the VM; the workload keeps its env',
   needs: ['runcvm'],
   timeoutMs: 240_000,
   async test(ctx) {
