@@ -20,3 +20,11 @@
  * dynamically linked process cost ~100 ms before the banner on every
  * docker exec. The forked child still gets a new session and keys. */
 #define DROPBEAR_REEXEC 0
+
+/* Every docker exec connects from the same address (the container side of
+ * the VM's private link), and under TCG key exchange and login take a while:
+ * with the default 5 unauthenticated connections per address, a sixth exec
+ * started at the same instant was closed by the server ("Remote closed the
+ * connection") and lost. Only the container side reaches this server. */
+#define MAX_UNAUTH_PER_IP 64
+#define MAX_UNAUTH_CLIENTS 64
