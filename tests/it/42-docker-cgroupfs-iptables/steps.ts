@@ -11,15 +11,10 @@
 // update-alternatives before dockerd starts, as a user would).
 import { type Case, describe, fail } from '../harness'
 import { createNet, execUntil } from '../net'
-import { DOCKER_DISK, SYSTEM, importBusybox, load, waitDockerd } from '../system'
+import { DOCKERD, DOCKER_DISK, SYSTEM, importBusybox, load, waitDockerd } from '../system'
 
 interface Config { name: string; env: string[]; mounts: string[]; iptables: 'nft' | 'legacy'; cgroup: '1' | '2'; limitFile: string }
 
-/**
- * containerd started first, as its own service would be: dockerd's built-in start of containerd
- * gives up after a fixed wait that a loaded TCG host can exceed ("timeout waiting for containerd").
- */
-const DOCKERD = '(containerd >/dev/null 2>&1 &) && exec dockerd --containerd=/run/containerd/containerd.sock'
 const V1 = '/sys/fs/cgroup/memory/memory.limit_in_bytes'
 const V2 = '/sys/fs/cgroup/memory.max'
 

@@ -9,9 +9,8 @@
 // busybox build: timeouts come from `timeout`.)
 import { type Case, describe, fail, sleep } from '../harness'
 import { createNet, execUntil } from '../net'
-import { DOCKER_DISK, SYSTEM, importBusybox, load, waitDockerd } from '../system'
+import { DOCKERD, DOCKER_DISK, SYSTEM, importBusybox, load, waitDockerd } from '../system'
 
-const DOCKERD = '(containerd >/dev/null 2>&1 &) && exec dockerd --containerd=/run/containerd/containerd.sock'
 const NODES = 3
 
 export default {
