@@ -6,27 +6,12 @@ import { buildVirtiofsdArgs, cacheArgs } from '../../lib/qemu/virtiofsd.js'
 import type { VmSpec } from '../../lib/qemu/vm-spec.js'
 import { parseSettings } from '../../lib/settings.js'
 
-const G = '/.runcvm/guest'
+import { G, baseVmSpec, golden } from './vm-spec-fixture.js'
 const cmdline = buildCmdline({ root: 'rootfstype=virtiofs root=runcvmfs noresume net.ifnames=1', init: `${G}/scripts/runcvm-vm-init`, originPath: `${G}/usr/bin`, consoleDev: 'hvc0', nomodeset: true, debug: false, append: '', ipv6: true, apparmor: true })
 
 /** One base spec (headless, 1 CPU, one NIC, TCG); each golden mutates a copy (crun base_config style). */
-function base(): VmSpec {
-  return {
-    dataDir: `${G}/usr/share/qemu`, accel: 'tcg', usb: false, memSize: '512M', memBackend: 'shm', prealloc: false, cpus: 1,
-    virtiofs: { socket: '/run/.virtiofs.sock', tag: 'runcvmfs', queueSize: 1024 },
-    pkgfs: { socket: '/run/.virtiofs-pkg.sock', tag: 'runcvmpkg', queueSize: 1024 },
-    nics: [{ tap: 'tap-eth0', mac: '52:54:00:11:00:02', vhost: false }],
-    disks: [], diskAio: 'io_uring',
-    display: displayOf(parseSettings({})),
-    bios: { debug: false },
-    sockets: { agent: '/run/.qemu-guest-agent', monitor: '/run/.qemu-monitor-socket', qmp: '/run/.qemu-qmp-socket', control: '/run/.runcvm-control' },
-    controlPort: 'org.runcvm.control',
-    kernel: { path: `${G}/kernels/debian/latest/vmlinuz`, initrd: `${G}/kernels/debian/latest/initrd`, cmdline },
-  }
-}
+const base = (): VmSpec => baseVmSpec(cmdline)
 
-const golden = (name: string, vm: VmSpec) =>
-  expect(buildQemuArgs(vm).join('\n') + '\n').toMatchFileSnapshot(`../golden/${name}.argv`)
 
 describe('buildQemuArgs goldens', () => {
   it('headless tcg', () => golden('headless-tcg', base()))

@@ -10,27 +10,14 @@ import type { VmSpec } from '../../lib/qemu/vm-spec.js'
 import { parseSettings } from '../../lib/settings.js'
 import { machineMaxCpus } from '../../lib/sizing.js'
 
-const G = '/.runcvm/guest'
+import { G, baseVmSpec, golden } from './vm-spec-fixture.js'
 const cmdline = buildCmdline({ root: 'rootfstype=virtiofs root=runcvmfs noresume net.ifnames=1', init: '/.runcvm/vm-init.sh', originPath: `${G}/usr/bin`, consoleDev: 'hvc0', nomodeset: true, debug: false, ipv6: true, apparmor: false, append: '' })
 const EFI = { code: `${G}/usr/share/OVMF/OVMF_CODE.fd`, vars: '/run/.ovmf-vars.fd' }
 const PORTS = { stdin: 'org.runcvm.stdin', stdout: 'org.runcvm.stdout', stderr: 'org.runcvm.stderr' }
 
 function kvm(): VmSpec {
-  return {
-    dataDir: `${G}/usr/share/qemu`, accel: 'kvm', usb: false, memSize: '2048M', memBackend: 'shm', prealloc: false, cpus: 4,
-    virtiofs: { socket: '/run/.virtiofs.sock', tag: 'runcvmfs', queueSize: 1024 },
-    pkgfs: { socket: '/run/.virtiofs-pkg.sock', tag: 'runcvmpkg', queueSize: 1024 },
-    nics: [{ tap: 'tap-eth0', mac: '52:54:00:11:00:02', vhost: false }],
-    disks: [], diskAio: 'io_uring',
-    display: displayOf(parseSettings({})),
-    bios: { debug: false },
-    sockets: { agent: '/run/.qemu-guest-agent', monitor: '/run/.qemu-monitor-socket', qmp: '/run/.qemu-qmp-socket', control: '/run/.runcvm-control' },
-    controlPort: 'org.runcvm.control',
-    stdioPorts: PORTS,
-    kernel: { path: `${G}/kernels/debian/latest/vmlinuz`, initrd: `${G}/kernels/debian/latest/initrd`, cmdline },
-  }
+  return { ...baseVmSpec(cmdline), accel: 'kvm', memSize: '2048M', cpus: 4, stdioPorts: PORTS }
 }
-const golden = (name: string, vm: VmSpec) => expect(buildQemuArgs(vm).join('\n') + '\n').toMatchFileSnapshot(`../golden/${name}.argv`)
 const display = (mode: string, extra: Record<string, string> = {}) => displayOf(parseSettings({ RUNCVM_DISPLAY_MODE: mode, ...extra }))
 
 describe('KVM goldens', () => {
