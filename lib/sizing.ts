@@ -101,6 +101,13 @@ export interface OverheadPart { name: string; mib: number }
  * limit and was OOM-killed; a full cache is flushed and refilled, costing only retranslation.
  */
 export const TCG_TB_SIZE_MIB = 128
+/**
+ * RUNCVM_TCG_TB_SIZE's range (MiB): 16 (the smallest measured here; QEMU splits the cache into
+ * one region or more per vCPU thread, so far smaller caches mostly flush) to 1024 (QEMU 7.2's own
+ * default on 64-bit hosts; more would only delay a flush).
+ */
+export const TCG_TB_SIZE_MIN_MIB = 16
+export const TCG_TB_SIZE_MAX_MIB = 1024
 
 /** Page-table bytes per byte mapped with 4 KiB pages: one 8-byte entry per page. */
 const PTE_RATIO = 8 / 4096
@@ -130,11 +137,11 @@ const PTE_RATIO = 8 / 4096
  *
  * Differs from upstream (a fixed 256 MiB): a 32 GiB VM needs ~200 MiB of page tables alone.
  */
-export function containerOverhead(vmMiB: number): OverheadPart[] {
+export function containerOverhead(vmMiB: number, tbMiB: number = TCG_TB_SIZE_MIB): OverheadPart[] {
   const pte = Math.ceil(vmMiB * PTE_RATIO)
   return [
     { name: 'qemu', mib: 72 },
-    { name: 'accelerator', mib: Math.max(TCG_TB_SIZE_MIB, pte) },
+    { name: 'accelerator', mib: Math.max(tbMiB, pte) },
     { name: 'page tables', mib: 3 * pte },
     { name: 'virtiofsd', mib: 16 },
     { name: 'dnsmasq', mib: 2 },
@@ -144,7 +151,8 @@ export function containerOverhead(vmMiB: number): OverheadPart[] {
   ]
 }
 
-export const containerOverheadMiB = (vmMiB: number): number => containerOverhead(vmMiB).reduce((n, p) => n + p.mib, 0)
+export const containerOverheadMiB = (vmMiB: number, tbMiB: number = TCG_TB_SIZE_MIB): number =>
+  containerOverhead(vmMiB, tbMiB).reduce((n, p) => n + p.mib, 0)
 
 /** runtime-spec linux.resources.memory (bytes; swap is the memory+swap limit, -1 unlimited). */
 export interface MemoryResources { limit?: number; swap?: number; reservation?: number; [k: string]: unknown }
@@ -160,8 +168,8 @@ export interface MemoryResources { limit?: number; swap?: number; reservation?: 
  * the limit, so every `-m` under 256m (Docker sets swap = 2 x memory) and every `--memory-swap`
  * equal to `-m` failed at create.
  */
-export function containerMemory(mem: MemoryResources | undefined, vmMiB: number): MemoryResources {
-  const limit = (vmMiB + containerOverheadMiB(vmMiB)) * MiB
+export function containerMemory(mem: MemoryResources | undefined, vmMiB: number, tbMiB: number = TCG_TB_SIZE_MIB): MemoryResources {
+  const limit = (vmMiB + containerOverheadMiB(vmMiB, tbMiB)) * MiB
   const out: MemoryResources = { ...mem, limit }
   const swap = mem?.swap
   if (typeof swap === 'number' && swap > 0) {

@@ -42,6 +42,8 @@ describe('buildQemuArgs goldens', () => {
     const tcg = buildQemuArgs(base()).join(' ')
     expect(tcg).not.toMatch(/kvm|kernel_irqchip/)
     expect(tcg).toContain('-accel tcg,thread=multi,tb-size=128 -cpu max')
+    expect(buildQemuArgs({ ...base(), tcgTbSizeMiB: 32 }).join(' ')).toContain('-accel tcg,thread=multi,tb-size=32 -cpu max')
+    expect(kvm.join(' ')).not.toMatch(/tb-size/)
   })
 })
 

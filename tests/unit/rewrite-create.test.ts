@@ -350,6 +350,11 @@ describe('mutations', () => {
     expect(out.linux!.resources!.devices).toHaveLength(2)
     expect(out.linux!.resources!.memory).toEqual({ limit: 822 * MiB })
     expect(out.process.capabilities!.permitted).toEqual(EXTRA_CAPS)
+    // RUNCVM_TCG_TB_SIZE: the translation cache's share of the limit follows it.
+    const small = base()
+    delete small.linux!.resources
+    small.process.env = [...(small.process.env ?? []), 'RUNCVM_TCG_TB_SIZE=16']
+    expect(rewrite(small).linux!.resources!.memory).toEqual({ limit: (822 - 128 + 16) * MiB })
     expect(out.linux!.seccomp).toBeUndefined()
   })
 

@@ -95,6 +95,13 @@ describe('container memory limits on Docker config.json (cgroup v1 captured here
     expect(parts(512)).toMatchObject({ accelerator: TCG_TB_SIZE_MIB, 'page tables': 3 })
     expect(parts(32 * 1024)).toMatchObject({ accelerator: 128, 'page tables': 192 })
     expect(parts(256 * 1024)).toMatchObject({ accelerator: 512, 'page tables': 1536 })
-    expect([512, 1024, 32 * 1024, 256 * 1024].map(containerOverheadMiB)).toEqual([310, 313, 499, 2227])
+    expect([512, 1024, 32 * 1024, 256 * 1024].map(m => containerOverheadMiB(m))).toEqual([310, 313, 499, 2227])
+  })
+
+  it('RUNCVM_TCG_TB_SIZE sets the accelerator part and so the limit; EPT still wins for big VMs', () => {
+    const accel = (mib: number, tb: number) => containerOverhead(mib, tb).find(p => p.name === 'accelerator')!.mib
+    expect([accel(512, 16), accel(512, 1024), accel(256 * 1024, 16)]).toEqual([16, 1024, 512])
+    expect(containerOverheadMiB(512, 16)).toBe(containerOverheadMiB(512) - TCG_TB_SIZE_MIB + 16)
+    expect(containerMemory({ limit: 512 * MiB }, 512, 16).limit).toBe((512 + containerOverheadMiB(512, 16)) * MiB)
   })
 })

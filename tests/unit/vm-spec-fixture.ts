@@ -10,7 +10,7 @@ export const G = '/.runcvm/guest'
 
 export function baseVmSpec(cmdline: string): VmSpec {
   return {
-    dataDir: `${G}/usr/share/qemu`, accel: 'tcg', usb: false, memSize: '512M', memBackend: 'shm', prealloc: false, cpus: 1,
+    dataDir: `${G}/usr/share/qemu`, accel: 'tcg', tcgTbSizeMiB: 128, usb: false, memSize: '512M', memBackend: 'shm', prealloc: false, cpus: 1,
     virtiofs: { socket: '/run/.virtiofs.sock', tag: 'runcvmfs', queueSize: 1024 },
     pkgfs: { socket: '/run/.virtiofs-pkg.sock', tag: 'runcvmpkg', queueSize: 1024 },
     nics: [{ tap: 'tap-eth0', mac: '52:54:00:11:00:02', vhost: false }],
