@@ -96,11 +96,13 @@ const MiB = 1024 * 1024
 export interface OverheadPart { name: string; mib: number }
 
 /**
- * TCG translation cache cap (MiB), passed as `-accel tcg,tb-size=`: QEMU 7.2's default lets it
- * grow to 1 GiB, filled lazily, and a long-lived VM running many execs grew past its container's
- * limit and was OOM-killed; a full cache is flushed and refilled, costing only retranslation.
+ * Default TCG translation cache size (MiB; RUNCVM_TCG_TB_SIZE), passed as `-accel tcg,tb-size=`:
+ * QEMU 7.2's default lets it grow to 1 GiB, filled lazily, and a long-lived VM running many execs
+ * grew past its container's limit and was OOM-killed; a full cache is flushed and refilled,
+ * costing only retranslation. It fills up to its size: QEMU's anonymous RSS after one boot and
+ * four execs was 121-123 MiB at 128, 102.5 at 64 and 69.9 at 32 (`bench/tcg-tb-bench.sh`).
  */
-export const TCG_TB_SIZE_MIB = 128
+export const TCG_TB_SIZE_MIB = 64
 /**
  * RUNCVM_TCG_TB_SIZE's range (MiB): 16 (the smallest measured here; QEMU splits the cache into
  * one region or more per vCPU thread, so far smaller caches mostly flush) to 1024 (QEMU 7.2's own
@@ -120,8 +122,9 @@ const PTE_RATIO = 8 / 4096
  *
  * - qemu 72: QEMU's own heap and mappings besides guest RAM and the translation cache: 42 MiB
  *   anonymous + 24 MiB of binary/library pages, the same at 512m, 1g and 2g and with 1 or 2 vCPUs.
- * - accelerator: the larger of the TCG translation cache (TCG_TB_SIZE_MIB; 73-75 MiB were
- *   filled after one boot and one exec) and KVM's second-level page tables for the guest
+ * - accelerator: the larger of the TCG translation cache (RUNCVM_TCG_TB_SIZE, default
+ *   TCG_TB_SIZE_MIB; a busybox VM fills ~75-80 MiB in one boot and a few execs, more over time)
+ *   and KVM's second-level page tables for the guest
  *   (EPT/NPT, one 8-byte entry per 4 KiB of guest RAM, charged to the container's cgroup:
  *   `sec_pagetables` in cgroup v2's memory.stat); the create step does not know yet which
  *   accelerator ctr-qemu will pick, and one of the two is always absent.
