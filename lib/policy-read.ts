@@ -1,7 +1,7 @@
 // The edges of lib/policy.ts: read the policy file and Docker's on-disk records of a container
 // (never dockerd's API: the runtime runs inside dockerd's own `create` call). Host reads only,
 // all of the same shape: opened with O_NOFOLLOW|O_NONBLOCK, fstat on the descriptor (a regular
-// file owned by root, no group/other write), bounded, and the path must be its own real path (no
+// file owned by root, one link, no group/other write), bounded, and the path must be its own real path (no
 // symlink anywhere below the data root). Nothing of a file's content reaches a message.
 import { closeSync, constants as C, fstatSync, lstatSync, openSync, realpathSync } from 'node:fs'
 import { dirname, join, resolve, sep } from 'node:path'
@@ -27,6 +27,7 @@ export function readOwnedFile(file: string, max: number, owner = euid()): { text
     const st = fstatSync(fd)
     if (!st.isFile()) return { why: 'not a regular file' }
     if (st.uid !== owner) return { why: `owned by uid ${st.uid}, not ${owner}` }
+    if (st.nlink !== 1) return { why: 'has more than one link' }
     if (st.mode & 0o022) return { why: 'group- or world-writable' }
     if (st.size > max) return { why: `larger than ${max} bytes` }
     return { text: readFdBounded(fd, max, file).toString('utf8') }

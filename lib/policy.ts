@@ -9,7 +9,7 @@
 // not trusted; docker users are (they control dockerd already).
 //
 // Differs from upstream: upstream honoured every RUNCVM_* option from the image's ENV.
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { ConfigError } from './errors.js'
 import { SETTINGS, type SettingName } from './settings.js'
 
@@ -77,12 +77,14 @@ export const POLICY_FILE = '/etc/runcvm/policy.json'
 
 /**
  * The policy file for a package installed at `hostRoot`: `<R>/etc/runcvm/policy.json` when the
- * package is `<R>/opt/runcvm`, so /opt/runcvm gives POLICY_FILE, and a test package at
+ * package is `<R>/opt/runcvm` (any other layout: POLICY_FILE), so /opt/runcvm gives POLICY_FILE, and a test package at
  * `<dist>/opt/runcvm` (RUNCVM_HOST_ROOT, set only by a test's runtime wrapper, never from a
  * container) has its own `<dist>/etc/runcvm/policy.json`. An image cannot reach either.
  */
 export function policyFileFor(hostRoot: string): string {
-  return join(dirname(dirname(hostRoot)), 'etc', 'runcvm', 'policy.json')
+  const opt = dirname(hostRoot)
+  if (basename(hostRoot) !== 'runcvm' || basename(opt) !== 'opt') return POLICY_FILE // another layout: the host's
+  return join(dirname(opt), 'etc', 'runcvm', 'policy.json')
 }
 
 const ACCEPTED = (file: string) =>

@@ -1,7 +1,7 @@
 // Host-side policy for privileged switches: the classification table, policy parsing, where an
 // env entry came from (Docker's merge order, on real config.v2.json / imagedb records), the
 // decision, and the safe reads of the policy file and of Docker's records.
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, linkSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ConfigError } from '../../lib/errors.js'
@@ -56,6 +56,7 @@ describe('parsePolicy', () => {
   it('the policy file sits at <root>/etc/runcvm/policy.json for a package at <root>/opt/runcvm', () => {
     expect(policyFileFor('/opt/runcvm')).toBe('/etc/runcvm/policy.json')
     expect(policyFileFor('/work/x/dist/opt/runcvm')).toBe('/work/x/dist/etc/runcvm/policy.json')
+    expect(policyFileFor('/tmp/bench-x/opt-runcvm')).toBe('/etc/runcvm/policy.json')
   })
 })
 
@@ -133,9 +134,12 @@ describe('readPolicy (edge)', () => {
     const link = join(d, 'link.json'); symlinkSync(good, link)
     const ww = join(d, 'ww.json'); writeFileSync(ww, '{"imageMaySet":["RUNCVM_SYS_ADMIN"]}'); chmodSync(ww, 0o666)
     const dir = join(d, 'dir.json'); mkdirSync(dir)
+    const hard = join(d, 'hard.json'); writeFileSync(hard, '{}'); linkSync(hard, join(d, 'hard2.json'))
+    expect(readPolicy(hard, { warn: w => warns.push(w) })).toEqual(DEFAULT_POLICY)
     for (const f of [link, ww, dir]) expect(readPolicy(f, { warn: w => warns.push(w) })).toEqual(DEFAULT_POLICY)
     expect(readPolicy(good, { warn: w => warns.push(w), owner: owner + 1 })).toEqual(DEFAULT_POLICY)
     expect(warns.map(w => w.replace(/^.*: (?=[^:]*; using)/, ''))).toEqual([
+      'has more than one link; using the defaults (images may set no privileged option)',
       'a symbolic link; using the defaults (images may set no privileged option)',
       'group- or world-writable; using the defaults (images may set no privileged option)',
       'not a regular file; using the defaults (images may set no privileged option)',
