@@ -96,7 +96,9 @@ function createRewrite(bundle: string, spec: Spec, o: CreateRunOpts): Spec {
   if (!spec || typeof spec !== 'object' || !spec.process || typeof spec.root?.path !== 'string') {
     throw new SpecError(`${file} has no process or root.path`)
   }
-  // Before the debug logger: an image's RUNCVM_RUNTIME_DEBUG must not turn host logging on.
+  // Differs from upstream runcvm-runtime: privileged switches from the image's ENV are refused
+  // unless the host's policy allows them. Before the debug logger: an image's RUNCVM_RUNTIME_DEBUG
+  // must not turn host logging on.
   checkPrivileged(spec.process.env ?? [], resolve(bundle, spec.root.path), o)
   const env = envOf(spec.process.env)
   const log = createLogger(env.RUNCVM_RUNTIME_DEBUG === '1', o.pid, o.logDir)
