@@ -4,6 +4,7 @@
 // the saved container env for the in-container roles).
 import { ConfigError } from './errors.js'
 import { RUNCVM_GUEST, VM_MOUNTPOINT } from './paths.js'
+import { TCG_TB_SIZE_MAX_MIB, TCG_TB_SIZE_MIB, TCG_TB_SIZE_MIN_MIB } from './sizing.js'
 
 /**
  * How upstream tested each variable; kept per row, never at call sites.
@@ -16,7 +17,7 @@ export type Truthiness = 'one' | 'nonempty' | 'on'
 type Row =
   | { kind: 'bool'; truth: Truthiness; doc: string; internal?: boolean }
   | { kind: 'enum'; values: readonly string[]; default: string; doc: string; aliases?: Record<string, string>; internal?: boolean }
-  | { kind: 'int'; min: number; default?: number; doc: string; internal?: boolean }
+  | { kind: 'int'; min: number; max?: number; default?: number; doc: string; internal?: boolean }
   | { kind: 'string'; default?: string; doc: string; internal?: boolean }
   | { kind: 'list'; values: readonly string[]; doc: string; internal?: boolean }
 
@@ -56,6 +57,7 @@ export const SETTINGS = {
   RUNCVM_ACCEL: { kind: 'enum', values: ['auto', 'kvm', 'tcg'], default: 'auto', doc: 'Accelerator: auto (KVM if it can run the guest, else TCG with a warning), kvm, tcg' },
   RUNCVM_BOOT_TIMEOUT: { kind: 'int', min: 0, doc: 'Seconds the VM may run without a sign of life from the guest before the container fails (0: no limit); default 120 under KVM, none under TCG' },
   RUNCVM_BOOT_TIMING: { kind: 'bool', truth: 'one', doc: 'Log per-phase boot timestamps to /.runcvm/timing.log' },
+  RUNCVM_TCG_TB_SIZE: { kind: 'int', min: TCG_TB_SIZE_MIN_MIB, max: TCG_TB_SIZE_MAX_MIB, default: TCG_TB_SIZE_MIB, doc: 'TCG only: size of QEMU\'s translation cache in MiB (-accel tcg,tb-size=); counted in the container\'s memory limit' },
   RUNCVM_IPV6: { kind: 'enum', values: ['on', 'off'], default: 'on', doc: 'IPv6 in the guest kernel (::1, link-local addresses, [::] sockets); off boots it with ipv6.disable=1' },
   // --- internal: written by runcvm-runtime at create ---
   RUNCVM_GUEST: { kind: 'string', default: RUNCVM_GUEST, doc: 'Package mount point in the container and VM', internal: true },
@@ -123,8 +125,9 @@ function parseOne(name: string, row: Row, raw: string | undefined): unknown {
     }
     case 'int': {
       if (raw === undefined || raw === '') return row.default
-      if (!/^\d+$/.test(raw) || Number(raw) < row.min) {
-        throw new ConfigError(`${name} '${raw}' invalid, must be a whole number >= ${row.min}`)
+      if (!/^\d+$/.test(raw) || Number(raw) < row.min || (row.max !== undefined && Number(raw) > row.max)) {
+        const range = row.max !== undefined ? `from ${row.min} to ${row.max}` : `>= ${row.min}`
+        throw new ConfigError(`${name} '${raw}' invalid, must be a whole number ${range}`)
       }
       return Number(raw)
     }

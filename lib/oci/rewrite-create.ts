@@ -342,7 +342,7 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   }
 
   // The VM's RAM plus the container's own processes, swap raised alike (lib/sizing.ts).
-  res.memory = containerMemory(res.memory, memMiB)
+  res.memory = containerMemory(res.memory, memMiB, s.RUNCVM_TCG_TB_SIZE)
 
   // Differs from runcvm-runtime: upstream's loop only grew `bounding` (its jq ignored the loop
   // variable); we grow all three sets, so the caps do not depend on uid 0 regaining them at execve.
