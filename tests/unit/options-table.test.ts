@@ -14,9 +14,9 @@ import { fixtureText, KERNEL_VERSION as V, tempDir } from './helpers.js'
 
 const README = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8')
 
-/** The option names of README's option table (rows `| \`RUNCVM_X\` | accepted | default | meaning |`). */
+/** The option names of README's option table (rows `| \`RUNCVM_X\` | accepted | default | image ENV | meaning |`). */
 function readmeOptions(): string[] {
-  const start = README.indexOf('| option | accepted | default | meaning |')
+  const start = README.indexOf('| option | accepted | default | image ENV | meaning |')
   expect(start).toBeGreaterThan(0)
   const table = README.slice(start).split('\n\n')[0]
   return [...table.matchAll(/^\| `(RUNCVM_[A-Z0-9_]+)` \|/gm)].map(m => m[1])
@@ -65,7 +65,7 @@ const ROWS: Record<string, Row> = {
   RUNCVM_IPV6: { good: ['on', 'off'], bad: ['', ...JUNK, 'ON', '0'] },
 }
 
-function setup(name: string, value: string): { bundle: string; file: string; hostRoot: string } {
+function setup(name: string, value: string): { bundle: string; file: string; hostRoot: string; env: string[] } {
   const dir = tempDir()
   const bundle = join(dir, 'bundle'), hostRoot = join(dir, 'opt-runcvm'), root = join(dir, 'rootfs')
   mkdirSync(bundle); mkdirSync(join(root, 'etc'), { recursive: true })
@@ -76,7 +76,7 @@ function setup(name: string, value: string): { bundle: string; file: string; hos
   spec.process.env.push(`${name}=${value}`)
   const file = join(bundle, 'config.json')
   writeFileSync(file, JSON.stringify(spec))
-  return { bundle, file, hostRoot }
+  return { bundle, file, hostRoot, env: spec.process.env }
 }
 
 /** Run create with NAME=value: undefined when accepted, else the text docker would print. */
@@ -85,7 +85,9 @@ function create(name: string, value: string): { error?: string; before: Buffer; 
   const before = readFileSync(s.file)
   let error: string | undefined
   try {
-    runCreate(s.bundle, { hostRoot: s.hostRoot })
+    // Docker's records say the docker user gave every entry (`-e`): privileged switches are allowed
+    // then (the host policy for an image's ENV is tested with lib/policy.ts).
+    runCreate(s.bundle, { hostRoot: s.hostRoot, envRecords: () => ({ records: { merged: s.env, image: [] } }) })
   } catch (e) {
     if (!(e instanceof RunCvmError)) throw e // a crash, not a clear error
     error = formatForDocker(e)
