@@ -38,6 +38,10 @@ export interface NetIfState {
   prefix?: number
   /** Set on the default-route interface only. */
   gateway?: string
+  /** Docker's global IPv6 addresses on this interface (`--ipv6` networks), link-local ones excluded. */
+  ip6?: { ip: string; prefix: number }[]
+  /** Set on the IPv6 default-route interface only. */
+  gateway6?: string
 }
 
 export interface RouteState { dst: string; gateway: string; dev: string; prefsrc?: string }
@@ -45,7 +49,7 @@ export interface RouteState { dst: string; gateway: string; dev: string; prefsrc
 export interface NetworkState {
   v: 1
   interfaces: NetIfState[]
-  /** Non-link-scope, non-default routes to restore in the VM. */
+  /** Non-link-scope, non-default routes (IPv4, then IPv6) to restore in the VM. */
   routes: RouteState[]
 }
 

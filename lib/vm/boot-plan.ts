@@ -105,6 +105,7 @@ export function planVmBoot(cfg: ConfigState, s: RunCvmSettings, p: BootProbes): 
     settings: {
       RUNCVM_INIT: s.RUNCVM_INIT, RUNCVM_BOOT_TIMING: s.RUNCVM_BOOT_TIMING, RUNCVM_CGROUPFS: s.RUNCVM_CGROUPFS,
       RUNCVM_SHM_SIZE: s.RUNCVM_SHM_SIZE, RUNCVM_SYSCTL: s.RUNCVM_SYSCTL, RUNCVM_RLIMITS: s.RUNCVM_RLIMITS,
+      RUNCVM_IPV6: s.RUNCVM_IPV6,
     },
     packageModules: isPackageKernel(s.RUNCVM_KERNEL_PATH),
   })
