@@ -7,7 +7,8 @@
 // when /tmp/say appears (so stdout still reaching `docker logs` after a restart is checked), with
 // --stop-timeout 60 so a slow stop under load is not cut short by SIGKILL.
 // - live-restore=true: a VM and a runc container, dockerd stopped (SIGTERM, as systemd does) and
-//   started again: QEMU kept running throughout (same pids), both containers running, exec into
+//   started again: QEMU kept running throughout (same pid), both containers running (docker ps,
+//   inspect; docker top lists the VM's QEMU), exec into
 //   the VM works and its output reaches `docker logs`; `docker stop` gives 7 for both, and the
 //   VM's host processes, its mounts (in dockerd's mount namespace and on the host) and its network
 //   interfaces are gone.
@@ -17,7 +18,7 @@
 //   second marker, exec works) and a `docker start` boots the plain VM again.
 import { $ } from 'zx/core'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { type Case, type Ctx, type Res, describe, fail } from '../harness'
+import { type Case, type Res, describe, fail } from '../harness'
 
 const IMAGE = 'runcvm-test/bb'
 const WORK = 'echo marker; trap "echo got-term; exit 7" TERM; while :; do sleep 1; if [ -f /tmp/say ]; then echo said; rm /tmp/say; fi; done'
@@ -78,7 +79,11 @@ export default {
       }
     }
     const cgroupPids = (id: string): number[] => {
-      try { return readFileSync(`/sys/fs/cgroup/pids${cgParent}/${id}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number) } catch { return [] }
+      // cgroup v1 (pids controller) or v2 (unified): the cgroupfs driver's <parent>/<id>.
+      for (const base of [`/sys/fs/cgroup/pids${cgParent}`, `/sys/fs/cgroup${cgParent}`]) {
+        try { return readFileSync(`${base}/${id}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number) } catch { /* next */ }
+      }
+      return []
     }
     const restart = async (what: string): Promise<number> => {
       const down = await helper('down')
@@ -119,6 +124,10 @@ export default {
       const s = await state(c)
       if (s !== 'running 0') bad.push(`live-restore=true: ${c} after the dockerd restart: "${s}" (want "running 0")`)
     }
+    const ps = await D(['ps', '--format', '{{.Names}}'])
+    if (ps.stdout.split('\n').sort().join(' ').trim() !== 'rc vm') bad.push(`live-restore=true: docker ps after the restart: ${describe(ps)}`)
+    const top = await D(['top', 'vm'])
+    if (top.code !== 0 || !top.stdout.includes('qemu-system')) bad.push(`live-restore=true: docker top of the VM after the restart: ${describe(top)}`)
     const e1 = await execUntil('vm', 30_000)
     if (e1.code !== 0 || e1.stdout !== 'ok\n') bad.push(`live-restore=true: exec into the VM after the restart: ${describe(e1)}`)
     for (const c of ['vm', 'rc']) {
