@@ -113,19 +113,22 @@ procs_sample() {
 
 LAST_MS=$(ms)
 sample() { # <minute>
-  local cur rss guest now execs
+  local cur rss guest now execs fetches
   if [ -f "$CG/memory.current" ]; then
     cur=$(cat "$CG/memory.current"); rss=$(awk '$1 == "anon" { print $2 }' "$CG/memory.stat")
   else
     cur=$(cat "$CG/memory.usage_in_bytes"); rss=$(awk '$1 == "total_rss" { print $2 }' "$CG/memory.stat")
   fi
   guest=$(timeout 30 docker exec "$VM" sh -c 'awk "/^MemAvailable:/ { printf \"%.1f\", \$2 / 1024 }" /proc/meminfo; echo " $(ls /proc | grep -c "^[0-9]")"' 2>/dev/null)
-  [ -n "$guest" ] || guest="0 0"
+  # Both numbers or none (an exec cut short by its timeout may have printed only the first).
+  [[ $guest =~ ^[0-9.]+\ [0-9]+$ ]] || guest="0 0"
+  fetches=$(timeout 20 docker exec "$VM" cat /tmp/fetches 2>/dev/null)
+  [[ $fetches =~ ^[0-9]+$ ]] || fetches=0
   now=$(ms)
   execs=$(awk -v a="$LAST_MS" -v b="$now" '$1 > a && $1 <= b { if ($2 == 0) ok++; else bad++; if ($3 > m) m = $3 }
     END { print ok + 0, bad + 0, m + 0 }' "$T/execs" 2>/dev/null || echo "0 0 0")
   LAST_MS=$now
-  echo "$1 $(cut -d' ' -f1 /proc/loadavg) $(mib "$cur") $(mib "${rss:-0}") $(procs_sample) $guest $execs $(timeout 20 docker exec "$VM" cat /tmp/fetches 2>/dev/null || echo 0)" >>"$T/samples"
+  echo "$1 $(cut -d' ' -f1 /proc/loadavg) $(mib "$cur") $(mib "${rss:-0}") $(procs_sample) $guest $execs $fetches" >>"$T/samples"
   tail -1 "$T/samples"
 }
 
