@@ -7,7 +7,7 @@
 #   bash bench/swarm-bench.sh            # runtime `runcvm`
 #   RUNCVM_TEST_RUNTIME=runcvm-n bash bench/swarm-bench.sh
 #
-# The second dockerd never touches the host daemon's state or network:
+# The second dockerd (tests/dockerd2.sh) never touches the host daemon's state or network:
 # - its own network namespace (veth pair inside it, 10.254.77.1/24 as the swarm address), so its
 #   bridges, overlay/ingress namespaces, docker_gwbridge and iptables chains live and die there;
 # - its own mount namespace (unshare, slave propagation), so its overlay2 and netns mounts never
@@ -37,13 +37,14 @@ NS=runcvm-swarm-$$
 ADDR=10.254.77.1
 T=$(mktemp -d /tmp/runcvm-swarm.XXXXXX)
 SOCK=$T/docker.sock
-CGPARENT=runcvm-swarm-$$
+CGPARENT=/runcvm-swarm-$$
 HTTPD='mkdir -p /tmp/w && hostname > /tmp/w/index.html && exec httpd -f -p 8080 -h /tmp/w'
 D() { docker -H "unix://$SOCK" "$@"; }
 ms() { date +%s%3N; }
 say() { echo "swarm-bench: $*"; }
 fail() { say "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { say "needs root"; exit 2; }
+source "$(dirname "$0")/../tests/dockerd2.sh"   # dockerd2_up / dockerd2_cleanup
 
 RT_PATH=$(docker info --format '{{json .Runtimes}}' | RT=$RUNTIME python3 -c 'import json,os,sys; print(json.load(sys.stdin).get(os.environ["RT"],{}).get("path",""))')
 [ -n "$RT_PATH" ] || { say "the host dockerd has no runtime '$RUNTIME'"; exit 2; }
@@ -57,22 +58,7 @@ cleanup() {
     for _ in $(seq 1 60); do [ -z "$(D ps -aq 2>/dev/null)" ] && break; sleep 0.5; done
     D swarm leave --force >/dev/null 2>&1
   fi
-  local pid
-  pid=$(cat "$T/docker.pid" 2>/dev/null)
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid"
-    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -0 "$pid" 2>/dev/null && { say "dockerd $pid did not stop in 30 s: SIGKILL"; kill -KILL "$pid"; }
-  fi
-  # Anything still running from our exec-root (containerd, shims, QEMU) is ours: report and end it.
-  local left
-  left=$(pgrep -f -- "$T/" || true)
-  if [ -n "$left" ]; then say "WARNING: left after dockerd stopped, killing: $(echo $left)"; kill -KILL $left 2>/dev/null; fi
-  ip netns del "$NS" 2>/dev/null
-  for d in /sys/fs/cgroup/*/"$CGPARENT" /sys/fs/cgroup/"$CGPARENT"; do
-    [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-  done
-  rm -rf "$T"
+  dockerd2_cleanup "$T" "$NS" "$CGPARENT"
   say "cleaned up (netns $NS, $T, cgroup $CGPARENT)"
 }
 trap cleanup EXIT
@@ -93,11 +79,7 @@ cat > "$T/daemon.json" <<EOF
   "cgroup-parent": "$CGPARENT"
 }
 EOF
-unshare --mount --propagation slave -- nsenter --net="/run/netns/$NS" -- \
-  dockerd --config-file "$T/daemon.json" --data-root "$T/data" --exec-root "$T/exec" \
-  -H "unix://$SOCK" --pidfile "$T/docker.pid" >"$T/dockerd.log" 2>&1 &
-for _ in $(seq 1 60); do D info >/dev/null 2>&1 && break; sleep 0.5; done
-D info >/dev/null 2>&1 || { tail -20 "$T/dockerd.log"; fail "second dockerd did not come up"; }
+dockerd2_up "$T" "$NS" || fail "second dockerd did not come up"
 [ "$(D info --format '{{.DefaultRuntime}}')" = runcvm ] || fail "default runtime is not runcvm"
 say "dockerd up: $(( $(ms) - T0 )) ms (runcvm = $RT_PATH)"
 
