@@ -102,6 +102,8 @@ export function guestAddScript(n: NetIfState, ip: string, busybox: string, waitS
     `done`,
     `[ "$D" = ${sq(n.name)} ] || ${sq(ip)} link set dev "$D" name ${sq(n.name)} || exit 4`,
     ...(n.ip !== undefined ? [`${sq(ip)} addr add ${sq(`${n.ip}/${n.prefix ?? 32}`)} broadcast + dev ${sq(n.name)} || exit 5`] : []),
+    // Docker's IPv6 addresses, as at boot (lib/vm/net.ts), when the guest kernel has IPv6.
+    ...(n.ip6 ?? []).map(a => `[ ! -e /proc/net/if_inet6 ] || ${sq(ip)} addr add ${sq(`${a.ip}/${a.prefix}`)} dev ${sq(n.name)} nodad || exit 5`),
     `${sq(ip)} link set dev ${sq(n.name)} up mtu ${n.mtu} || exit 6`,
   ].join('\n')
 }
