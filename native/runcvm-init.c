@@ -95,9 +95,13 @@
 #define DEFAULT_ON_TERM RUNCVM_CTR_SHUTDOWN
 #define DEFAULT_ON_EXIT RUNCVM_CTR_EXIT
 
-/* --vm: how long the workload gets between SIGTERM and SIGKILL on a graceful stop (docker stop
- * itself waits 10 s by default before killing the container, so stay below that). */
-#define STOP_GRACE_MS 8000
+/* --vm: on a graceful stop the workload gets all the time it takes: no SIGKILL from here. Docker's
+ * SIGKILL after `docker stop -t` (default 10 s) ends the container, as it ends a runc one; the
+ * guest cannot know -t (Docker passes it to nobody), so any timer here would cut a slow but clean
+ * exit short. Meanwhile the guest's dirty pages go to the disks every STOP_SYNC_MS (in a child,
+ * so that reaping goes on), so that what the workload wrote before Docker's SIGKILL survives it as
+ * it would under runc, where written data sits in the host's page cache. */
+#define STOP_SYNC_MS 1000
 /* --vm: how long leftover processes get after the main command ended, before SIGKILL. */
 #define REAP_GRACE_MS 2000
 /* --vm: retry interval for the control port after the host side hung up. */
@@ -1303,15 +1307,16 @@ static int supervise_vm(void)
 
     pid_t child = fork_workload(&orig);
     signal_target = child;
-    long long kill_at = 0; /* nonzero: graceful stop in progress, SIGKILL at this time */
+    long long sync_at = 0; /* nonzero: graceful stop in progress, next sync(2) at this time */
+    pid_t syncer = 0;      /* the running sync child, if any */
 
     for (;;) {
         /* pf[0]: signals; pf[1 + i]: ports[i] (poll ignores entries with a negative fd). */
         struct pollfd pf[1 + NPORTS] = { { .fd = sfd, .events = POLLIN } };
         int timeout = -1;
         long long t = now_ms();
-        if (kill_at)
-            timeout = kill_at > t ? (int)(kill_at - t) : 0;
+        if (sync_at)
+            timeout = sync_at > t ? (int)(sync_at - t) : 0;
         for (int i = 0; i < NPORTS; i++) {
             pf[1 + i] = (struct pollfd){ .fd = ports[i].fd, .events = POLLIN };
             int r = port_timeout(&ports[i], t);
@@ -1335,6 +1340,8 @@ static int supervise_vm(void)
                     pid_t p;
                     while ((p = waitpid(-1, &ws, WNOHANG)) > 0) {
                         debug("reaped pid %d (status %d)", (int)p, status_of(ws));
+                        if (p == syncer)
+                            syncer = 0;
                         if (p == child)
                             finish_vm(sfd, child, status_of(ws));
                     }
@@ -1349,16 +1356,23 @@ static int supervise_vm(void)
         for (int i = 0; i < NPORTS; i++)
             port_service(&ports[i], n > 0 ? pf[1 + i].revents : 0, t);
 
-        if (stop_requested && !kill_at) {
+        if (stop_requested && !sync_at) {
             forward(child, SIGTERM);
             forward(child, SIGCONT);
-            kill_at = t + STOP_GRACE_MS;
+            sync_at = t + STOP_SYNC_MS;
         }
-        if (kill_at && t >= kill_at) {
-            debug("workload still running %d ms after SIGTERM: SIGKILL", STOP_GRACE_MS);
-            signal_everyone(child, SIGKILL);
-            kill(child, SIGKILL);
-            kill_at = t + 60 * 1000; /* nothing left to escalate to; just wait for SIGCHLD */
+        if (sync_at && t >= sync_at) {
+            sync_at = t + STOP_SYNC_MS;
+            if (!syncer) {
+                syncer = fork();
+                if (syncer == 0) {
+                    sync();
+                    _exit(0);
+                }
+                if (syncer < 0)
+                    syncer = 0;
+                debug("workload still running after SIGTERM: sync (pid %d)", (int)syncer);
+            }
         }
     }
     return 1;

@@ -1,7 +1,7 @@
 // runcvm-ctr-shutdown: runcvm-init (container PID 1) spawns this on SIGTERM or SIGRTMIN+3
 // (`docker stop`; the latter is systemd images' STOPSIGNAL).
 // 1. "stop" on the control port: runcvm-init --vm in the VM stops the workload gracefully
-//    (SIGTERM, 8 s, SIGKILL) and powers off; an init as VM PID 1 (systemd, busybox init) gets its
+//    (SIGTERM, then as long as it takes: no kill timer in the VM) and powers off; an init as VM PID 1 (systemd, busybox init) gets its
 //    poweroff signal from runcvm-init's stop listener instead.
 // 2. system_powerdown on the monitor: ACPI power button, for other inits.
 // Then it waits: the guest powers off in its own time, and Docker's SIGKILL after `docker stop -t`

@@ -16,6 +16,7 @@ import { checkNetnsIdentity, rewriteCreateConfig, runcvmMountPoints, type NsId, 
 import { applyInitLayerMountPoints } from './init-layer.js'
 import { rewriteExecProcess } from './rewrite-exec.js'
 import type { Process, Spec } from './spec.js'
+import { parseProcLimits, type RLimit } from '../vm/guest-limits.js'
 
 export interface RunOpts {
   /** The host package root (normally /opt/runcvm). */
@@ -34,6 +35,19 @@ export interface RunOpts {
 /** An integer sysctl, or undefined when the file is absent (older kernels) or unreadable. */
 function readSysctlInt(path: string): number | undefined {
   try { const n = Number(readFileSync(path, 'utf8').trim()); return Number.isInteger(n) ? n : undefined } catch { return undefined }
+}
+
+/**
+ * The rlimits runc would give the container for types config.json leaves out: runc sets only the
+ * spec's and otherwise keeps what it inherited from its parent (containerd's shim, which starts
+ * this runtime as it would start runc). The parent's, not ours: Node raises its own soft
+ * open-files limit to the hard one at start, which plain runc would never have seen.
+ */
+export function probeInheritedRlimits(ppid = process.ppid): RLimit[] {
+  for (const file of [`/proc/${ppid}/limits`, '/proc/self/limits']) {
+    try { return parseProcLimits(readFileSync(file, 'utf8')) } catch { /* next */ }
+  }
+  return []
 }
 
 /**
@@ -131,9 +145,10 @@ function createRewrite(bundle: string, spec: Spec, o: CreateRunOpts): Spec {
     const hostShmemThp = settings.RUNCVM_HUGETLB ? undefined : probeShmemThp()
     const hostFreeHugePages2M = settings.RUNCVM_HUGETLB ? probeHugePages() : undefined
     const warningsLog = o.warningsLog?.()
+    const inheritedRlimits = probeInheritedRlimits()
     const out = rewriteCreateConfig(spec, {
       settings, kernel, hostRoot: o.hostRoot, rootPath, seccomp: o.seccomp, hostHasVhostNet, hostIoUringDisabled, hostShmemThp, hostFreeHugePages2M,
-      warningsLog, containerId: o.id,
+      warningsLog, containerId: o.id, inheritedRlimits,
     })
     // RunCVM's own mount points go into the container's init layer, not its writable layer.
     const made = applyInitLayerMountPoints(rootPath, runcvmMountPoints(kernel))

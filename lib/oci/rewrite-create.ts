@@ -15,7 +15,7 @@ import {
 } from './mounts.js'
 import { diskAio } from './seccomp.js'
 import { roleEnv } from '../workload-env.js'
-import { specNetSysctls, specRlimits, specShmSize } from '../vm/guest-limits.js'
+import { type RLimit, specGuestSysctls, specRlimits, specShmSize } from '../vm/guest-limits.js'
 import type { Mount, SeccompSyscall, Spec } from './spec.js'
 
 /** argv[0] values Docker (/sbin/docker-init) and Podman (/dev/init) use for `--init`. */
@@ -79,6 +79,8 @@ export interface CreateOpts {
   hostShmemThp?: boolean
   /** With RUNCVM_HUGETLB=1: 2 MiB huge pages the host can still hand out (probeHugePages). */
   hostFreeHugePages2M?: number
+  /** The rlimits runc would hand down for types the spec leaves out: the runtime's parent's (probeInheritedRlimits in bundle.ts). */
+  inheritedRlimits?: readonly RLimit[]
 }
 
 /**
@@ -301,9 +303,11 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   // Safe: the file cannot outgrow its size (the VM's RAM), so the container never holds more
   // memory than without it, and where a huge page cannot be had the kernel falls back to 4 KiB
   // pages (shmem THP allocation follows transparent_hugepage/defrag: no stall by default).
-  // Differs from runcvm-runtime: --shm-size, --sysctl (net.*) and --ulimit apply in the VM too
-  // (lib/vm/guest-limits.ts); upstream's guest /dev/shm was unsized and the others stayed outside.
-  vars.push(['RUNCVM_SHM_SIZE', specShmSize(mounts)], ['RUNCVM_SYSCTL', specNetSysctls(out.linux?.sysctl as Record<string, unknown> | undefined)], ['RUNCVM_RLIMITS', specRlimits(proc.rlimits)])
+  // Differs from runcvm-runtime: --shm-size, --sysctl (net.*, IPC) and the rlimits (--ulimit, and
+  // the inherited ones without it) apply in the VM too (lib/vm/guest-limits.ts); upstream's guest
+  // /dev/shm was unsized and the others stayed outside.
+  vars.push(['RUNCVM_SHM_SIZE', specShmSize(mounts)], ['RUNCVM_SYSCTL', specGuestSysctls(out.linux?.sysctl as Record<string, unknown> | undefined)],
+    ['RUNCVM_RLIMITS', specRlimits(proc.rlimits, o.inheritedRlimits)])
   const memMiB = vmMemoryMiB(spec, envOf(oldEnv).RUNCVM_MEM_SIZE)
   vars.push(['RUNCVM_MEM_SIZE', `${memMiB}M`])
   if (s.RUNCVM_HUGETLB) checkHugePages(memMiB, o.hostFreeHugePages2M)

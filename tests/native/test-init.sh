@@ -226,12 +226,14 @@ pid=$!
 wait_for "$tmp/ready6"; kill -HUP $pid; wait $pid
 expect "--vm: other signals are forwarded" "11" "$?"
 
-# A workload ignoring SIGTERM is killed after the 8 s grace period.
-"$init" --vm --no-poweroff --exit-file "$tmp/exit4" -- sh -c "trap '' TERM; touch $tmp/ready7; while :; do sleep 0.1; done" &
+# No SIGKILL from the VM side on a graceful stop (Docker's own, after `docker stop -t`, is the
+# limit): a workload that needs 9 s after SIGTERM exits with its own status; meanwhile the guest's
+# dirty pages are synced every second.
+"$init" -v --vm --no-poweroff --exit-file "$tmp/exit4" -- sh -c "trap 'sleep 9; exit 9' TERM; touch $tmp/ready7; while :; do sleep 0.1; done" 2>"$tmp/err7" &
 pid=$!
 wait_for "$tmp/ready7"; t0=$(date +%s); kill -TERM $pid; wait $pid; rc=$?; t1=$(date +%s)
-el=$((t1 - t0))
-if [ "$rc" = 137 ] && [ "$el" -ge 7 ] && [ "$el" -le 11 ]; then ok "--vm: SIGKILL after the grace period (${el}s)"; else bad "--vm: SIGKILL after grace" "rc=$rc elapsed=${el}s"; fi
+el=$((t1 - t0)); syncs=$(grep -c 'after SIGTERM: sync' "$tmp/err7")
+if [ "$rc" = 9 ] && [ "$el" -ge 8 ] && [ "$syncs" -ge 5 ]; then ok "--vm: a slow graceful exit is not cut short (${el}s, $syncs syncs)"; else bad "--vm: slow graceful exit" "rc=$rc elapsed=${el}s syncs=$syncs"; fi
 
 "$init" --vm --no-poweroff -- /nonexistent/cmd 2>/dev/null
 expect "--vm: command not found is 127" "127" "$?"

@@ -507,3 +507,19 @@ describe('Podman 4.3 (captured podman-run-plain.config.json)', () => {
     expect(rewrite(s).mounts!.filter(m => m.destination === '/dev/shm')).toHaveLength(1)
   })
 })
+
+describe('rlimits and sysctls for the VM', () => {
+  const plain = () => configFixture('config-run-plain.json')
+  it('the spec\'s rlimits first, then the inherited ones for the other types (Docker without --ulimit sets none)', () => {
+    const inherited = [{ type: 'RLIMIT_NOFILE', soft: '20000', hard: '20000' }, { type: 'RLIMIT_NPROC', soft: '96364', hard: '96364' }]
+    expect(envValue(rewrite(plain(), { inheritedRlimits: inherited }).process!.env, 'RUNCVM_RLIMITS')).toBe('RLIMIT_NOFILE=20000:20000\nRLIMIT_NPROC=96364:96364')
+    const s = plain(); s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 2048 }]
+    expect(envValue(rewrite(s, { inheritedRlimits: inherited }).process!.env, 'RUNCVM_RLIMITS')).toBe('RLIMIT_NOFILE=1024:2048\nRLIMIT_NPROC=96364:96364')
+    expect(envValue(rewrite(plain()).process!.env, 'RUNCVM_RLIMITS')).toBe('')
+  })
+  it('the IPC namespace sysctls travel with the net.* ones', () => {
+    const s = plain(); s.linux!.sysctl = { ...(s.linux!.sysctl as Record<string, string>), 'kernel.msgmax': '65000', 'fs.mqueue.msg_max': '77', 'kernel.core_pattern': 'x' }
+    expect(envValue(rewrite(s).process!.env, 'RUNCVM_SYSCTL')?.split('\n')).toEqual(expect.arrayContaining(['kernel.msgmax=65000', 'fs.mqueue.msg_max=77']))
+    expect(envValue(rewrite(s).process!.env, 'RUNCVM_SYSCTL')).not.toContain('core_pattern')
+  })
+})
