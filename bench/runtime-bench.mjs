@@ -29,7 +29,11 @@ const TARGET = { create: 40, 'pass-through': 35 }
 execFileSync(process.execPath, [join(repo, 'build.mjs'), '--scripts-only'], { stdio: ['ignore', 'ignore', 'inherit'] })
 
 const tmp = mkdtempSync(join(tmpdir(), 'runcvm-bench-'))
-const hostRoot = join(tmp, 'opt-runcvm'), rootfs = join(tmp, 'rootfs'), V = '6.1.0-99-cloud-amd64'
+const hostRoot = join(tmp, 'opt', 'runcvm'), rootfs = join(tmp, 'rootfs'), V = '6.1.0-99-cloud-amd64'
+// The package's own policy file (<tmp>/etc/runcvm/policy.json): the fixtures set privileged
+// switches with `-e`, but a temp bundle has no Docker records, so their source is unknown.
+mkdirSync(join(tmp, 'etc', 'runcvm'), { recursive: true })
+writeFileSync(join(tmp, 'etc', 'runcvm', 'policy.json'), '{"unknownProvenance": "allow"}\n', { mode: 0o644 })
 mkdirSync(join(hostRoot, 'kernels', 'debian', V, 'modules', V), { recursive: true })
 symlinkSync(V, join(hostRoot, 'kernels', 'debian', 'latest'))
 mkdirSync(join(rootfs, 'etc'), { recursive: true })

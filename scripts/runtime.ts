@@ -2,7 +2,8 @@
 // (`dockerd --add-runtime runcvm=/opt/runcvm/scripts/runcvm-runtime`). Port of upstream
 // runcvm-runtime.
 //
-// - `create`: rewrite the bundle's config.json so the container boots a VM (lib/oci/bundle.ts).
+// - `create`: rewrite the bundle's config.json so the container boots a VM (lib/oci/bundle.ts),
+//             after the host-side policy for privileged switches set by the image (lib/policy.ts).
 // - `exec`:   rewrite the --process JSON so the command runs in the VM.
 // - anything else: straight to runc. runc's argv is always passed on unchanged, and we hand over
 //   with execve (same PID, no Node left behind).
@@ -14,7 +15,9 @@
 // Environment of this process (i.e. dockerd's, not the container's):
 //   RUNCVM_RUNC       path of the real runc (default: search, see lib/runc.ts)
 //   RUNCVM_HOST_ROOT  TEST/BENCH ONLY: package root to use instead of /opt/runcvm (kernels dir and
-//                     the bind source of /.runcvm/guest). Never set it in production.
+//                     the bind source of /.runcvm/guest). Never set it in production. The policy
+//                     file for privileged switches follows it: <R>/etc/runcvm/policy.json for a
+//                     package at <R>/opt/runcvm (lib/policy.ts policyFileFor).
 // Container settings (RUNCVM_KERNEL, RUNCVM_RUNTIME_DEBUG, ...) come from config.json's env.
 import { RUNCVM_HOST } from '../lib/paths.js'
 import { execve, runRole } from '../lib/proc.js'

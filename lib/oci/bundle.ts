@@ -3,12 +3,15 @@
 // byte-identical. Loaded lazily by scripts/runtime.ts, so pass-through verbs never evaluate it.
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { SpecError } from '../errors.js'
+import { ConfigError, SpecError } from '../errors.js'
 import { rewriteJsonFile } from '../fsx.js'
 import { probeKernels, selectKernel } from '../kernel.js'
 import { createLogger, type Logger } from '../log.js'
 import { GUEST_KERNELS, VM_MOUNTPOINT } from '../paths.js'
 import { envOf, parseSettings } from '../settings.js'
+import { activePrivileged, decidePrivileged, denialMessage, policyFileFor, type EnvRecords } from '../policy.js'
+import { readDockerEnvRecords, readPolicy } from '../policy-read.js'
+import { appendLine, formatWarningLine } from '../warnings.js'
 import { rewriteCreateConfig, runcvmMountPoints, type SeccompMode } from './rewrite-create.js'
 import { applyInitLayerMountPoints } from './init-layer.js'
 import { rewriteExecProcess } from './rewrite-exec.js'
@@ -22,6 +25,10 @@ export interface RunOpts {
   pid?: number
   logDir?: string
   seccomp?: SeccompMode
+  /** The privileged-switch policy file (default: policyFileFor(hostRoot), i.e. /etc/runcvm/policy.json). */
+  policyFile?: string
+  /** Docker's env records of the container (default: readDockerEnvRecords; tests pass their own). */
+  envRecords?: (rootPath: string, id: string | undefined) => { records: EnvRecords } | { why: string }
 }
 
 /** An integer sysctl, or undefined when the file is absent (older kernels) or unreadable. */
@@ -62,15 +69,37 @@ function withLog<T>(log: Logger, f: () => T): T {
  * returns its path (the runtime passes lib/warnings.ts prepareHostWarningsLog; without it the
  * container gets no log mount).
  */
-export function runCreate(bundle: string, o: RunOpts & { id?: string; warningsLog?: () => string | undefined }): void {
+export function runCreate(bundle: string, o: CreateRunOpts): void {
   rewriteJsonFile<Spec, Spec>(join(bundle, 'config.json'), spec => createRewrite(bundle, spec, o))
 }
 
-function createRewrite(bundle: string, spec: Spec, o: RunOpts & { id?: string; warningsLog?: () => string | undefined }): Spec {
+type CreateRunOpts = RunOpts & { id?: string; warningsLog?: () => string | undefined }
+
+/**
+ * Host-side policy (lib/policy.ts): refuse, before anything is logged or written, a privileged
+ * switch the policy does not allow from where it came (the image's ENV, or an unknown source).
+ * An unsafe policy file is ignored (defaults) with a line in the host's warnings log.
+ */
+function checkPrivileged(specEnv: readonly string[], rootPath: string, o: CreateRunOpts): void {
+  const file = o.policyFile ?? policyFileFor(o.hostRoot)
+  const policy = readPolicy(file, {
+    warn: text => { const log = o.warningsLog?.(); if (log) appendLine(log, formatWarningLine(new Date(), o.id, text)) },
+  })
+  if (activePrivileged(specEnv).length === 0) return // no switch on: Docker's records are not read
+  const r = (o.envRecords ?? readDockerEnvRecords)(rootPath, o.id)
+  const denials = decidePrivileged(specEnv, 'records' in r ? r.records : undefined, policy)
+  if (denials.length) throw new ConfigError(denialMessage(denials[0], file, 'why' in r ? r.why : undefined))
+}
+
+function createRewrite(bundle: string, spec: Spec, o: CreateRunOpts): Spec {
   const file = join(bundle, 'config.json')
   if (!spec || typeof spec !== 'object' || !spec.process || typeof spec.root?.path !== 'string') {
     throw new SpecError(`${file} has no process or root.path`)
   }
+  // Differs from upstream runcvm-runtime: privileged switches from the image's ENV are refused
+  // unless the host's policy allows them. Before the debug logger: an image's RUNCVM_RUNTIME_DEBUG
+  // must not turn host logging on.
+  checkPrivileged(spec.process.env ?? [], resolve(bundle, spec.root.path), o)
   const env = envOf(spec.process.env)
   const log = createLogger(env.RUNCVM_RUNTIME_DEBUG === '1', o.pid, o.logDir)
   return withLog(log, () => {

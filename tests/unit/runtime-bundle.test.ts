@@ -1,7 +1,7 @@
 // runCreate/runExec: the file edges, through temp dirs. Every failure must give the clear
 // `RunCVM: Error:` text and leave the JSON byte-identical.
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { formatForDocker, RunCvmError } from '../../lib/errors.js'
 import { runCreate, runExec } from '../../lib/oci/bundle.js'
@@ -13,7 +13,7 @@ interface Setup { dir: string; bundle: string; file: string; hostRoot: string; r
 /** A bundle with the given config (root.path pointed at a temp rootfs), a package root with a debian kernel. */
 function setup(mutate: (spec: any) => void = () => {}, opts: { kernels?: boolean; osRelease?: string } = {}): Setup {
   const dir = tempDir()
-  const bundle = join(dir, 'bundle'), hostRoot = join(dir, 'opt-runcvm'), root = join(dir, 'rootfs'), logDir = join(dir, 'log')
+  const bundle = join(dir, 'bundle'), hostRoot = join(dir, 'opt', 'runcvm'), root = join(dir, 'rootfs'), logDir = join(dir, 'log')
   mkdirSync(bundle); mkdirSync(join(root, 'etc'), { recursive: true }); mkdirSync(logDir, { mode: 0o700 })
   if (opts.kernels !== false) {
     mkdirSync(join(hostRoot, 'kernels', 'debian', V, 'modules', V), { recursive: true })
@@ -29,8 +29,13 @@ function setup(mutate: (spec: any) => void = () => {}, opts: { kernels?: boolean
 }
 
 const withEnv = (...kv: string[]) => (spec: any) => { spec.process.env.push(...kv) }
+/** Docker's records saying the docker user set `kv` (`docker run -e`) on an image with `image` as its ENV. */
+const records = (user: string[], image: string[] = []) => () => ({ records: { merged: [...user, ...image], image } })
 
-function expectFailure(s: Setup, message: string | RegExp, run = () => runCreate(s.bundle, { hostRoot: s.hostRoot, logDir: s.logDir })) {
+/** Docker's records saying the docker user set every env entry of the bundle's config.json. */
+const allUser = (s: Setup) => () => records(JSON.parse(readFileSync(s.file, 'utf8')).process.env)()
+
+function expectFailure(s: Setup, message: string | RegExp, run = () => runCreate(s.bundle, { hostRoot: s.hostRoot, logDir: s.logDir, envRecords: allUser(s) })) {
   const before = existsSync(s.file) ? readFileSync(s.file) : undefined
   let err: unknown
   try { run() } catch (e) { err = e }
@@ -93,7 +98,7 @@ describe('runCreate', () => {
   })
 
   it('missing kernels dir fails cleanly', () => {
-    expectFailure(setup(() => {}, { kernels: false }), /Kernel 'debian\/latest' not found \(check .*\/opt-runcvm\/kernels\)/)
+    expectFailure(setup(() => {}, { kernels: false }), /Kernel 'debian\/latest' not found \(check .*\/opt\/runcvm\/kernels\)/)
   })
 
   it('missing bundle fails cleanly', () => {
@@ -117,7 +122,7 @@ describe('runCreate', () => {
   it('RUNCVM_RUNTIME_DEBUG=1 writes the log and both JSON copies; errors are logged too', () => {
     const s = setup(withEnv('RUNCVM_RUNTIME_DEBUG=1'))
     const original = readFileSync(s.file, 'utf8')
-    runCreate(s.bundle, { hostRoot: s.hostRoot, pid: 4242, logDir: s.logDir, argv: ['node', 'runtime', 'create'] })
+    runCreate(s.bundle, { hostRoot: s.hostRoot, pid: 4242, logDir: s.logDir, argv: ['node', 'runtime', 'create'], envRecords: records(['RUNCVM_RUNTIME_DEBUG=1']) })
     // env values redacted (a log never holds the workload's secrets), RunCVM's settings kept
     expect(JSON.parse(readFileSync(join(s.logDir, 'config.json-4242-1'), 'utf8'))).toEqual(redactSpec(JSON.parse(original)))
     expect(readFileSync(join(s.logDir, 'config.json-4242-2'), 'utf8')).toBe(JSON.stringify(redactSpec(JSON.parse(readFileSync(s.file, 'utf8'))), null, 2) + '\n')
@@ -130,23 +135,71 @@ describe('runCreate', () => {
     expect(log).toContain('--- LOG ENDS ---')
 
     const bad = setup(withEnv('RUNCVM_RUNTIME_DEBUG=1', 'RUNCVM_KERNEL=../x'))
-    expectFailure(bad, 'contains', () => runCreate(bad.bundle, { hostRoot: bad.hostRoot, pid: 4243, logDir: bad.logDir }))
+    expectFailure(bad, 'contains', () => runCreate(bad.bundle, { hostRoot: bad.hostRoot, pid: 4243, logDir: bad.logDir, envRecords: records(['RUNCVM_RUNTIME_DEBUG=1']) }))
     expect(readFileSync(join(bad.logDir, 'runcvm-4243.log'), 'utf8')).toContain("RunCVM: Error: Kernel '../x' invalid")
   })
 
   it('debug log: a group/other-accessible dir logs nothing; a planted symlink at a log name is never followed', () => {
     const s = setup(withEnv('RUNCVM_RUNTIME_DEBUG=1'))
     chmodSync(s.logDir, 0o1777)
-    runCreate(s.bundle, { hostRoot: s.hostRoot, pid: 4245, logDir: s.logDir })
+    runCreate(s.bundle, { hostRoot: s.hostRoot, pid: 4245, logDir: s.logDir, envRecords: records(['RUNCVM_RUNTIME_DEBUG=1']) })
     expect(existsSync(join(s.logDir, 'runcvm-4245.log'))).toBe(false)
     const t = setup(withEnv('RUNCVM_RUNTIME_DEBUG=1'))
     const victim = join(t.dir, 'victim')
     writeFileSync(victim, 'precious\n')
     symlinkSync(victim, join(t.logDir, 'runcvm-4246.log'))
     symlinkSync(victim, join(t.logDir, 'config.json-4246-1'))
-    runCreate(t.bundle, { hostRoot: t.hostRoot, pid: 4246, logDir: t.logDir })
+    runCreate(t.bundle, { hostRoot: t.hostRoot, pid: 4246, logDir: t.logDir, envRecords: records(['RUNCVM_RUNTIME_DEBUG=1']) })
     expect(readFileSync(victim, 'utf8')).toBe('precious\n')
     expect(existsSync(join(t.logDir, 'config.json-4246-2'))).toBe(true)
+  })
+
+  it('privileged switch from the image\'s ENV: refused before any log or write; -e, the policy, or unknown provenance with "allow" pass', () => {
+    const s = setup(withEnv('RUNCVM_RUNTIME_DEBUG=1', 'RUNCVM_SYS_ADMIN=1'))
+    const image = ['PATH=/bin', 'RUNCVM_RUNTIME_DEBUG=1', 'RUNCVM_SYS_ADMIN=1']
+    const policy = join(s.dir, 'etc', 'runcvm', 'policy.json')
+    expectFailure(s, `RUNCVM_SYS_ADMIN is set by the image's ENV; images may not set privileged options (${policy}): set it with docker run -e RUNCVM_SYS_ADMIN=..., or allow it in ${policy}`,
+      () => runCreate(s.bundle, { hostRoot: s.hostRoot, pid: 4247, logDir: s.logDir, envRecords: records([], image) }))
+    expect(existsSync(join(s.logDir, 'runcvm-4247.log'))).toBe(false)
+    // unknown provenance (no Docker records for a temp bundle): refused by default
+    expectFailure(s, 'cannot be told (the container id is not a Docker id)', () => runCreate(s.bundle, { hostRoot: s.hostRoot, logDir: s.logDir }))
+    // allowed for the image by the policy file at <root>/etc/runcvm/policy.json
+    mkdirSync(dirname(policy), { recursive: true })
+    writeFileSync(policy, '{"imageMaySet":["RUNCVM_SYS_ADMIN"]}')
+    expectFailure(s, 'RUNCVM_RUNTIME_DEBUG is set by the image', () => runCreate(s.bundle, { hostRoot: s.hostRoot, logDir: s.logDir, envRecords: records([], image) }))
+    writeFileSync(policy, '{"imageMaySet":["RUNCVM_SYS_ADMIN","RUNCVM_RUNTIME_DEBUG"]}')
+    runCreate(s.bundle, { hostRoot: s.hostRoot, pid: 4248, logDir: s.logDir, envRecords: records([], image) })
+    expect(existsSync(join(s.logDir, 'runcvm-4248.log'))).toBe(true)
+    expect(JSON.parse(readFileSync(s.file, 'utf8')).process.capabilities.bounding).toContain('CAP_SYS_ADMIN')
+    // set with -e: no policy needed
+    const u = setup(withEnv('RUNCVM_SYS_ADMIN=1'))
+    runCreate(u.bundle, { hostRoot: u.hostRoot, envRecords: records(['RUNCVM_SYS_ADMIN=1'], ['PATH=/bin', 'RUNCVM_SYS_ADMIN=1']) })
+    expect(JSON.parse(readFileSync(u.file, 'utf8')).process.capabilities.bounding).toContain('CAP_SYS_ADMIN')
+    // unknown provenance allowed by the policy (podman, ctr)
+    const p = setup(withEnv('RUNCVM_SYS_ADMIN=1'))
+    mkdirSync(join(p.dir, 'etc', 'runcvm'), { recursive: true })
+    writeFileSync(join(p.dir, 'etc', 'runcvm', 'policy.json'), '{"unknownProvenance":"allow"}')
+    runCreate(p.bundle, { hostRoot: p.hostRoot })
+    expect(JSON.parse(readFileSync(p.file, 'utf8')).process.capabilities.bounding).toContain('CAP_SYS_ADMIN')
+  })
+
+  it('policy file: malformed fails create naming it; an unsafe one is ignored (defaults) with a line in the warnings log', () => {
+    const s = setup()
+    const policy = join(s.dir, 'etc', 'runcvm', 'policy.json')
+    mkdirSync(dirname(policy), { recursive: true })
+    writeFileSync(policy, '{"imageMaySet": ["RUNCVM_KERNEL"]}')
+    expectFailure(s, `malformed policy: "imageMaySet" lists something that is not a privileged option`)
+    chmodSync(policy, 0o666)
+    writeFileSync(policy, '{"imageMaySet":["RUNCVM_SYS_ADMIN"]}')
+    const w = setup(withEnv('RUNCVM_SYS_ADMIN=1'))
+    const wpolicy = join(w.dir, 'etc', 'runcvm', 'policy.json')
+    mkdirSync(dirname(wpolicy), { recursive: true })
+    writeFileSync(wpolicy, '{"imageMaySet":["RUNCVM_SYS_ADMIN"]}'); chmodSync(wpolicy, 0o666)
+    const log = join(w.dir, 'warnings.log'); writeFileSync(log, '')
+    expectFailure(w, 'RUNCVM_SYS_ADMIN is set by the image', () => runCreate(w.bundle, {
+      hostRoot: w.hostRoot, id: 'c1', warningsLog: () => log, envRecords: records([], ['RUNCVM_SYS_ADMIN=1']),
+    }))
+    expect(readFileSync(log, 'utf8')).toMatch(/^\S+ c1 RunCVM: Warning: ignoring the policy file .*policy\.json: group- or world-writable; using the defaults/)
   })
 
   it('no debug: no files', () => {
