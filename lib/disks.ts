@@ -6,7 +6,7 @@
 // commands that create a missing backing file and the VM's fstab line. Error texts are upstream's.
 import { dirname } from 'node:path'
 import { ConfigError } from './errors.js'
-import { FS_NAME, plainPathProblem } from './validate.js'
+import { DISK_SIZE, FS_NAME, plainPathProblem, shownValue } from './validate.js'
 import type { Cmd } from './cmd.js'
 
 export interface DiskSpec {
@@ -18,21 +18,25 @@ export interface DiskSpec {
   size?: string
 }
 
-const invalid = (spec: string, why: string) => new ConfigError(`disk spec '${spec}' invalid: ${why}`)
+/** What RUNCVM_DISKS accepts, shown under every disk error (the first line stays upstream's). */
+const DISKS_HINT = 'RUNCVM_DISKS must be <src>,<dst>,<fs>[,<size>][;...]: src and dst absolute paths without whitespace, control characters or .., fs lower-case letters and digits, size a whole number with an optional K, M, G or T suffix'
+const invalid = (spec: string, why: string) => new ConfigError(`disk spec '${shownValue(spec)}' invalid: ${why}`, { hint: DISKS_HINT })
 
 export function parseDisks(raw: string): DiskSpec[] {
   if (raw.trim() === '') return []
   return raw.split(';').filter(s => s !== '').map(spec => {
     const [src = '', dst = '', fs = '', size = ''] = spec.split(',')
     if (!src || !dst || !fs) throw invalid(spec, 'src, dst and fs must all be specified')
-    if (src === dst) throw invalid(spec, `src '${src}' cannot be same as dst`)
+    if (src === dst) throw invalid(spec, `src '${shownValue(src)}' cannot be same as dst`)
     // Differs from upstream (which wrote any text into the VM's fstab and QEMU's -drive file=):
     // src and dst must be plain absolute paths, fs a plain type name.
     for (const [field, v] of [['src', src], ['dst', dst]] as const) {
       const why = plainPathProblem(v)
-      if (why) throw invalid(spec, `RUNCVM_DISKS ${field} '${v}' ${why}`)
+      if (why) throw invalid(spec, `RUNCVM_DISKS ${field} '${shownValue(v)}' ${why}`)
     }
-    if (!FS_NAME.test(fs)) throw invalid(spec, `RUNCVM_DISKS fs '${fs}' must be a filesystem type of lower-case letters and digits (e.g. ext4)`)
+    if (!FS_NAME.test(fs)) throw invalid(spec, `RUNCVM_DISKS fs '${shownValue(fs)}' must be a filesystem type of lower-case letters and digits (e.g. ext4)`)
+    // Differs from upstream: the size is checked here, not by truncate at boot.
+    if (size && !DISK_SIZE.test(size)) throw invalid(spec, `RUNCVM_DISKS size '${shownValue(size)}' must be a whole number with an optional K, M, G or T suffix (e.g. 2G)`)
     return { spec, src, dst, fs, ...(size ? { size } : {}) }
   })
 }

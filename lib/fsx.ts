@@ -171,3 +171,61 @@ export function writeFileInPlace(file: string, data: string | Uint8Array, mode =
     closeSync(fd)
   }
 }
+
+// --- Container-side files under /.runcvm and the container's /run ---
+// /.runcvm is shared with the VM, whose root may plant symlinks, FIFOs or hard links at any name
+// there; the container-side roles run as root next to QEMU. Every file they write there is
+// created here: O_CREAT|O_EXCL|O_NOFOLLOW|O_NONBLOCK, mode 0600 unless asked otherwise, so nothing
+// planted at the name is ever followed, truncated or written through.
+// Differs from upstream: its scripts wrote these files by name with shell redirections.
+
+const CREATE_EXCL = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW | C.O_NONBLOCK
+
+/** Create `file` exclusively (fails with EEXIST when anything is at the name); the caller closes the fd. */
+export function createExclusive(file: string, mode = 0o600, append = false): number {
+  return openSync(file, CREATE_EXCL | (append ? C.O_APPEND : 0), mode)
+}
+
+/** Create `file` exclusively with `data` (EEXIST when anything is already at the name). */
+export function writeExclusive(file: string, data: string | Uint8Array, mode = 0o600): void {
+  const fd = createExclusive(file, mode)
+  try {
+    const buf = typeof data === 'string' ? Buffer.from(data) : data
+    let off = 0
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * An append descriptor for a log or record file: a new file is created exclusively (0600); an
+ * existing one is used only if it is a regular file with one link (opened O_NOFOLLOW|O_NONBLOCK,
+ * checked on the descriptor). A symlink, FIFO, device, directory or hard link there is refused
+ * with a SpecError, untouched. The caller closes the fd.
+ */
+export function openAppendSafe(file: string, mode = 0o600): number {
+  let fd: number
+  try {
+    fd = openSync(file, C.O_WRONLY | C.O_APPEND | C.O_NOFOLLOW | C.O_NONBLOCK)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ELOOP') throw new SpecError(`refusing ${file}: it is a symbolic link`, { cause: e })
+    if (code !== 'ENOENT') throw e
+    return createExclusive(file, mode, true)
+  }
+  const st = fstatSync(fd)
+  const why = !st.isFile() ? 'not a regular file' : st.nlink !== 1 ? 'has more than one link' : undefined
+  if (why) { closeSync(fd); throw new SpecError(`refusing ${file}: ${why}`) }
+  return fd
+}
+
+/** Append `data` to `file` through openAppendSafe. */
+export function appendSafe(file: string, data: string | Uint8Array, mode = 0o600): void {
+  const fd = openAppendSafe(file, mode)
+  try {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data)
+  } finally {
+    closeSync(fd)
+  }
+}

@@ -13,6 +13,7 @@ import { basename, join } from 'node:path'
 import { isImageFile, readImageText } from './image-fs.js'
 import { ConfigError } from './errors.js'
 import { PKG, ROOT_TAG, RUNCVM_HOST } from './paths.js'
+import { shownValue } from './validate.js'
 
 /** Where a kernel family keeps its kernel in an image, and the root= options it boots with. */
 export interface KernelFamily {
@@ -88,7 +89,7 @@ function kernelSettingProblem(k: string): string | undefined {
 /** Validate a RUNCVM_KERNEL value's form. */
 export function validateKernelSetting(k: string): void {
   const problem = kernelSettingProblem(k)
-  if (problem) throw new ConfigError(`Kernel '${k}' invalid (${problem})`, { hint: KERNEL_HINT })
+  if (problem) throw new ConfigError(`Kernel '${shownValue(k)}' invalid (${problem})`, { hint: KERNEL_HINT })
 }
 
 /**
@@ -122,7 +123,7 @@ export function selectKernel(
   if (requested) {
     validateKernelSetting(requested)
     if (!probe.bundled[requested]) {
-      throw new ConfigError(`Kernel '${requested}' not found (check ${dirs.hostKernels})`, { hint: KERNEL_HINT })
+      throw new ConfigError(`Kernel '${shownValue(requested)}' not found (check ${dirs.hostKernels})`, { hint: KERNEL_HINT })
     }
     idver = requested.includes('/') ? requested : `${requested}/latest`
     dist = idver.split('/')[0]

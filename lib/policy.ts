@@ -51,6 +51,7 @@ export const OPTION_CLASSES: { readonly [K in UserOption]: { readonly class: Opt
   RUNCVM_BOOT_TIMEOUT: { class: 'ordinary', why: 'boot watchdog of this container' },
   RUNCVM_BOOT_TIMING: { class: 'ordinary', why: "timestamps in the container's own /.runcvm" },
   RUNCVM_IPV6: { class: 'ordinary', why: 'IPv6 in the guest kernel' },
+  RUNCVM_TCG_TB_SIZE: { class: 'privileged', why: "raises the container's memory limit on the host by up to 1 GiB over the VM's RAM (the translation cache is counted in it), past what --memory asked for" },
 }
 
 /** The privileged options, in table order. */

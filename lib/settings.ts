@@ -4,6 +4,8 @@
 // the saved container env for the in-container roles).
 import { ConfigError } from './errors.js'
 import { RUNCVM_GUEST, VM_MOUNTPOINT } from './paths.js'
+import { TCG_TB_SIZE_MAX_MIB, TCG_TB_SIZE_MIB, TCG_TB_SIZE_MIN_MIB } from './sizing.js'
+import { shownValue, textProblem } from './validate.js'
 
 /**
  * How upstream tested each variable; kept per row, never at call sites.
@@ -16,8 +18,8 @@ export type Truthiness = 'one' | 'nonempty' | 'on'
 type Row =
   | { kind: 'bool'; truth: Truthiness; doc: string; internal?: boolean }
   | { kind: 'enum'; values: readonly string[]; default: string; doc: string; aliases?: Record<string, string>; internal?: boolean }
-  | { kind: 'int'; min: number; default?: number; doc: string; internal?: boolean }
-  | { kind: 'string'; default?: string; doc: string; internal?: boolean }
+  | { kind: 'int'; min: number; max?: number; default?: number; doc: string; internal?: boolean }
+  | { kind: 'string'; default?: string; doc: string; internal?: boolean; maxText?: number }
   | { kind: 'list'; values: readonly string[]; doc: string; internal?: boolean }
 
 /** VM memory when the container has no memory limit and RUNCVM_MEM_SIZE is unset (MiB). */
@@ -30,14 +32,14 @@ export const MEM_SIZE_DEFAULT_MIB = 512
 export const SETTINGS = {
   // --- user options (upstream README "Option reference") ---
   RUNCVM_KERNEL: { kind: 'string', doc: 'Kernel to boot: <dist> or <dist>/<version> under /opt/runcvm/kernels (default: chosen from the image\'s /etc/os-release)' },
-  RUNCVM_KERNEL_APPEND: { kind: 'string', default: '', doc: 'Extra kernel command-line options' },
+  RUNCVM_KERNEL_APPEND: { kind: 'string', default: '', maxText: 1024, doc: 'Extra kernel command-line options' },
   RUNCVM_KERNEL_DEBUG: { kind: 'bool', truth: 'one', doc: 'Show kernel boot messages on the console (drops `quiet`)' },
   RUNCVM_KERNEL_MOUNT_LIB_MODULES: { kind: 'bool', truth: 'nonempty', doc: 'Mount the RunCVM kernel\'s modules over /lib/modules instead of /lib/modules/<version>' },
   RUNCVM_DISKS: { kind: 'string', default: '', doc: 'Disk backing files: <src>,<dst>,<fs>[,<size>][;...]' },
   RUNCVM_DISPLAY_MODE: { kind: 'enum', values: ['headless', 'serial', 'vnc'], default: 'headless', aliases: { default: 'headless' }, doc: 'Console: headless (hvc0), serial (ttyS0 + QEMU monitor, escape Ctrl-T), vnc (VGA + VNC server)' },
   RUNCVM_QEMU_DISPLAY: { kind: 'enum', values: ['', 'none', 'curses'], default: '', doc: 'QEMU display frontend: none or curses (experimental)' },
   RUNCVM_QEMU_VGA: { kind: 'enum', values: ['', 'none', 'std', 'virtio', 'cirrus'], default: '', doc: 'Guest VGA adaptor (vnc mode default: virtio)' },
-  RUNCVM_QEMU_VNC_DISPLAY: { kind: 'int', min: 0, doc: 'VNC display number (port 5900+N); also enables VNC in headless mode' },
+  RUNCVM_QEMU_VNC_DISPLAY: { kind: 'int', min: 0, max: 65535 - 5900, doc: 'VNC display number (port 5900+N); also enables VNC in headless mode' },
   RUNCVM_QEMU_USB: { kind: 'bool', truth: 'on', doc: 'Enable the USB controller (value "on")' },
   RUNCVM_QEMU_NET_VHOST: { kind: 'bool', truth: 'one', doc: 'Use vhost-net for the VM\'s NICs (needs /dev/vhost-net on the host)' },
   RUNCVM_QEMU_MEM_PREALLOC: { kind: 'enum', values: ['off', 'on'], default: 'off', doc: 'Preallocate VM memory' },
@@ -54,8 +56,9 @@ export const SETTINGS = {
   RUNCVM_RUNTIME_DEBUG: { kind: 'bool', truth: 'one', doc: 'Write runtime debug logs to /run/runcvm/debug/runcvm-<pid>.log (root-only, 0600, env values redacted)' },
   // --- ours (beyond upstream) ---
   RUNCVM_ACCEL: { kind: 'enum', values: ['auto', 'kvm', 'tcg'], default: 'auto', doc: 'Accelerator: auto (KVM if it can run the guest, else TCG with a warning), kvm, tcg' },
-  RUNCVM_BOOT_TIMEOUT: { kind: 'int', min: 0, doc: 'Seconds the VM may run without a sign of life from the guest before the container fails (0: no limit); default 120 under KVM, none under TCG' },
+  RUNCVM_BOOT_TIMEOUT: { kind: 'int', min: 0, max: 2_147_483, doc: 'Seconds the VM may run without a sign of life from the guest before the container fails (0: no limit); default 120 under KVM, none under TCG' },
   RUNCVM_BOOT_TIMING: { kind: 'bool', truth: 'one', doc: 'Log per-phase boot timestamps to /.runcvm/timing.log' },
+  RUNCVM_TCG_TB_SIZE: { kind: 'int', min: TCG_TB_SIZE_MIN_MIB, max: TCG_TB_SIZE_MAX_MIB, default: TCG_TB_SIZE_MIB, doc: 'TCG only: size of QEMU\'s translation cache in MiB (-accel tcg,tb-size=); counted in the container\'s memory limit' },
   RUNCVM_IPV6: { kind: 'enum', values: ['on', 'off'], default: 'on', doc: 'IPv6 in the guest kernel (::1, link-local addresses, [::] sockets); off boots it with ipv6.disable=1' },
   // --- internal: written by runcvm-runtime at create ---
   RUNCVM_GUEST: { kind: 'string', default: RUNCVM_GUEST, doc: 'Package mount point in the container and VM', internal: true },
@@ -117,25 +120,29 @@ function parseOne(name: string, row: Row, raw: string | undefined): unknown {
       const v = row.aliases?.[raw] ?? raw
       if (!row.values.includes(v)) {
         const shown = row.values.filter(x => x !== '').join(', ')
-        throw new ConfigError(`${name} '${raw}' invalid, must be one of: ${shown}`)
+        throw new ConfigError(`${name} '${shownValue(raw)}' invalid, must be one of: ${shown}`)
       }
       return v === '' ? row.default : v
     }
     case 'int': {
       if (raw === undefined || raw === '') return row.default
-      if (!/^\d+$/.test(raw) || Number(raw) < row.min) {
-        throw new ConfigError(`${name} '${raw}' invalid, must be a whole number >= ${row.min}`)
+      if (!/^\d+$/.test(raw) || Number(raw) < row.min || (row.max !== undefined && Number(raw) > row.max)) {
+        const range = row.max === undefined ? `>= ${row.min}` : `from ${row.min} to ${row.max}`
+        throw new ConfigError(`${name} '${shownValue(raw)}' invalid, must be a whole number ${range}`)
       }
       return Number(raw)
     }
-    case 'string':
+    case 'string': {
+      const why = raw !== undefined && row.maxText !== undefined ? textProblem(raw, row.maxText) : undefined
+      if (why) throw new ConfigError(`${name} '${shownValue(raw!)}' invalid, ${why}`)
       return raw ?? row.default
+    }
     case 'list': {
       if (raw === undefined || raw === '') return []
       const items = raw.split(',').map(s => s.trim()).filter(Boolean)
       for (const it of items) {
         if (!row.values.includes(it)) {
-          throw new ConfigError(`${name} '${raw}' invalid, must be a comma-separated list of: ${row.values.join(', ')}`)
+          throw new ConfigError(`${name} '${shownValue(raw)}' invalid, must be a comma-separated list of: ${row.values.join(', ')}`)
         }
       }
       return items

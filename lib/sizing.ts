@@ -96,11 +96,20 @@ const MiB = 1024 * 1024
 export interface OverheadPart { name: string; mib: number }
 
 /**
- * TCG translation cache cap (MiB), passed as `-accel tcg,tb-size=`: QEMU 7.2's default lets it
- * grow to 1 GiB, filled lazily, and a long-lived VM running many execs grew past its container's
- * limit and was OOM-killed; a full cache is flushed and refilled, costing only retranslation.
+ * Default TCG translation cache size (MiB; RUNCVM_TCG_TB_SIZE), passed as `-accel tcg,tb-size=`:
+ * QEMU 7.2's default lets it grow to 1 GiB, filled lazily, and a long-lived VM running many execs
+ * grew past its container's limit and was OOM-killed; a full cache is flushed and refilled,
+ * costing only retranslation. It fills up to its size: QEMU's anonymous RSS after one boot and
+ * four execs was 121-123 MiB at 128, 102.5 at 64 and 69.9 at 32 (`bench/tcg-tb-bench.sh`).
  */
-export const TCG_TB_SIZE_MIB = 128
+export const TCG_TB_SIZE_MIB = 64
+/**
+ * RUNCVM_TCG_TB_SIZE's range (MiB): 16 (the smallest measured here; QEMU splits the cache into
+ * one region or more per vCPU thread, so far smaller caches mostly flush) to 1024 (QEMU 7.2's own
+ * default on 64-bit hosts; more would only delay a flush).
+ */
+export const TCG_TB_SIZE_MIN_MIB = 16
+export const TCG_TB_SIZE_MAX_MIB = 1024
 
 /** Page-table bytes per byte mapped with 4 KiB pages: one 8-byte entry per page. */
 const PTE_RATIO = 8 / 4096
@@ -113,8 +122,9 @@ const PTE_RATIO = 8 / 4096
  *
  * - qemu 72: QEMU's own heap and mappings besides guest RAM and the translation cache: 42 MiB
  *   anonymous + 24 MiB of binary/library pages, the same at 512m, 1g and 2g and with 1 or 2 vCPUs.
- * - accelerator: the larger of the TCG translation cache (TCG_TB_SIZE_MIB; 73-75 MiB were
- *   filled after one boot and one exec) and KVM's second-level page tables for the guest
+ * - accelerator: the larger of the TCG translation cache (RUNCVM_TCG_TB_SIZE, default
+ *   TCG_TB_SIZE_MIB; a busybox VM fills ~75-80 MiB in one boot and a few execs, more over time)
+ *   and KVM's second-level page tables for the guest
  *   (EPT/NPT, one 8-byte entry per 4 KiB of guest RAM, charged to the container's cgroup:
  *   `sec_pagetables` in cgroup v2's memory.stat); the create step does not know yet which
  *   accelerator ctr-qemu will pick, and one of the two is always absent.
@@ -130,11 +140,11 @@ const PTE_RATIO = 8 / 4096
  *
  * Differs from upstream (a fixed 256 MiB): a 32 GiB VM needs ~200 MiB of page tables alone.
  */
-export function containerOverhead(vmMiB: number): OverheadPart[] {
+export function containerOverhead(vmMiB: number, tbMiB: number = TCG_TB_SIZE_MIB): OverheadPart[] {
   const pte = Math.ceil(vmMiB * PTE_RATIO)
   return [
     { name: 'qemu', mib: 72 },
-    { name: 'accelerator', mib: Math.max(TCG_TB_SIZE_MIB, pte) },
+    { name: 'accelerator', mib: Math.max(tbMiB, pte) },
     { name: 'page tables', mib: 3 * pte },
     { name: 'virtiofsd', mib: 16 },
     { name: 'dnsmasq', mib: 2 },
@@ -144,7 +154,8 @@ export function containerOverhead(vmMiB: number): OverheadPart[] {
   ]
 }
 
-export const containerOverheadMiB = (vmMiB: number): number => containerOverhead(vmMiB).reduce((n, p) => n + p.mib, 0)
+export const containerOverheadMiB = (vmMiB: number, tbMiB: number = TCG_TB_SIZE_MIB): number =>
+  containerOverhead(vmMiB, tbMiB).reduce((n, p) => n + p.mib, 0)
 
 /** runtime-spec linux.resources.memory (bytes; swap is the memory+swap limit, -1 unlimited). */
 export interface MemoryResources { limit?: number; swap?: number; reservation?: number; [k: string]: unknown }
@@ -160,8 +171,8 @@ export interface MemoryResources { limit?: number; swap?: number; reservation?: 
  * the limit, so every `-m` under 256m (Docker sets swap = 2 x memory) and every `--memory-swap`
  * equal to `-m` failed at create.
  */
-export function containerMemory(mem: MemoryResources | undefined, vmMiB: number): MemoryResources {
-  const limit = (vmMiB + containerOverheadMiB(vmMiB)) * MiB
+export function containerMemory(mem: MemoryResources | undefined, vmMiB: number, tbMiB: number = TCG_TB_SIZE_MIB): MemoryResources {
+  const limit = (vmMiB + containerOverheadMiB(vmMiB, tbMiB)) * MiB
   const out: MemoryResources = { ...mem, limit }
   const swap = mem?.swap
   if (typeof swap === 'number' && swap > 0) {

@@ -7,11 +7,11 @@
 //
 // Differs from upstream: upstream keeps a bash `export` dump (config), newline-split argv
 // (entrypoint), six positional fields per NIC (network/devices/<if>) and more loose files.
-import { appendFileSync, chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { shQuote as sq } from './cmd.js'
 import { StateError } from './errors.js'
-import { writeFileAtomic, writeJsonAtomic } from './fsx.js'
+import { appendSafe, createExclusive, writeExclusive, writeFileAtomic, writeJsonAtomic } from './fsx.js'
 import { STATE_DIR, STATE_FILES, statePath } from './paths.js'
 
 /** What ctr-entrypoint saved about the workload (the container process before RunCVM took over). */
@@ -38,6 +38,10 @@ export interface NetIfState {
   prefix?: number
   /** Set on the default-route interface only. */
   gateway?: string
+  /** Docker's global IPv6 addresses on this interface (`--ipv6` networks), link-local ones excluded. */
+  ip6?: { ip: string; prefix: number }[]
+  /** Set on the IPv6 default-route interface only. */
+  gateway6?: string
 }
 
 export interface RouteState { dst: string; gateway: string; dev: string; prefsrc?: string }
@@ -45,7 +49,7 @@ export interface RouteState { dst: string; gateway: string; dev: string; prefsrc
 export interface NetworkState {
   v: 1
   interfaces: NetIfState[]
-  /** Non-link-scope, non-default routes to restore in the VM. */
+  /** Non-link-scope, non-default routes (IPv4, then IPv6) to restore in the VM. */
   routes: RouteState[]
 }
 
@@ -119,10 +123,13 @@ function readIntFile(path: string): number | undefined {
 export const readAppExitCode = (dir = STATE_DIR): number | undefined => readIntFile(p(dir, STATE_FILES.exitcode))
 export const readExitStatus = (dir = STATE_DIR): number | undefined => readIntFile(p(dir, STATE_FILES.exitStatus))
 
-/** Append `<phase> <seconds>` to timing.log (best effort: timing must never break a boot). */
+/**
+ * Append `<phase> <seconds>` to timing.log (best effort: timing must never break a boot). Never
+ * through a symlink, FIFO or hard link planted at the name (lib/fsx.ts appendSafe).
+ */
 export function appendTiming(phase: string, seconds: number, dir = STATE_DIR): void {
   try {
-    appendFileSync(p(dir, STATE_FILES.timing), `${phase} ${seconds.toFixed(3)}\n`)
+    appendSafe(p(dir, STATE_FILES.timing), `${phase} ${seconds.toFixed(3)}\n`)
   } catch { /* best effort */ }
 }
 
@@ -136,9 +143,8 @@ export const writeExitStatus = (code: number, dir = STATE_DIR): void => writeFil
 
 /** The VM's init script (kernel init=): executable. */
 export function writeVmInit(script: string, dir = STATE_DIR): void {
-  const file = statePath('vmInit', dir)
-  writeFileAtomic(file, script)
-  chmodSync(file, 0o755)
+  // The mode is set on the temporary file before the rename (a chmod by name would follow a link).
+  writeFileAtomic(statePath('vmInit', dir), script, 0o755)
 }
 
 /** Forget an earlier boot's marker before QEMU starts (the KVM watchdog waits for a new one). */
@@ -148,9 +154,14 @@ export const isBooted = (dir = STATE_DIR): boolean => existsSync(statePath('boot
 
 /** --init mode: the workload runs once (upstream /.runcvm/once); true if it already ran. */
 export function markOnce(dir = STATE_DIR): boolean {
-  const file = statePath('once', dir)
-  if (existsSync(file)) return true
-  writeFileSync(file, '')
+  // One exclusive create: anything already at the name (an earlier run's marker, or whatever the
+  // VM planted) means "already ran"; nothing there is followed or written.
+  try {
+    closeSync(createExclusive(statePath('once', dir)))
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return true
+    throw e
+  }
   return false
 }
 
@@ -158,7 +169,7 @@ export function markOnce(dir = STATE_DIR): boolean {
  * A `docker exec` request too large for dropbear's command line (lib/exec/codec.ts), for
  * runcvm-init --request-file to read and remove. Exclusive and root-only: names are unique.
  */
-export const writeExecRequest = (path: string, content: Uint8Array): void => writeFileSync(path, content, { mode: 0o600, flag: 'wx' })
+export const writeExecRequest = (path: string, content: Uint8Array): void => writeExclusive(path, content)
 
 /** The same writes as busybox sh lines, for the VM's init script (the state dir is the same path in the VM). */
 export const STATE_SH = {

@@ -6,7 +6,11 @@
 // packaged copies get them rewritten, byte for byte, to same-length paths inside the read-only
 // package mount that do not exist there: the loader then preloads nothing, searches only the
 // DT_RPATH every packaged ELF carries (and the default dirs), and libc uses its built-in NSS
-// defaults ("files" and "dns", both inside libc since glibc 2.34). On the host the same paths do
+// defaults ("files" and "dns", both inside libc since glibc 2.34). libc's iconv (used by glib in
+// QEMU and virtiofsd, libidn2, libstdc++) would read the image's gconv-modules(.cache) in
+// /usr/lib/x86_64-linux-gnu/gconv and dlopen the modules named there: its compiled-in gconv
+// directory is rewritten the same way, so only the conversions built into libc remain (GCONV_PATH
+// is never the image's: the container-side env is RunCVM's own). On the host the same paths do
 // not exist either, so the host-side roles ignore the host's copies of these files too.
 
 /** One rewrite: every NUL-terminated occurrence of `from` in `file` becomes `to` (same length). */
@@ -21,6 +25,8 @@ export const LOADER_REWRITES: readonly PathRewrite[] = [
   { file: 'lib/ld-linux-x86-64.so.2', from: '/etc/ld.so.preload', to: '/.runcvm/guest/npl' },
   { file: 'lib/ld-linux-x86-64.so.2', from: '/etc/ld.so.cache', to: '/.runcvm/guest/c' },
   { file: 'lib/libc.so.6', from: '/etc/nsswitch.conf', to: '/.runcvm/guest/nss' },
+  { file: 'lib/libc.so.6', from: '/usr/lib/x86_64-linux-gnu/gconv', to: '/.runcvm/guest/no-gconv-modules' },
+  { file: 'lib/libc.so.6', from: '/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache', to: '/.runcvm/guest/no-gconv-modules/gconv-modules.cache' },
 ]
 
 /**

@@ -3,7 +3,8 @@
 // /.runcvm, hands the container's network to the VM (bridge + tap per interface), starts dnsmasq
 // and virtiofsd, then execve's runcvm-init (container mode) supervising runcvm-ctr-qemu.
 // Env: RUNCVM_* (see lib/settings.ts); RUNCVM_BREAK=prenet|postnet drops to a shell.
-import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, readFileSync } from 'node:fs'
+import { openAppendSafe, writeFileAtomic, writeFileInPlace } from '../lib/fsx.js'
 import { isatty } from 'node:tty'
 import { readImageText } from '../lib/image-fs.js'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -40,9 +41,10 @@ const breakShell = () => $({ stdio: 'inherit', nothrow: true })`${BIN.busybox} s
  * directly saves a Node start). It outlives us: we execve runcvm-init next.
  */
 function startVirtiofsd(args: string[], log: string): number | undefined {
-  const fd = openSync(log, 'a')
+  const fd = openAppendSafe(log)
   const child = $({ detached: true, stdio: ['ignore', fd, fd], nothrow: true })`${BIN.virtiofsd} ${args}`.child
   child?.unref()
+  closeSync(fd)
   return child?.pid // the package shell execs its one command: this is virtiofsd's own pid
 }
 
@@ -77,8 +79,9 @@ async function main(): Promise<never> {
   mark('ctr-network')
   // `docker network connect/disconnect` while the VM runs: a watcher hot-plugs the NIC.
   {
-    const fd = openSync(NETPLUG_LOG, 'a')
+    const fd = openAppendSafe(NETPLUG_LOG)
     $({ detached: true, stdio: ['ignore', fd, fd], nothrow: true })`${BIN.busybox} sh -c ${netWatchScript(BIN.ip, CTR_NETPLUG)}`.child?.unref()
+    closeSync(fd)
   }
   const rp = (c: string) => readText(`/proc/sys/net/ipv4/conf/${c}/rp_filter`)
   const rpWarn = rpFilterWarning(rp('all'), Object.fromEntries(net.interfaces.map(n => [bridgeName(n.name), rp(bridgeName(n.name))])))
@@ -93,12 +96,13 @@ async function main(): Promise<never> {
   const vmResolv = `${s.RUNCVM_VM_MOUNTPOINT}/etc/resolv.conf`
   const resolv = readImageText(s.RUNCVM_VM_MOUNTPOINT, '/etc/resolv.conf')
   if (resolv !== undefined) {
-    writeFileSync(DNSMASQ_RESOLV, resolv)
+    // Never through a link planted at any of these names (lib/fsx.ts).
+    writeFileAtomic(DNSMASQ_RESOLV, resolv, 0o600)
     try {
-      writeFileSync(vmResolv, rewriteResolvConf(resolv))
+      writeFileInPlace(vmResolv, rewriteResolvConf(resolv))
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EROFS') throw e
-      writeFileSync(statePath('resolv'), rewriteResolvConf(resolv))
+      writeFileAtomic(statePath('resolv'), rewriteResolvConf(resolv), 0o644) // bound over the VM's /etc/resolv.conf: readable
     }
   }
   // dnsmasq forks into the background once it listens; its stderr says why when it cannot.

@@ -11,7 +11,7 @@
 // Env: RUNCVM_EXEC_VIA=node (on the docker exec) runs the VM side through runcvm-vm-exec (Node)
 // instead of runcvm-init --request; for debugging only (Node costs ~0.3-1 s per start under TCG).
 import { randomBytes } from 'node:crypto'
-import { statSync } from 'node:fs'
+import { rmSync, statSync } from 'node:fs'
 import { readImageText } from '../lib/image-fs.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { connect } from 'node:net'
@@ -98,7 +98,13 @@ async function main(): Promise<never> {
   const env = roleInputEnv(process.env)
   const plan = planCtrExec({ args, env, passwd, net, nonce: randomBytes(12).toString('hex') })
   writeExecRequest(plan.file.path, plan.file.content)
-  return execve(plan.argv[0], plan.argv, { HOME: '/', PATH: GUEST_TOOLS_PATH })
+  try {
+    // A busybox sh in front of dbclient removes the request file when dbclient ends (lib/exec/plan.ts).
+    return execve(plan.execArgv[0], plan.execArgv, { HOME: '/', PATH: GUEST_TOOLS_PATH })
+  } catch (e) {
+    rmSync(plan.file.path, { force: true })
+    throw e
+  }
 }
 
 runRole(main, {

@@ -4,7 +4,8 @@
 // init script, QEMU's argv), applies the plan, starts the boot watchdog (runcvm-ctr-watchdog) when
 // one is needed and execve's QEMU.
 // Env: RUNCVM_* via /.runcvm/config.json; RUNCVM_BREAK=preqemu prints the command and opens a shell.
-import { copyFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
+import { writeFileAtomic } from '../lib/fsx.js'
 import { isatty } from 'node:tty'
 import { decideAccel, probeAccel, type AccelChoice } from '../lib/accel.js'
 import { shWord } from '../lib/cmd.js'
@@ -48,7 +49,8 @@ async function main(): Promise<void> {
   const plan = planVmBoot(cfg, s, await readBootProbes(cfg, s, accel))
   await applyDisks(plan)
   if (plan.fstab.length) writeFstab(plan.fstab)
-  for (const [from, to] of plan.copies) copyFileSync(from, to)
+  // A fresh root-only copy (temporary O_EXCL file + rename: never written through a planted link).
+  for (const [from, to] of plan.copies) writeFileAtomic(to, readFileSync(from), 0o600)
   writeVm(plan.vmState)
   writeVmInit(plan.initScript)
   mark('ctr-qemu-plan')

@@ -35,10 +35,31 @@ export function vmAddress(net: NetworkState): string | undefined {
   return (net.interfaces.find(i => i.gateway !== undefined && i.ip) ?? net.interfaces.find(i => i.ip))?.ip
 }
 
+/**
+ * The busybox sh script that runs dbclient ("$@") and then removes the request file ($1) whatever
+ * happened: dbclient's exit status is kept; on SIGHUP/SIGINT/SIGTERM the shell exits 128+n after
+ * dbclient ended, and the EXIT trap removes the file then too. The VM side removes it as soon as it
+ * has read it; this covers a dbclient that never got as far (no route, a refused login, a key
+ * mismatch, a signal). Only SIGKILL skips it, and the file dies with the container's /.runcvm.
+ * Differs from runcvm-ctr-exec: upstream had no request file to remove.
+ */
+export const requestCleanupScript = (busybox: string = BIN.busybox): string => [
+  'req=$1; shift',
+  `trap '${busybox} rm -f -- "$req"' EXIT`,
+  "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM",
+  '"$@"',
+].join('\n')
+
+/** argv running `argv` under requestCleanupScript for the request file `file` (`busybox sh`, `busybox rm`). */
+export const withRequestCleanup = (file: string, argv: readonly string[], busybox: string = BIN.busybox): string[] =>
+  [busybox, 'sh', '-c', requestCleanupScript(busybox), 'runcvm-exec', file, ...argv]
+
 export interface CtrExecPlan {
   request: ExecRequest
-  /** argv for execve, argv[0] included. */
+  /** dbclient's argv, argv[0] included. */
   argv: string[]
+  /** What to execve: `argv` under requestCleanupScript (removes the request file when dbclient ends). */
+  execArgv: string[]
   /**
    * The request, written (mode 0600, exclusively) before exec'ing dbclient. Always a file: the
    * remote command is on dbclient's argv, which any host user can read in /proc/<pid>/cmdline
@@ -84,5 +105,5 @@ export function planCtrExec(o: {
     `root@${ip}`,
     command,
   ]
-  return { request, argv, file }
+  return { request, argv, file, execArgv: withRequestCleanup(path, argv) }
 }

@@ -2,14 +2,14 @@
 // routes (pure), plus readNetwork(), the one edge that runs the bundled `ip`.
 //
 // Upstream runcvm-ctr-entrypoint reads the same three views through jq. We take every non-lo
-// interface (multi-network is the networking issue, the shape is ready for it), its first IPv4
-// address, MAC and MTU; the default route names the gateway interface; non-link, non-default
-// routes are kept for the VM to restore.
+// interface, its first IPv4 address, its global IPv6 addresses (Docker `--ipv6` networks), MAC and
+// MTU; the IPv4 and IPv6 default routes name the gateway interfaces; non-link, non-default routes
+// are kept for the VM to restore. `ip -json route` lists IPv4 only: IPv6 routes are a fourth view.
 import { NetworkError } from '../errors.js'
 import { $ } from '../sh.js'
 import type { NetIfState, RouteState, NetworkState } from '../state.js'
 
-interface IpAddrInfo { family?: string; local?: string; prefixlen?: number }
+interface IpAddrInfo { family?: string; local?: string; prefixlen?: number; scope?: string }
 interface IpLink { ifname: string; address?: string; mtu?: number; link_type?: string; addr_info?: IpAddrInfo[] }
 interface IpRoute { dst: string; gateway?: string; dev?: string; scope?: string; prefsrc?: string; protocol?: string }
 
@@ -24,15 +24,23 @@ function parseArray<T>(what: string, text: string): T[] {
   return v as T[]
 }
 
+/** Routes the VM restores: with a gateway, not the default one, not link-scope. */
+const extraRoutes = (routes: IpRoute[]): RouteState[] => routes
+  .filter(r => r.dst !== 'default' && r.scope !== 'link' && r.gateway && r.dev)
+  .map(r => ({ dst: r.dst, gateway: r.gateway!, dev: r.dev!, ...(r.prefsrc ? { prefsrc: r.prefsrc } : {}) }))
+
 /**
- * Build the network state from the three `ip -json` outputs. Interfaces keep `ip link` order
- * (Docker attaches networks in that order, and the VM recreates the same names).
+ * Build the network state from the `ip -json` outputs (`route6`: `ip -json -6 route`, '' when
+ * not read). Interfaces keep `ip link` order (Docker attaches networks in that order, and the VM
+ * recreates the same names).
  */
-export function parseIpJson(linkText: string, addrText: string, routeText: string): NetworkState {
+export function parseIpJson(linkText: string, addrText: string, routeText: string, route6Text = ''): NetworkState {
   const links = parseArray<IpLink>('link', linkText)
   const addrs = parseArray<IpLink>('addr', addrText)
   const routes = parseArray<IpRoute>('route', routeText)
+  const routes6 = parseArray<IpRoute>('-6 route', route6Text)
   const def = routes.find(r => r.dst === 'default')
+  const def6 = routes6.find(r => r.dst === 'default')
   const interfaces: NetIfState[] = []
   for (const l of links) {
     if (l.ifname === 'lo' || l.link_type === 'loopback') continue
@@ -44,17 +52,24 @@ export function parseIpJson(linkText: string, addrText: string, routeText: strin
       nif.prefix = inet.prefixlen ?? 32
     }
     if (def?.dev === l.ifname && def.gateway) nif.gateway = def.gateway
+    // Docker's addresses only: link-local ones are per side (each derives its own from its MAC).
+    const inet6 = (a?.addr_info ?? []).filter(i => i.family === 'inet6' && i.local && i.scope === 'global')
+    if (inet6.length) nif.ip6 = inet6.map(i => ({ ip: i.local!, prefix: i.prefixlen ?? 128 }))
+    if (def6?.dev === l.ifname && def6.gateway) nif.gateway6 = def6.gateway
     interfaces.push(nif)
   }
-  const extra: RouteState[] = routes
-    .filter(r => r.dst !== 'default' && r.scope !== 'link' && r.gateway && r.dev)
-    .map(r => ({ dst: r.dst, gateway: r.gateway!, dev: r.dev!, ...(r.prefsrc ? { prefsrc: r.prefsrc } : {}) }))
-  return { v: 1, interfaces, routes: extra }
+  return { v: 1, interfaces, routes: [...extraRoutes(routes), ...extraRoutes(routes6)] }
 }
 
-/** Run `ip -json link|addr|route show` with the given ip binary (in parallel) and parse the result. */
+/**
+ * Run `ip -json link|addr|route show` and `ip -json -6 route show` with the given ip binary (in
+ * parallel) and parse the result. Without IPv6 in the host kernel the last one fails: no IPv6 routes.
+ */
 export async function readNetwork(ipBin: string): Promise<NetworkState> {
-  const show = async (what: string) => (await $({ quiet: true })`${ipBin} -json ${what} show`).stdout
-  const [link, addr, route] = await Promise.all([show('link'), show('addr'), show('route')])
-  return parseIpJson(link, addr, route)
+  const show = async (...what: string[]) => {
+    const r = await $({ quiet: true, nothrow: what[0] === '-6' })`${ipBin} -json ${what} show`
+    return r.exitCode === 0 ? r.stdout : ''
+  }
+  const [link, addr, route, route6] = await Promise.all([show('link'), show('addr'), show('route'), show('-6', 'route')])
+  return parseIpJson(link, addr, route, route6)
 }

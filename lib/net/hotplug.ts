@@ -111,6 +111,7 @@ export const routesVia = (net: NetworkState, name: string): RouteState[] => net.
 export function hotPlanText(h: HotNic, routes: readonly RouteState[] = []): string {
   const n = h.nif
   const lines = [['nic', n.name, n.ip !== undefined ? `${n.ip}/${n.prefix ?? 32}` : '-', String(n.mtu)]]
+  for (const a of n.ip6 ?? []) lines.push(['addr6', `${a.ip}/${a.prefix}`])
   for (const r of routes) if (r.dev === n.name) lines.push(['route', r.dst, r.gateway])
   for (const w of lines.flat()) if (!BATCH_WORD.test(w)) throw new Error(`not a plain word in the hot-plug plan for ${JSON.stringify(n.name)}: ${JSON.stringify(w)}`)
   return lines.map(l => l.join(' ') + '\n').join('')
@@ -144,6 +145,7 @@ export function vmHotplugWatchScript(ip: string, busybox: string, dir = HOTPLUG_
     '        nic) [ "$n" = "$a1" ] || B="${B}link set dev $n name $a1$NL"; n=$a1',
     '          [ "$a2" = - ] || { B="${B}addr add $a2 broadcast + dev $n$NL"; A=${a2%/*}; }',
     '          B="${B}link set dev $n up mtu $a3$NL" ;;',
+    '        addr6) [ ! -e /proc/net/if_inet6 ] || B="${B}addr add $a1 dev $n nodad$NL" ;;',
     '        route) B="${B}route add $a1 via $a2 dev $n$NL" ;;',
     '      esac',
     '    done <"$f"',

@@ -40,8 +40,20 @@ export function planTapUp(ip: string, n: NetIfState, tapExists: boolean): Cmd[] 
   const tap = tapName(n.name)
   return [
     ...(tapExists ? [] : [[ip, 'tuntap', 'add', 'dev', tap, 'mode', 'tap']]),
+    ...noLinkLocal(ip, n, tap),
     [ip, 'link', 'set', 'dev', tap, 'up', 'mtu', String(n.mtu), 'master', bridgeName(n.name)],
   ]
+}
+
+/**
+ * An interface with Docker IPv6 addresses hands them to the VM as it hands its IPv4 address: the
+ * flush takes them from the veth, and the veth, its bridge and its tap get no IPv6 address of
+ * their own (addrgenmode none: no link-local address, hence no DAD probe or router solicitation
+ * from the container side; Docker itself leaves `default.disable_ipv6=1` in the namespace, this
+ * holds without it). The VM keeps its own link-local address (from its 52:54:00 MAC).
+ */
+function noLinkLocal(ip: string, n: NetIfState, dev: string): Cmd[] {
+  return n.ip6?.length ? [[ip, 'link', 'set', 'dev', dev, 'addrgenmode', 'none']] : []
 }
 
 function iptables(o: BridgePlanOpts, ...args: string[]): Cmd {
@@ -58,10 +70,14 @@ export function planBridge(n: NetIfState, o: BridgePlanOpts, primary = n.gateway
   const ip = o.ip
   const cmds: Cmd[] = [
     [ip, 'addr', 'flush', 'dev', n.name],
+    ...noLinkLocal(ip, n, n.name),
+    // The flush leaves the IPv6 default route (IPv6 keeps gateway routes without an address).
+    ...(n.gateway6 !== undefined ? [[ip, 'route', 'del', 'default', 'via', n.gateway6, 'dev', n.name]] : []),
     // forward_delay 0: forward at once (no STP learning delay); ageing 0: the bridge never learns,
     // it floods, so the VM's frames reach the veth whatever MAC they carry.
     // See https://bugs.launchpad.net/neutron/+bug/1738659
     [ip, 'link', 'add', br, 'type', 'bridge', 'forward_delay', '0', 'ageing', '0'],
+    ...noLinkLocal(ip, n, br),
     [ip, 'link', 'set', 'dev', n.name, 'master', br],
     [ip, 'link', 'set', 'dev', n.name, 'up'],
     ...(o.precreateTap ? planTapUp(ip, n, false) : []),

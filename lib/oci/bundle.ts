@@ -1,7 +1,7 @@
 // The create/exec edges: read the JSON once, gather what the pure rewrite needs (settings, kernel
 // probe), rewrite, and write the file once, atomically, only on success. Any error leaves the file
 // byte-identical. Loaded lazily by scripts/runtime.ts, so pass-through verbs never evaluate it.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ConfigError, SpecError } from '../errors.js'
 import { rewriteJsonFile } from '../fsx.js'
@@ -12,7 +12,7 @@ import { envOf, parseSettings } from '../settings.js'
 import { activePrivileged, decidePrivileged, denialMessage, policyFileFor, type EnvRecords } from '../policy.js'
 import { readDockerEnvRecords, readPolicy } from '../policy-read.js'
 import { appendLine, formatWarningLine } from '../warnings.js'
-import { rewriteCreateConfig, runcvmMountPoints, type SeccompMode } from './rewrite-create.js'
+import { checkNetnsIdentity, rewriteCreateConfig, runcvmMountPoints, type NsId, type SeccompMode } from './rewrite-create.js'
 import { applyInitLayerMountPoints } from './init-layer.js'
 import { rewriteExecProcess } from './rewrite-exec.js'
 import type { Process, Spec } from './spec.js'
@@ -64,6 +64,13 @@ function withLog<T>(log: Logger, f: () => T): T {
 }
 
 /** `runc create --bundle <bundle>`: rewrite <bundle>/config.json. */
+/** The host's network namespace as the runtime sees it: PID 1's (the runtime runs in the host's PID namespace) and its own. */
+const HOST_NETNS_FILES = ['/proc/1/ns/net', '/proc/self/ns/net']
+/** A namespace file's identity, following links as runc does; undefined when it cannot be stat'ed. */
+function nsId(path: string): NsId | undefined {
+  try { const st = statSync(path); return { dev: st.dev, ino: st.ino } } catch { return undefined }
+}
+
 /**
  * `id`: the container id (runc's argv); `warningsLog`: prepares the host's warnings log and
  * returns its path (the runtime passes lib/warnings.ts prepareHostWarningsLog; without it the
@@ -106,6 +113,8 @@ function createRewrite(bundle: string, spec: Spec, o: CreateRunOpts): Spec {
     log.log(`Command line: ${JSON.stringify(o.argv ?? [])}`)
     log.saveJson('config.json', 1, spec)
     const settings = parseSettings(env)
+    const netnsPath = spec.linux?.namespaces?.find(n => n.type === 'network')?.path
+    if (netnsPath) checkNetnsIdentity(netnsPath, nsId(netnsPath), HOST_NETNS_FILES.map(nsId).filter((x): x is NsId => !!x))
     // runtime-spec: root.path may be relative to the bundle.
     const rootPath = resolve(bundle, spec.root.path)
     log.log(`Command: create bundle=${bundle} root=${rootPath}`)

@@ -2,7 +2,7 @@
 // (upstream runcvm-runtime, "create" branch). Pure: no I/O, never mutates its input. The edge that
 // reads/writes the file and probes kernels is lib/oci/bundle.ts.
 import { ConfigError, SpecError } from '../errors.js'
-import { MEM_SIZE_MAX_MIB } from '../validate.js'
+import { MEM_SIZE_MAX_MIB, shownValue } from '../validate.js'
 import { parseDisks } from '../disks.js'
 import { formatUidGid } from '../ids.js'
 import type { KernelChoice } from '../kernel.js'
@@ -104,7 +104,7 @@ export function parseMemSize(raw: string): number {
   const mib = m ? Number(m[1]) * (m[2].toLowerCase() === 'g' ? 1024 : 1) : NaN
   // Differs from upstream: no upper bound there (a long number became `1.024e+23M` for QEMU).
   if (!(mib <= MEM_SIZE_MAX_MIB)) {
-    throw new ConfigError(`RUNCVM_MEM_SIZE '${raw}' invalid, must be a size like 512M or 1G, at most ${MEM_SIZE_MAX_MIB}M (1024G)`)
+    throw new ConfigError(`RUNCVM_MEM_SIZE '${shownValue(raw)}' invalid, must be a size like 512M or 1G, at most ${MEM_SIZE_MAX_MIB}M (1024G)`)
   }
   return mib
 }
@@ -166,6 +166,24 @@ export function checkNetworkNamespace(spec: Spec): void {
       "RunCVM gives the VM the container's own network interfaces and cannot share another container's: " +
       'attach both containers to a user-defined network instead')
   }
+}
+
+/** A namespace's identity: st_dev and st_ino of its nsfs file (what `ip netns identify` compares). */
+export interface NsId { dev: number; ino: number }
+
+/**
+ * The network namespace path of the spec (Docker's sandbox, Podman's or CNI's /run/netns/<name>)
+ * named by its identity, not its name: whatever the path is (a symlink under /var/run/netns, a
+ * bind mount of another namespace), it must not be the host's (PID 1's) or the runtime's own,
+ * which RunCVM would strip of its interfaces for the VM. `target`: the identity of what the path
+ * leads to (runc follows links when it opens it), undefined when it cannot be opened (runc
+ * reports that). The path is the engine's (host paths, never the image's).
+ */
+export function checkNetnsIdentity(path: string, target: NsId | undefined, host: readonly NsId[]): void {
+  if (!target || !host.some(h => h.dev === target.dev && h.ino === target.ino)) return
+  throw new ConfigError(
+    `the container's network namespace path ${path} is the host's network namespace; RunCVM gives the VM the container's ` +
+    'network interfaces and cannot share the host network: use a bridge or user-defined network, or --network=none')
 }
 
 /**
@@ -342,7 +360,7 @@ export function rewriteCreateConfig(spec: Spec, o: CreateOpts): Spec {
   }
 
   // The VM's RAM plus the container's own processes, swap raised alike (lib/sizing.ts).
-  res.memory = containerMemory(res.memory, memMiB)
+  res.memory = containerMemory(res.memory, memMiB, s.RUNCVM_TCG_TB_SIZE)
 
   // Differs from runcvm-runtime: upstream's loop only grew `bounding` (its jq ignored the loop
   // variable); we grow all three sets, so the caps do not depend on uid 0 regaining them at execve.

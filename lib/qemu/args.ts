@@ -1,6 +1,5 @@
 // buildQemuArgs(VmSpec) → QEMU argv (without argv[0]). One helper per section, golden-tested
 // (tests/golden/*.argv). Flags and their reasons follow upstream runcvm-ctr-qemu.
-import { TCG_TB_SIZE_MIB } from '../sizing.js'
 import type { DiskAttach, NicSpec, VmSpec } from './vm-spec.js'
 import { GUEST_AGENT_PORT } from '../paths.js'
 import { ConfigError } from '../errors.js'
@@ -41,8 +40,8 @@ export function machineArgs(vm: VmSpec): string[] {
       // `-cpu host` on kvm-pvm: it aborts ("failed to set MSR 0x10a").
       ? ['-accel', 'kvm,kernel-irqchip=on', '-cpu', 'host,pmu=off']
       // Multi-threaded TCG: one host thread per vCPU; max: every feature TCG can emulate.
-      // tb-size: cap the translation cache (lib/sizing.ts TCG_TB_SIZE_MIB).
-      : ['-accel', `tcg,thread=multi,tb-size=${TCG_TB_SIZE_MIB}`, '-cpu', 'max']),
+      // tb-size: the translation cache's size (RUNCVM_TCG_TB_SIZE, lib/sizing.ts TCG_TB_SIZE_MIB).
+      : ['-accel', `tcg,thread=multi,tb-size=${vm.tcgTbSizeMiB}`, '-cpu', 'max']),
     // The guest can end QEMU with a chosen status through port 0x501 (sbin/qemu-exit; ctr-exit decodes it).
     '-device', 'isa-debug-exit',
     // RTC in UTC, slewed (not stepped) to correct drift.

@@ -19,6 +19,8 @@ export interface VmSpec {
   /** Directory for -L (ROMs, firmware). */
   dataDir: string
   accel: Accel
+  /** TCG translation cache size (MiB, RUNCVM_TCG_TB_SIZE); unused under KVM. */
+  tcgTbSizeMiB: number
   usb: boolean
   /** QEMU size string, e.g. 512M. */
   memSize: string

@@ -105,13 +105,14 @@ export function planVmBoot(cfg: ConfigState, s: RunCvmSettings, p: BootProbes): 
     settings: {
       RUNCVM_INIT: s.RUNCVM_INIT, RUNCVM_BOOT_TIMING: s.RUNCVM_BOOT_TIMING, RUNCVM_CGROUPFS: s.RUNCVM_CGROUPFS,
       RUNCVM_SHM_SIZE: s.RUNCVM_SHM_SIZE, RUNCVM_SYSCTL: s.RUNCVM_SYSCTL, RUNCVM_RLIMITS: s.RUNCVM_RLIMITS,
+      RUNCVM_IPV6: s.RUNCVM_IPV6,
     },
     packageModules: isPackageKernel(s.RUNCVM_KERNEL_PATH),
   })
 
   const efi = s.RUNCVM_BIOS === 'EFI'
   const vmSpec: VmSpec = {
-    dataDir: BIN.qemuData, accel: p.accel, usb: s.RUNCVM_QEMU_USB,
+    dataDir: BIN.qemuData, accel: p.accel, tcgTbSizeMiB: s.RUNCVM_TCG_TB_SIZE, usb: s.RUNCVM_QEMU_USB,
     memSize: s.RUNCVM_MEM_SIZE, memBackend: s.RUNCVM_HUGETLB ? 'hugetlb' : 'shm', prealloc: s.RUNCVM_QEMU_MEM_PREALLOC === 'on',
     cpus: vcpuCount({ specLimit: s.RUNCVM_CPUS, hostCpus: p.hostCpus, machineMax: machineMaxCpus(p.accel, p.maxVcpus) }),
     virtiofs: { socket: VIRTIOFSD_SOCKET, tag: ROOT_TAG, queueSize: VIRTIOFS_QUEUE_SIZE },

@@ -44,6 +44,8 @@ export interface InitScriptInput {
     RUNCVM_INIT: boolean; RUNCVM_BOOT_TIMING: boolean; RUNCVM_CGROUPFS: string
     /** --shm-size, --sysctl (net.*), --ulimit as the runtime encoded them (lib/vm/guest-limits.ts); '' or absent: none. */
     RUNCVM_SHM_SIZE?: string; RUNCVM_SYSCTL?: string; RUNCVM_RLIMITS?: string
+    /** off: the guest kernel has no IPv6 (ipv6.disable=1), so Docker's IPv6 addresses are not set. */
+    RUNCVM_IPV6?: 'on' | 'off'
   }
   vm: VmState
   net: NetworkState
@@ -137,10 +139,10 @@ export function buildVmInitScript(i: InitScriptInput): string {
     `for m in / ${sq(STATE_DIR)}; do fst "$m"; case ,$O, in *,ro,*) mount -o remount,rw "$m" ;; esac; done`,
     'fst /run; [ "$T" != tmpfs ] || umount -fl /run',
   )
-  // Network (IPv6 is off on the kernel cmdline), one `ip -batch` in the background.
+  // Network, one `ip -batch` in the background.
   L.push(
     'nic() { D=; for d in /sys/class/net/*; do a=; read -r a <"$d/address"; [ "$a" = "$1" ] && { D=${d##*/}; return 0; }; done; return 1; }',
-    ...netLines(net, BIN.ip),
+    ...netLines(net, BIN.ip, i.settings.RUNCVM_IPV6 !== 'off'),
   )
   // Every other mount in ONE `mount -a` (util-linux, X-mount.mkdir), in the background too, over a
   // table built here with builtins: /dev/pts, /dev/shm, the state fstab (tmpfs + disks), its bind

@@ -1,6 +1,7 @@
 // VM-side network plan (upstream runcvm-vm-init network half): find each NIC by its 52:54:00 MAC,
 // give it a temporary name first (eth0 and eth1 may need to swap), then its container name,
-// address, broadcast, MTU, and the routes. Pure. The boot path uses netLines(): busybox sh lines of
+// addresses (IPv4, and Docker's IPv6 ones unless the guest kernel has IPv6 off), broadcast, MTU,
+// and the routes. Pure. The boot path uses netLines(): busybox sh lines of
 // the VM's init script (lib/vm/init-script.ts), which finds the NICs by MAC in the VM and feeds one
 // `ip -batch`.
 import { batchWord, shQuote as sq } from '../cmd.js'
@@ -14,7 +15,7 @@ import { guestMac } from '../net/plan.js'
  * `ip -force -batch` gets the renames (via <name>-tmp: eth0 and eth1 may swap), addresses, MTU,
  * default route and the routes of found interfaces.
  */
-export function netLines(net: NetworkState, ip: string): string[] {
+export function netLines(net: NetworkState, ip: string, ipv6 = true): string[] {
   const out: string[] = ['M=', `B=${sq('link set lo up\n')}`]
   net.interfaces.forEach((n, i) => {
     out.push(`N${i}=; if nic ${sq(guestMac(n.mac))}; then N${i}=$D; B=$B${sq('link set dev ')}"$D"${sq(` name ${batchWord(`${n.name}-tmp`)}\n`)}; else M="$M\${M:+, }"${sq(n.name)}; fi`)
@@ -23,8 +24,12 @@ export function netLines(net: NetworkState, ip: string): string[] {
     const lines = [
       `link set dev ${batchWord(`${n.name}-tmp`)} name ${batchWord(n.name)}`,
       ...(n.ip !== undefined ? [`addr add ${batchWord(`${n.ip}/${n.prefix ?? 32}`)} broadcast + dev ${batchWord(n.name)}`] : []),
+      // nodad as Docker adds them: the container side gave them up before QEMU started, and a
+      // tentative address would fail the workload's first bind or connect for ~1-2 s.
+      ...(ipv6 ? (n.ip6 ?? []).map(a => `addr add ${batchWord(`${a.ip}/${a.prefix}`)} dev ${batchWord(n.name)} nodad`) : []),
       `link set dev ${batchWord(n.name)} up mtu ${n.mtu}`,
       ...(n.gateway !== undefined ? [`route add default via ${batchWord(n.gateway)}`] : []),
+      ...(ipv6 && n.gateway6 !== undefined ? [`route add default via ${batchWord(n.gateway6)} dev ${batchWord(n.name)}`] : []),
     ]
     out.push(`[ -z "$N${i}" ] || B=$B${sq(lines.join('\n') + '\n')}`)
   })
@@ -37,7 +42,7 @@ export function netLines(net: NetworkState, ip: string): string[] {
   }
   for (const r of net.routes) {
     const i = net.interfaces.findIndex(n => n.name === r.dev)
-    if (i < 0) continue
+    if (i < 0 || (!ipv6 && r.dst.includes(':'))) continue
     out.push(`[ -z "$N${i}" ] || B=$B${sq(`route add ${batchWord(r.dst)} via ${batchWord(r.gateway)} dev ${batchWord(r.dev)}\n`)}`)
   }
   out.push(`[ -z "$M" ] || echo "RunCVM: Warning: no VM NIC for $M" >&9`)

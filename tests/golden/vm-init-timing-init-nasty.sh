@@ -107,6 +107,7 @@ hp() {
         nic) [ "$n" = "$a1" ] || B="${B}link set dev $n name $a1$NL"; n=$a1
           [ "$a2" = - ] || { B="${B}addr add $a2 broadcast + dev $n$NL"; A=${a2%/*}; }
           B="${B}link set dev $n up mtu $a3$NL" ;;
+        addr6) [ ! -e /proc/net/if_inet6 ] || B="${B}addr add $a1 dev $n nodad$NL" ;;
         route) B="${B}route add $a1 via $a2 dev $n$NL" ;;
       esac
     done <"$f"

@@ -72,5 +72,36 @@ for h in runcvm-init qemu-exit; do
   if [ -e "$TREE/sbin/$h" ]; then check "$h" '^-rwxr-xr-x' $G/bin/ls -l $G/sbin/$h; fi
 done
 
+# libc's iconv never reads the image's gconv configuration (packaging/loader-paths.ts rewrites its
+# compiled-in gconv directory, as ld.so's preload/cache and libc's nsswitch.conf paths): an image
+# whose /usr/lib/x86_64-linux-gnu/gconv/gconv-modules names a charset; iconv_open of that charset
+# from the package's libc must fail. The control run points GCONV_PATH (never the image's: RunCVM
+# builds the container-side env) at the same directory and must succeed, so the probe can see a read.
+if command -v cc >/dev/null 2>&1; then
+  gd=$(mktemp -d)
+  printf '%s\n' '#include <iconv.h>' '#include <stdio.h>' \
+    'int main(void) { iconv_t c = iconv_open("RUNCVMIMAGE//", "UTF-8//"); puts(c == (iconv_t)-1 ? "gconv-image-ignored" : "gconv-image-read"); return 0; }' >"$gd/probe.c"
+  mkdir "$gd/gconv" && printf 'alias\tRUNCVMIMAGE//\tANSI_X3.4-1968//\n' >"$gd/gconv/gconv-modules"
+  if cc -O1 -o "$gd/gconv-probe" "$gd/probe.c"; then
+    gconv_run() {
+      docker run --rm --pull=never --network=none -v "$TREE:$G:ro" -v "$gd/gconv:/usr/lib/x86_64-linux-gnu/gconv:ro" \
+        -v "$gd/gconv-probe:/gconv-probe:ro" "$IMAGE" $G/usr/bin/busybox env "$@" $G/lib/ld-linux-x86-64.so.2 --library-path $G/lib /gconv-probe 2>&1
+    }
+    gconv_check() { # name, expected output, env assignments for the probe
+      local name=$1 want=$2 out; shift 2
+      out=$(gconv_run "$@")
+      if [ "$out" = "$want" ]; then printf 'ok    %-22s %s\n' "$name" "$out"; passes=$((passes + 1))
+      else printf 'FAIL  %-22s want %s, got %s\n' "$name" "$want" "$(printf '%s' "$out" | tr '\n' ' ' | cut -c1-150)"; fails=$((fails + 1)); fi
+    }
+    gconv_check gconv-image gconv-image-ignored
+    gconv_check gconv-path-control gconv-image-read GCONV_PATH=/usr/lib/x86_64-linux-gnu/gconv
+  else
+    printf 'FAIL  %-22s cc could not build the iconv probe\n' gconv-image; fails=$((fails + 1))
+  fi
+  rm -rf "$gd"
+else
+  printf 'SKIP  %-22s no cc to build the iconv probe\n' gconv-image
+fi
+
 echo "verify-in-container: $passes passed, $fails failed (binaries run in $IMAGE from a read-only tree)"
 [ $fails -eq 0 ]

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { parseCtrExecArgs, planCtrExec, vmAddress } from '../../lib/exec/plan.js'
+import { spawnSync } from 'node:child_process'
+import { existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseCtrExecArgs, planCtrExec, vmAddress, withRequestCleanup } from '../../lib/exec/plan.js'
+import { tempDir } from './helpers.js'
 import { MAX_INLINE_COMMAND, decodeRequest, nulSplit } from '../../lib/exec/codec.js'
 import { parsePasswd } from '../../lib/passwd.js'
 import type { NetworkState } from '../../lib/state.js'
@@ -42,5 +46,32 @@ describe('planCtrExec', () => {
   it('the request carries the workload env: RUNCVM_* hidden, HOME of the requested user', () => {
     const p = planCtrExec({ args, env: { PATH: '/bin', RUNCVM_FOO: '1', HOME: '/root' }, passwd: pw, net: NET, nonce: 'n' })
     expect(p.request.env).toEqual(['PATH=/bin', 'HOME=/home/user'])
+  })
+})
+
+describe('the request file is removed when dbclient ends, whatever happened', () => {
+  // The real script, run by the host's sh (`/usr/bin/env sh`, `/usr/bin/env rm` stand in for busybox).
+  const run = (argv: string[], opts: { signal?: NodeJS.Signals } = {}) => {
+    const dir = tempDir(), req = join(dir, 'exec-n.req')
+    writeFileSync(req, 'request')
+    const cmd = withRequestCleanup(req, argv, '/usr/bin/env')
+    const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', timeout: 10_000 })
+    return { status: r.status, left: existsSync(req), stderr: r.stderr }
+  }
+  it('dbclient succeeds: status 0, no file left', () => expect(run(['true'])).toMatchObject({ status: 0, left: false }))
+  it('dbclient fails (unreachable, refused login, host key mismatch): its status kept, no file left', () =>
+    expect(run(['sh', '-c', 'exit 255'])).toMatchObject({ status: 255, left: false }))
+  it('dbclient cannot be started: 127, no file left', () => expect(run(['/nonexistent/dbclient'])).toMatchObject({ status: 127, left: false }))
+  it('the wrapper gets SIGTERM: 143, no file left', () =>
+    // The command signals its parent (the wrapper) and ends: the trap runs after it.
+    expect(run(['sh', '-c', 'kill -TERM $PPID; sleep 0.2'])).toMatchObject({ status: 143, left: false }))
+  it('the wrapper gets SIGHUP: 129, no file left', () =>
+    expect(run(['sh', '-c', 'kill -HUP $PPID; sleep 0.2'])).toMatchObject({ status: 129, left: false }))
+  it('the plan execs dbclient under the wrapper for its own request file', () => {
+    const args = parseCtrExecArgs(['0:0:', '/', '1', 'false', 'true'])
+    const p = planCtrExec({ args, env: {}, passwd: pw, net: NET, nonce: 'n' })
+    expect(p.execArgv).toEqual(withRequestCleanup('/.runcvm/dropbear/exec-n.req', p.argv))
+    expect(p.execArgv.slice(0, 3)).toEqual(['/.runcvm/guest/usr/bin/busybox', 'sh', '-c'])
+    expect(p.execArgv.slice(4, 7)).toEqual(['runcvm-exec', '/.runcvm/dropbear/exec-n.req', '/.runcvm/guest/usr/bin/dbclient'])
   })
 })

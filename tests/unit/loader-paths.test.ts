@@ -19,6 +19,9 @@ describe('packaging/loader-paths', () => {
       expect(r.to.length).toBe(r.from.length)
       expect(r.to.startsWith('/.runcvm/guest/')).toBe(true)
     }
-    expect(LOADER_REWRITES.map(r => r.from).sort()).toEqual(['/etc/ld.so.cache', '/etc/ld.so.preload', '/etc/nsswitch.conf'])
+    expect(LOADER_REWRITES.map(r => r.from).sort()).toEqual([
+      '/etc/ld.so.cache', '/etc/ld.so.preload', '/etc/nsswitch.conf',
+      '/usr/lib/x86_64-linux-gnu/gconv', '/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache',
+    ])
   })
 })

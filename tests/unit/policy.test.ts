@@ -27,7 +27,7 @@ describe('classification', () => {
     expect(Object.keys(OPTION_CLASSES).sort()).toEqual(user)
   })
   it('privileged: the host-affecting switches', () => {
-    expect([...PRIVILEGED].sort()).toEqual(['RUNCVM_BREAK', 'RUNCVM_DISKS', 'RUNCVM_HUGETLB', 'RUNCVM_QEMU_NET_VHOST', 'RUNCVM_RUNTIME_DEBUG', 'RUNCVM_SYS_ADMIN'])
+    expect([...PRIVILEGED].sort()).toEqual(['RUNCVM_BREAK', 'RUNCVM_DISKS', 'RUNCVM_HUGETLB', 'RUNCVM_QEMU_NET_VHOST', 'RUNCVM_RUNTIME_DEBUG', 'RUNCVM_SYS_ADMIN', 'RUNCVM_TCG_TB_SIZE'])
   })
 })
 

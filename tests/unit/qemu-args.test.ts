@@ -41,7 +41,9 @@ describe('buildQemuArgs goldens', () => {
     expect(kvm[kvm.indexOf('-cpu') + 1]).toBe('host,pmu=off')
     const tcg = buildQemuArgs(base()).join(' ')
     expect(tcg).not.toMatch(/kvm|kernel_irqchip/)
-    expect(tcg).toContain('-accel tcg,thread=multi,tb-size=128 -cpu max')
+    expect(tcg).toContain('-accel tcg,thread=multi,tb-size=64 -cpu max')
+    expect(buildQemuArgs({ ...base(), tcgTbSizeMiB: 32 }).join(' ')).toContain('-accel tcg,thread=multi,tb-size=32 -cpu max')
+    expect(kvm.join(' ')).not.toMatch(/tb-size/)
   })
 })
 

@@ -144,8 +144,8 @@ describe.each(CONFIG_FIXTURES)('%s', name => {
   it('sizes memory: RUNCVM_MEM_SIZE, /dev/shm, container limit = VM + its own processes', () => {
     const mem = want.memMiB
     expect(envValue(env, 'RUNCVM_MEM_SIZE')).toBe(`${mem}M`)
-    // +310 / +313 MiB: lib/sizing.ts containerOverhead.
-    expect(out.linux!.resources!.memory!.limit).toBe({ 512: 822, 1024: 1337 }[mem]! * MiB)
+    // +246 / +249 MiB: lib/sizing.ts containerOverhead.
+    expect(out.linux!.resources!.memory!.limit).toBe({ 512: 758, 1024: 1273 }[mem]! * MiB)
     expect(out.mounts!.filter(m => m.destination === '/dev/shm')).toEqual([
       { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${mem}M`] },
     ])
@@ -194,9 +194,9 @@ describe('specific fixtures', () => {
     const out = rewrite(configFixture('config-run-mem-cpus-volume-tmpfs.json'))
     const env = out.process.env
     expect(envValue(env, 'RUNCVM_MEM_SIZE')).toBe('1024M')
-    expect(out.linux!.resources!.memory!.limit).toBe(1337 * MiB)
+    expect(out.linux!.resources!.memory!.limit).toBe(1273 * MiB)
     // Docker's default swap (2 x memory) keeps its 1 GiB swap allowance.
-    expect(out.linux!.resources!.memory!.swap).toBe((2048 + 313) * MiB)
+    expect(out.linux!.resources!.memory!.swap).toBe((2048 + 249) * MiB)
     expect(envValue(env, 'RUNCVM_CPUS')).toBe('2')
     expect(envValue(env, 'RUNCVM_TMPFS')).toBe('tmpfs /scratch tmpfs noexec,nosuid,nodev 0 0')
     expect(out.mounts!.find(m => m.source === '/tmp')!.destination).toBe('/vm/hosttmp')
@@ -265,7 +265,7 @@ describe('mutations', () => {
     const s = base()
     s.process.env!.push('RUNCVM_MEM_SIZE=2G')
     expect(envValue(rewrite(s).process.env, 'RUNCVM_MEM_SIZE')).toBe('2048M')
-    expect(rewrite(s).linux!.resources!.memory!.limit).toBe((2048 + 319) * MiB)
+    expect(rewrite(s).linux!.resources!.memory!.limit).toBe((2048 + 255) * MiB)
     s.linux!.resources!.memory = { limit: 768 * MiB }
     expect(envValue(rewrite(s).process.env, 'RUNCVM_MEM_SIZE')).toBe('768M')
     s.linux!.resources!.memory = {}
@@ -348,8 +348,13 @@ describe('mutations', () => {
     delete s.linux!.seccomp
     const out = rewrite(s)
     expect(out.linux!.resources!.devices).toHaveLength(2)
-    expect(out.linux!.resources!.memory).toEqual({ limit: 822 * MiB })
+    expect(out.linux!.resources!.memory).toEqual({ limit: 758 * MiB })
     expect(out.process.capabilities!.permitted).toEqual(EXTRA_CAPS)
+    // RUNCVM_TCG_TB_SIZE: the translation cache's share of the limit follows it.
+    const small = base()
+    delete small.linux!.resources
+    small.process.env = [...(small.process.env ?? []), 'RUNCVM_TCG_TB_SIZE=16']
+    expect(rewrite(small).linux!.resources!.memory).toEqual({ limit: (758 - 64 + 16) * MiB })
     expect(out.linux!.seccomp).toBeUndefined()
   })
 

@@ -5,6 +5,7 @@ import { envOf, parseSettings, SETTINGS, type SettingName } from '../../lib/sett
 /** One setting as parseSettings gives it for this env. */
 const parseSetting = <K extends SettingName>(name: K, env: Record<string, string>) => parseSettings(env)[name]
 import { ConfigError } from '../../lib/errors'
+import { TCG_TB_SIZE_MIB } from '../../lib/sizing'
 
 describe('parseSettings', () => {
   it('gives every default on an empty env', () => {
@@ -45,6 +46,16 @@ describe('parseSettings', () => {
     expect(() => parseSettings({ RUNCVM_QEMU_VNC_DISPLAY: '-1' })).toThrow(/RUNCVM_QEMU_VNC_DISPLAY '-1' invalid/)
     expect(() => parseSettings({ RUNCVM_BREAK: 'prenet,later' })).toThrow(/RUNCVM_BREAK 'prenet,later' invalid/)
     expect(parseSetting('RUNCVM_BREAK', { RUNCVM_BREAK: 'prenet, preqemu' })).toEqual(['prenet', 'preqemu'])
+  })
+
+  it('takes RUNCVM_TCG_TB_SIZE within its range and names the range otherwise', () => {
+    expect(parseSetting('RUNCVM_TCG_TB_SIZE', {})).toBe(TCG_TB_SIZE_MIB)
+    expect(parseSetting('RUNCVM_TCG_TB_SIZE', { RUNCVM_TCG_TB_SIZE: '16' })).toBe(16)
+    expect(parseSetting('RUNCVM_TCG_TB_SIZE', { RUNCVM_TCG_TB_SIZE: '1024' })).toBe(1024)
+    for (const bad of ['15', '1025', '32M', '-1', '0x20']) {
+      expect(() => parseSettings({ RUNCVM_TCG_TB_SIZE: bad }))
+        .toThrow(`RUNCVM_TCG_TB_SIZE '${bad}' invalid, must be a whole number from 16 to 1024`)
+    }
   })
 })
 

@@ -65,10 +65,10 @@ describe('container memory limits on Docker config.json (cgroup v1 captured here
 
   // [fixture (docker run flags), VM MiB, limit MiB after rewrite, memory+swap MiB after (undefined: absent)]
   const cases: [string, number, number, number | undefined][] = [
-    ['config-run-m128m.json', 128, 438, 566], //               -m 128m: Docker's swap = 2 x memory
-    ['config-run-m256m-swap256m.json', 256, 566, 566], //      -m 256m --memory-swap 256m: no swap at all
-    ['config-run-m256m-swap-unlimited.json', 256, 566, undefined], // --memory-swap -1 (Docker 20.10 leaves swap out)
-    ['config-run-m512m-swap1g.json', 512, 822, 1334], //       -m 512m --memory-swap 1g: 512 MiB of swap
+    ['config-run-m128m.json', 128, 374, 502], //               -m 128m: Docker's swap = 2 x memory
+    ['config-run-m256m-swap256m.json', 256, 502, 502], //      -m 256m --memory-swap 256m: no swap at all
+    ['config-run-m256m-swap-unlimited.json', 256, 502, undefined], // --memory-swap -1 (Docker 20.10 leaves swap out)
+    ['config-run-m512m-swap1g.json', 512, 758, 1270], //       -m 512m --memory-swap 1g: 512 MiB of swap
   ]
   for (const dir of ['', 'cgroup2/']) {
     it.each(cases)(`${dir || 'cgroup v1 '}%s`, (file, vm, limitMiB, swapMiB) => {
@@ -85,16 +85,23 @@ describe('container memory limits on Docker config.json (cgroup v1 captured here
   }
 
   it('-1 (unlimited, as Podman writes it) stays -1; no limit and no swap gets a limit only', () => {
-    expect(containerMemory({ limit: 256 * MiB, swap: -1 }, 256)).toEqual({ limit: 566 * MiB, swap: -1 })
-    expect(containerMemory(undefined, 512)).toEqual({ limit: 822 * MiB })
-    expect(containerMemory({ swap: 100 * MiB }, 512).swap).toBe(822 * MiB)
+    expect(containerMemory({ limit: 256 * MiB, swap: -1 }, 256)).toEqual({ limit: 502 * MiB, swap: -1 })
+    expect(containerMemory(undefined, 512)).toEqual({ limit: 758 * MiB })
+    expect(containerMemory({ swap: 100 * MiB }, 512).swap).toBe(758 * MiB)
   })
 
   it('overhead parts: page tables grow with the VM, the accelerator part is the larger of TCG cache and EPT', () => {
     const parts = (mib: number) => Object.fromEntries(containerOverhead(mib).map(p => [p.name, p.mib]))
     expect(parts(512)).toMatchObject({ accelerator: TCG_TB_SIZE_MIB, 'page tables': 3 })
-    expect(parts(32 * 1024)).toMatchObject({ accelerator: 128, 'page tables': 192 })
+    expect(parts(32 * 1024)).toMatchObject({ accelerator: 64, 'page tables': 192 })
     expect(parts(256 * 1024)).toMatchObject({ accelerator: 512, 'page tables': 1536 })
-    expect([512, 1024, 32 * 1024, 256 * 1024].map(containerOverheadMiB)).toEqual([310, 313, 499, 2227])
+    expect([512, 1024, 32 * 1024, 256 * 1024].map(m => containerOverheadMiB(m))).toEqual([246, 249, 435, 2227])
+  })
+
+  it('RUNCVM_TCG_TB_SIZE sets the accelerator part and so the limit; EPT still wins for big VMs', () => {
+    const accel = (mib: number, tb: number) => containerOverhead(mib, tb).find(p => p.name === 'accelerator')!.mib
+    expect([accel(512, 16), accel(512, 1024), accel(256 * 1024, 16)]).toEqual([16, 1024, 512])
+    expect(containerOverheadMiB(512, 16)).toBe(containerOverheadMiB(512) - TCG_TB_SIZE_MIB + 16)
+    expect(containerMemory({ limit: 512 * MiB }, 512, 16).limit).toBe((512 + containerOverheadMiB(512, 16)) * MiB)
   })
 })

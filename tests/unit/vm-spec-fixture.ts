@@ -5,12 +5,13 @@ import { buildQemuArgs } from '../../lib/qemu/args.js'
 import { displayOf } from '../../lib/qemu/display.js'
 import type { VmSpec } from '../../lib/qemu/vm-spec.js'
 import { parseSettings } from '../../lib/settings.js'
+import { TCG_TB_SIZE_MIB } from '../../lib/sizing.js'
 
 export const G = '/.runcvm/guest'
 
 export function baseVmSpec(cmdline: string): VmSpec {
   return {
-    dataDir: `${G}/usr/share/qemu`, accel: 'tcg', usb: false, memSize: '512M', memBackend: 'shm', prealloc: false, cpus: 1,
+    dataDir: `${G}/usr/share/qemu`, accel: 'tcg', tcgTbSizeMiB: TCG_TB_SIZE_MIB, usb: false, memSize: '512M', memBackend: 'shm', prealloc: false, cpus: 1,
     virtiofs: { socket: '/run/.virtiofs.sock', tag: 'runcvmfs', queueSize: 1024 },
     pkgfs: { socket: '/run/.virtiofs-pkg.sock', tag: 'runcvmpkg', queueSize: 1024 },
     nics: [{ tap: 'tap-eth0', mac: '52:54:00:11:00:02', vhost: false }],
