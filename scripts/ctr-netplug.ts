@@ -1,25 +1,34 @@
 // runcvm-ctr-netplug: one reconcile pass for `docker network connect`/`disconnect` on a running
 // VM, run by the container's link watcher (ctr-entrypoint starts it) after each burst of link
-// changes. Plans with lib/net/hotplug.ts; acts on the container netns (ip), QEMU (QMP) and the VM
-// (a busybox script through the `docker exec` path). Writes one line per action to stderr (the watcher's log,
-// /.runcvm/netplug.log). Exit 0 when nothing failed.
-import { existsSync, readFileSync } from 'node:fs'
+// changes. Plans with lib/net/hotplug.ts; acts on the container netns (ip), the VM's plan files
+// (HOTPLUG_PLAN_DIR in /.runcvm, read by the VM's own watcher when the NIC appears) and QEMU (QMP).
+// Writes one line per action to stderr (the watcher's log, /.runcvm/netplug.log). Exit 0 when
+// nothing failed.
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { writeJsonAtomic } from '../lib/fsx.js'
+import { isPrivateDir, writeFileAtomic, writeJsonAtomic } from '../lib/fsx.js'
 import { parseIpJson } from '../lib/net/discover.js'
 import {
-  enslavedLinks, guestAddScript, planAddContainer, planHotplug, planRemoveContainer, qmpAdd, qmpRemove, deviceId,
+  enslavedLinks, hotPlanFile, hotPlanText, HOTPLUG_PLAN_DIR, planAddContainer, planHotplug, planRemoveContainer, qmpAdd, qmpRemove, deviceId, routesVia,
   type HotNic, type HotState, type QmpCommand,
 } from '../lib/net/hotplug.js'
 import { connectQmp, type QmpLink } from '../lib/qemu/qmp.js'
 import { readNetwork } from '../lib/state.js'
 import { $, applyCmds } from '../lib/sh.js'
-import { BIN, CTR_EXEC, GUEST_TOOLS_PATH, QMP_SOCKET, STATE_DIR } from '../lib/paths.js'
-import { envOf } from '../lib/settings.js'
-import { roleEnv } from '../lib/workload-env.js'
+import { BIN, QMP_SOCKET, STATE_DIR } from '../lib/paths.js'
 import { runRole } from '../lib/proc.js'
 
 const HOT_FILE = `${STATE_DIR}/hotplug.json`
+/**
+ * HOTPLUG_PLAN_DIR, made if missing; refused unless it is our own private directory (the VM's
+ * root shares /.runcvm and could leave a symlink there to have us write elsewhere).
+ */
+function planDir(): string {
+  try { mkdirSync(HOTPLUG_PLAN_DIR, { mode: 0o700 }) } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e }
+  if (lstatSync(HOTPLUG_PLAN_DIR).isSymbolicLink() || !isPrivateDir(HOTPLUG_PLAN_DIR)) throw new Error(`${HOTPLUG_PLAN_DIR} is not a private directory of ours: no plan written`)
+  return HOTPLUG_PLAN_DIR
+}
+
 const say = (m: string) => process.stderr.write(`${new Date().toISOString()} netplug: ${m}\n`)
 
 function readHot(): HotState {
@@ -29,17 +38,6 @@ function readHot(): HotState {
 async function qmp(link: QmpLink, c: QmpCommand): Promise<void> {
   const r = await link.execute(c.execute, c.arguments, 10_000)
   if (!r || r.error) throw new Error(`QMP ${c.execute} ${JSON.stringify(c.arguments)}: ${JSON.stringify(r?.error ?? 'no reply')}`)
-}
-
-/**
- * Runs a busybox sh script in the VM as root through the `docker exec` path (runcvm-ctr-exec:
- * dbclient to the VM's dropbear); resolves with its exit status and output.
- */
-async function guestSh(script: string): Promise<{ code: number; out: string }> {
-  // ctr-exec takes the command's env as data only (lib/workload-env.ts roleEnv); this script needs none of the workload's.
-  const env = { ...process.env, ...envOf(roleEnv([`PATH=${GUEST_TOOLS_PATH}`])) }
-  const r = await $({ nothrow: true, quiet: true, timeout: 30_000, env })`${CTR_EXEC} 0:0:0 / 0 false ${BIN.busybox} sh -c ${script}`
-  return { code: r.exitCode ?? -1, out: r.stdout + r.stderr }
 }
 
 async function waitDeleted(link: QmpLink, id: string, ms: number): Promise<boolean> {
@@ -56,7 +54,8 @@ async function main(): Promise<void> {
   const show = async (what: string) => (await $({ quiet: true })`${BIN.ip} -json ${what} show`).stdout
   const [link, addr, route] = await Promise.all([show('link'), show('addr'), show('route')])
   const hot = readHot()
-  const plan = planHotplug(parseIpJson(link, addr, route), enslavedLinks(link), readNetwork(), hot)
+  const now = parseIpJson(link, addr, route)
+  const plan = planHotplug(now, enslavedLinks(link), readNetwork(), hot)
   for (const n of plan.noPort) say(`RunCVM: Warning: no free hot-plug port for ${n}: the VM does not get it`)
   if (!plan.add.length && !plan.remove.length) return
   const q = connectQmp(QMP_SOCKET)
@@ -67,6 +66,7 @@ async function main(): Promise<void> {
   for (const h of plan.remove) {
     const t0 = Date.now()
     const { device, netdev } = qmpRemove(h)
+    try { rmSync(hotPlanFile(h.nif.mac, planDir()), { force: true }) } catch (e) { say(`remove ${h.nif.name}: ${(e as Error).message}`) }
     try {
       await qmp(q, device)
       if (!(await waitDeleted(q, deviceId(h.port), 20_000))) throw new Error(`the VM did not release ${deviceId(h.port)} within 20 s`)
@@ -81,15 +81,14 @@ async function main(): Promise<void> {
   for (const h of plan.add) {
     const t0 = Date.now()
     try {
+      // The VM's plan first (the NIC may show up in the VM before device_add returns), then the bridge + tap, then the NIC.
+      writeFileAtomic(hotPlanFile(h.nif.mac, planDir()), hotPlanText(h, routesVia(now, h.nif.name)), 0o600)
       const bad = await applyCmds(planAddContainer(h, BIN.ip, BIN.xtables), { batchIp: BIN.ip, env })
       if (bad.length) throw new Error(`bridge/tap for ${h.nif.name} failed`)
       hot[h.nif.name] = h as HotNic
       save()
       for (const c of qmpAdd(h)) await qmp(q, c)
-      const t1 = Date.now()
-      const r = await guestSh(guestAddScript(h.nif, BIN.ip, BIN.busybox))
-      if (r.code !== 0) throw new Error(`the VM could not configure ${h.nif.name} (status ${r.code}): ${r.out.trim()}`)
-      say(`added ${h.nif.name} ${h.nif.ip}/${h.nif.prefix} on port ${h.port}: container+QMP ${t1 - t0} ms, guest ${Date.now() - t1} ms`)
+      say(`added ${h.nif.name} ${h.nif.ip}/${h.nif.prefix} on port ${h.port}: container+QMP ${Date.now() - t0} ms (the VM configures it when it appears)`)
     } catch (e) { failed = true; say(`add ${h.nif.name}: ${(e as Error).message}`) }
   }
   q.close()

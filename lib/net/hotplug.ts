@@ -2,12 +2,15 @@
 // container's netns while the VM runs; the watcher started by ctr-entrypoint notices the link
 // change and runs runcvm-ctr-netplug, which compares what the container has with what the VM has
 // and plans the difference here (pure): a new interface gets the boot-time bridge + tap
-// (planBridge), a NIC hot-added over QMP on a free pcie-root-port (lib/qemu/args.ts leaves
-// HOTPLUG_PORTS of them), and a guest script that names and addresses it; a vanished one is
-// unplugged (device_del, then netdev_del) and its bridge and tap removed.
+// (planBridge), a plan file for the VM (hotPlanText: name, address, MTU, routes) and a NIC
+// hot-added over QMP on a free pcie-root-port (lib/qemu/args.ts leaves HOTPLUG_PORTS of them); the
+// VM's watcher (vmHotplugWatchScript, started by the VM's init) configures the NIC as soon as the
+// kernel announces it. A vanished one is unplugged (device_del, then netdev_del), its plan file,
+// bridge and tap removed.
 import type { Cmd } from '../cmd.js'
 import { shQuote as sq } from '../cmd.js'
-import type { NetIfState, NetworkState } from '../state.js'
+import type { NetIfState, NetworkState, RouteState } from '../state.js'
+import { STATE_DIR } from '../paths.js'
 import { HOTPLUG_PORTS, hotplugPortId } from '../qemu/args.js'
 import { bridgeName, guestMac, planBridge, tapName } from './plan.js'
 
@@ -86,25 +89,71 @@ export function qmpRemove(h: HotNic): { device: QmpCommand; netdev: QmpCommand }
 }
 
 /**
- * busybox sh script run in the VM as root (through the `docker exec` path; every program is named
- * by its package path, nothing of the image runs) after device_add: wait up to `waitS`
- * for the NIC with the 52:54:00 MAC, name it as in the container, address and raise it.
- * Exit 3 when the NIC never appeared.
+ * The VM's part of a hot-add is data, not a script: one file per NIC in HOTPLUG_PLAN_DIR, named by
+ * the NIC's guest MAC (12 hex digits), written by the container side before `device_add`. The
+ * directory is in /.runcvm, a mode-700 tmpfs: in the container and in the VM only root reads or
+ * writes it, so a workload user in the VM cannot forge a plan. The VM-side watcher
+ * (vmHotplugWatchScript) reads it when the NIC appears.
  */
-export function guestAddScript(n: NetIfState, ip: string, busybox: string, waitS = 10): string {
-  const mac = guestMac(n.mac)
-  const bb = sq(busybox)
+export const HOTPLUG_PLAN_DIR = `${STATE_DIR}/hotplug`
+export const hotPlanFile = (mac: string, dir = HOTPLUG_PLAN_DIR): string => `${dir}/${guestMac(mac).replace(/:/g, '')}`
+
+/** A word the VM's `ip -batch` takes as one argument: no blanks, quotes, `#` or shell characters. */
+const BATCH_WORD = /^[A-Za-z0-9_.:/@%-]+$/
+
+/** The container's routes through `name` (gateway routes, not the link route), for the plan. */
+export const routesVia = (net: NetworkState, name: string): RouteState[] => net.routes.filter(r => r.dev === name)
+
+/**
+ * The plan file's text: `nic NAME CIDR|- MTU` then one `route DST GATEWAY` per route through it.
+ * Throws when a value is not a plain word (it could split into more than one `ip` argument).
+ */
+export function hotPlanText(h: HotNic, routes: readonly RouteState[] = []): string {
+  const n = h.nif
+  const lines = [['nic', n.name, n.ip !== undefined ? `${n.ip}/${n.prefix ?? 32}` : '-', String(n.mtu)]]
+  for (const a of n.ip6 ?? []) lines.push(['addr6', `${a.ip}/${a.prefix}`])
+  for (const r of routes) if (r.dev === n.name) lines.push(['route', r.dst, r.gateway])
+  for (const w of lines.flat()) if (!BATCH_WORD.test(w)) throw new Error(`not a plain word in the hot-plug plan for ${JSON.stringify(n.name)}: ${JSON.stringify(w)}`)
+  return lines.map(l => l.join(' ') + '\n').join('')
+}
+
+/**
+ * The VM-side watcher (busybox sh, started in the background by the VM's init, root): `ip monitor
+ * link` blocks until a link changes (no polling, nothing runs while idle), then one pass over
+ * /sys/class/net with shell builtins: a NIC not seen before (by ifindex) whose MAC has a plan file
+ * in `dir` is renamed to its container name, addressed, raised with its MTU and given its routes
+ * in one `ip -force -batch`, and announced by a gratuitous ARP. Each NIC is configured once: the
+ * VM's root may take it down afterwards. Also one pass at start (a NIC plugged during the boot).
+ * `sys`: the sysfs net directory (a fake tree in the unit tests).
+ */
+export function vmHotplugWatchScript(ip: string, busybox: string, dir = HOTPLUG_PLAN_DIR, sys = '/sys/class/net'): string {
   return [
-    `i=0; D=`,
-    `while [ -z "$D" ]; do`,
-    `  for d in /sys/class/net/*; do [ "$(${bb} cat "$d/address" 2>/dev/null)" = ${sq(mac)} ] && D=\${d##*/}; done`,
-    `  [ -n "$D" ] && break; i=$((i+1)); [ $i -gt ${waitS * 20} ] && exit 3; ${bb} sleep 0.05`,
-    `done`,
-    `[ "$D" = ${sq(n.name)} ] || ${sq(ip)} link set dev "$D" name ${sq(n.name)} || exit 4`,
-    ...(n.ip !== undefined ? [`${sq(ip)} addr add ${sq(`${n.ip}/${n.prefix ?? 32}`)} broadcast + dev ${sq(n.name)} || exit 5`] : []),
-    // Docker's IPv6 addresses, as at boot (lib/vm/net.ts), when the guest kernel has IPv6.
-    ...(n.ip6 ?? []).map(a => `[ ! -e /proc/net/if_inet6 ] || ${sq(ip)} addr add ${sq(`${a.ip}/${a.prefix}`)} dev ${sq(n.name)} nodad || exit 5`),
-    `${sq(ip)} link set dev ${sq(n.name)} up mtu ${n.mtu} || exit 6`,
+    "NL='",
+    "'",
+    'S=',
+    'hp() {',
+    `  for d in ${sq(sys)}/*; do`,
+    '    x=; read -r x <"$d/ifindex" || continue',
+    '    case " $S " in *" $x "*) continue ;; esac',
+    '    a=; read -r a <"$d/address" || continue',
+    '    o=$IFS; IFS=:; set -- $a; IFS=$o',
+    `    f=${sq(dir)}/$1$2$3$4$5$6`,
+    '    [ $# = 6 ] && [ -f "$f" ] || continue',
+    '    S="$S $x"; n=${d##*/}; B=; A=',
+    '    while read -r k a1 a2 a3 _; do',
+    '      case $k in',
+    '        nic) [ "$n" = "$a1" ] || B="${B}link set dev $n name $a1$NL"; n=$a1',
+    '          [ "$a2" = - ] || { B="${B}addr add $a2 broadcast + dev $n$NL"; A=${a2%/*}; }',
+    '          B="${B}link set dev $n up mtu $a3$NL" ;;',
+    '        addr6) [ ! -e /proc/net/if_inet6 ] || B="${B}addr add $a1 dev $n nodad$NL" ;;',
+    '        route) B="${B}route add $a1 via $a2 dev $n$NL" ;;',
+    '      esac',
+    '    done <"$f"',
+    `    printf %s "$B" | ${sq(ip)} -force -batch -`,
+    `    [ -z "$A" ] || ${sq(busybox)} arping -U -c 1 -w 1 -I "$n" "$A" </dev/null >/dev/null 2>&1 &`,
+    '  done',
+    '}',
+    `${sq(ip)} monitor link | { hp; while read -r l; do hp; done; }`,
   ].join('\n')
 }
 

@@ -17,6 +17,7 @@ import { moduleLines, type SystemFacts } from './guest-kernel.js'
 import { groupId } from '../passwd.js'
 import { buildSshdScript } from './sshd.js'
 import { netLines } from './net.js'
+import { vmHotplugWatchScript } from '../net/hotplug.js'
 import { rlimitLines, sysctlLines } from './guest-limits.js'
 import { BIN, GUEST_AGENT_PORT, RUNCVM_GUEST, STATE_DIR, VIRTIO_PORTS_DIR, statePath } from '../paths.js'
 import { STATE_SH } from '../state.js'
@@ -202,6 +203,9 @@ export function buildVmInitScript(i: InitScriptInput): string {
     'fi',
     // dropbear for `docker exec` (lib/vm/sshd.ts): keys + listen in the background.
     `setsid env -i ${bb} sh -c ${sq(buildSshdScript(net))} </dev/null 8>&- 9>&- &`,
+    // `docker network connect` while the VM runs: configures each hot-plugged NIC when the kernel
+    // announces it, from the plan the container side left in /.runcvm (lib/net/hotplug.ts).
+    `setsid env -i ${bb} sh -c ${sq(vmHotplugWatchScript(BIN.ip, BIN.busybox))} </dev/null 8>&- 9>&- &`,
   )
   const lp = i.launch
   if (i.settings.RUNCVM_INIT) {

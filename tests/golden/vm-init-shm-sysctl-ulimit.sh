@@ -93,6 +93,32 @@ while :; do
   '\''/.runcvm/guest/usr/bin/busybox'\'' sleep 0.3
 done
 ' </dev/null 8>&- 9>&- &
+setsid env -i '/.runcvm/guest/usr/bin/busybox' sh -c 'NL='\''
+'\''
+S=
+hp() {
+  for d in '\''/sys/class/net'\''/*; do
+    x=; read -r x <"$d/ifindex" || continue
+    case " $S " in *" $x "*) continue ;; esac
+    a=; read -r a <"$d/address" || continue
+    o=$IFS; IFS=:; set -- $a; IFS=$o
+    f='\''/.runcvm/hotplug'\''/$1$2$3$4$5$6
+    [ $# = 6 ] && [ -f "$f" ] || continue
+    S="$S $x"; n=${d##*/}; B=; A=
+    while read -r k a1 a2 a3 _; do
+      case $k in
+        nic) [ "$n" = "$a1" ] || B="${B}link set dev $n name $a1$NL"; n=$a1
+          [ "$a2" = - ] || { B="${B}addr add $a2 broadcast + dev $n$NL"; A=${a2%/*}; }
+          B="${B}link set dev $n up mtu $a3$NL" ;;
+        addr6) [ ! -e /proc/net/if_inet6 ] || B="${B}addr add $a1 dev $n nodad$NL" ;;
+        route) B="${B}route add $a1 via $a2 dev $n$NL" ;;
+      esac
+    done <"$f"
+    printf %s "$B" | '\''/.runcvm/guest/usr/sbin/ip'\'' -force -batch -
+    [ -z "$A" ] || '\''/.runcvm/guest/usr/bin/busybox'\'' arping -U -c 1 -w 1 -I "$n" "$A" </dev/null >/dev/null 2>&1 &
+  done
+}
+'\''/.runcvm/guest/usr/sbin/ip'\'' monitor link | { hp; while read -r l; do hp; done; }' </dev/null 8>&- 9>&- &
 exec 1>&8 2>&9 8>&- 9>&-
 if [ -e '/dev/hvc0' ] && ! [ /proc/self/fd/1 -ef '/dev/hvc0' ]; then exec <'/dev/hvc0' >'/dev/hvc0' 2>'/dev/hvc0'; fi
 [ ! -x '/.runcvm/guest/sbin/runcvm-init' ] || exec 'env' '-i' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'HOME=/root' '/.runcvm/guest/sbin/runcvm-init' '--vm' '--exit-file' '/.runcvm/exit-status' '--control-port' 'org.runcvm.control' '--uid' '0' '--gid' '0' '--cwd' '/' '--' 'sh' '-c' 'echo hi'

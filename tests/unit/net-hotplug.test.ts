@@ -1,9 +1,13 @@
 // docker network connect/disconnect on a running VM: the pure planner (which interfaces to hot-add
 // or unplug, which root port), the QMP commands, the container and VM command plans, the watcher.
+import { execFileSync } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseIpJson } from '../../lib/net/discover.js'
 import {
-  enslavedLinks, guestAddScript, netWatchScript, planAddContainer, planHotplug, planRemoveContainer, qmpAdd, qmpRemove, type HotState,
+  enslavedLinks, HOTPLUG_PLAN_DIR, hotPlanFile, hotPlanText, netWatchScript, routesVia, vmHotplugWatchScript, planAddContainer, planHotplug, planRemoveContainer, qmpAdd, qmpRemove, type HotState,
 } from '../../lib/net/hotplug.js'
 import { HOTPLUG_PORTS, hotplugPortArgs } from '../../lib/qemu/args.js'
 import type { NetworkState } from '../../lib/state.js'
@@ -87,17 +91,6 @@ describe('hot-plug commands', () => {
     ])
     expect(planRemoveContainer(h, '/g/ip')).toEqual([['/g/ip', 'link', 'del', 'tap-eth1'], ['/g/ip', 'link', 'del', 'br-eth1']])
   })
-  it('VM script: finds the NIC by its 52:54:00 MAC with package binaries only, renames, addresses, raises', () => {
-    const s = guestAddScript(NIC1, '/g/ip', '/g/busybox', 2)
-    expect(s).toContain(`"$('/g/busybox' cat "$d/address" 2>/dev/null)" = '52:54:00:e7:02:03'`)
-    expect(s).toContain('[ $i -gt 40 ] && exit 3')
-    expect(s).toContain(`'/g/ip' link set dev "$D" name 'eth1' || exit 4`)
-    expect(s).toContain(`'/g/ip' addr add '10.231.2.3/24' broadcast + dev 'eth1' || exit 5`)
-    expect(s).toContain(`'/g/ip' link set dev 'eth1' up mtu 1450 || exit 6`)
-    // Every program is a package binary: each cat/sleep is busybox's, each ip command the package's.
-    expect(s.match(/\b(cat|sleep) /g)!.length).toBe(s.match(/'\/g\/busybox' (cat|sleep) /g)!.length)
-    expect(s.match(/\b(link|addr) (set|add) /g)!.length).toBe(s.match(/'\/g\/ip' (link|addr) (set|add) /g)!.length)
-  })
   it('watcher: ip monitor link, a 0.3 s quiet period, then one netplug pass', () => {
     expect(netWatchScript('/g/ip', '/g/runcvm-ctr-netplug')).toBe(
       `'/g/ip' monitor link | while read -r l; do while read -r -t 0.3 l; do :; done; '/g/runcvm-ctr-netplug'; done`)
@@ -105,5 +98,63 @@ describe('hot-plug commands', () => {
   it('every VM gets HOTPLUG_PORTS empty pcie-root-ports with distinct chassis numbers', () => {
     expect(HOTPLUG_PORTS).toBe(2)
     expect(hotplugPortArgs()).toEqual(['-device', 'pcie-root-port,id=hp0,bus=pcie.0,chassis=1', '-device', 'pcie-root-port,id=hp1,bus=pcie.0,chassis=2'])
+  })
+})
+
+describe('VM plan file and watcher', () => {
+  const h = { nif: NIC1, port: 0 }
+  const routes = [{ dst: '10.99.0.0/16', gateway: '10.231.2.1', dev: 'eth1' }, { dst: '10.98.0.0/16', gateway: '10.231.1.1', dev: 'eth0' }]
+  it('plan: one file per guest MAC in /.runcvm/hotplug; name, address, MTU and the routes through the interface', () => {
+    expect(HOTPLUG_PLAN_DIR).toBe('/.runcvm/hotplug')
+    expect(hotPlanFile(NIC1.mac)).toBe('/.runcvm/hotplug/525400e70203')
+    expect(hotPlanText(h, routes)).toBe('nic eth1 10.231.2.3/24 1450\nroute 10.99.0.0/16 10.231.2.1\n')
+    expect(hotPlanText({ nif: { name: 'eth1', mac: NIC1.mac, mtu: 1500 }, port: 0 })).toBe('nic eth1 - 1500\n')
+    const net: NetworkState = { v: 1, interfaces: [], routes }
+    expect(routesVia(net, 'eth1')).toEqual([routes[0]])
+  })
+  it('plan: a value that is not one plain word is refused (it would split into more ip arguments)', () => {
+    expect(() => hotPlanText({ nif: { ...NIC1, name: 'eth1 name x' }, port: 0 })).toThrow(/not a plain word/)
+    expect(() => hotPlanText(h, [{ dst: '10.0.0.0/8\nroute', gateway: '1.2.3.4', dev: 'eth1' }])).toThrow(/not a plain word/)
+  })
+
+  // The watcher for real (busybox sh) on a fake /sys/class/net, with a fake ip (`monitor` prints
+  // two link events; `-batch -` logs its input) and a fake busybox (logs the arping).
+  const BUSYBOX = 'dist/opt/runcvm/usr/bin/busybox'
+  const runWatcher = (nics: { name: string; index: number; mac: string }[], plans: Record<string, string>, arp = false) => {
+    const d = mkdtempSync(join(tmpdir(), 'runcvm-hp-'))
+    try {
+      for (const n of nics) {
+        mkdirSync(join(d, 'sys', n.name), { recursive: true })
+        writeFileSync(join(d, 'sys', n.name, 'ifindex'), `${n.index}\n`)
+        writeFileSync(join(d, 'sys', n.name, 'address'), `${n.mac}\n`)
+      }
+      mkdirSync(join(d, 'plan'))
+      for (const [mac, text] of Object.entries(plans)) writeFileSync(hotPlanFile(mac, join(d, 'plan')), text)
+      const fake = (name: string, body: string) => { writeFileSync(join(d, name), `#!${BUSYBOX_ABS} sh\n${body}\n`); chmodSync(join(d, name), 0o755); return join(d, name) }
+      const ip = fake('ip', `case "$1" in monitor) echo 1: eth2; echo 1: eth2 ;; -force) { echo "batch $*"; ${BUSYBOX_ABS} cat; } >>${d}/ip.log ;; esac`)
+      const bb = fake('bb', `echo "$*" >>${d}/arping.log`)
+      execFileSync(BUSYBOX_ABS, ['sh', '-c', vmHotplugWatchScript(ip, bb, join(d, 'plan'), join(d, 'sys'))], { timeout: 10_000 })
+      for (let i = 0; i < 100 && arp && !existsSync(join(d, 'arping.log')); i++) execFileSync('sleep', ['0.02'])
+      const read = (f: string) => existsSync(join(d, f)) ? readFileSync(join(d, f), 'utf8') : ''
+      return { ip: read('ip.log'), arping: read('arping.log') }
+    } finally { rmSync(d, { recursive: true, force: true }) }
+  }
+  const BUSYBOX_ABS = join(process.cwd(), BUSYBOX)
+  const NICS = [{ name: 'lo', index: 1, mac: '00:00:00:00:00:00' }, { name: 'eth0', index: 2, mac: '52:54:00:e7:01:02' }, { name: 'eth2', index: 7, mac: '52:54:00:e7:02:03' }]
+  it.skipIf(!existsSync(BUSYBOX))('watcher: the NIC with a plan is renamed, addressed, raised and routed once (three passes); others untouched', () => {
+    const r = runWatcher(NICS, { [NIC1.mac]: hotPlanText(h, routes) }, true)
+    expect(r.ip).toBe('batch -force -batch -\nlink set dev eth2 name eth1\naddr add 10.231.2.3/24 broadcast + dev eth1\nlink set dev eth1 up mtu 1450\nroute add 10.99.0.0/16 via 10.231.2.1 dev eth1\n')
+    expect(r.arping).toBe('arping -U -c 1 -w 1 -I eth1 10.231.2.3\n')
+  }, 20_000)
+  it.skipIf(!existsSync(BUSYBOX))('watcher: no plan file, nothing configured; no address, no arping', () => {
+    expect(runWatcher(NICS, {})).toEqual({ ip: '', arping: '' })
+    const r = runWatcher(NICS, { [NIC1.mac]: 'nic eth2 - 1500\n' })
+    expect(r.ip).toBe('batch -force -batch -\nlink set dev eth2 up mtu 1500\n')
+  }, 20_000)
+  it('watcher: ip monitor link feeds the passes; package ip and busybox only', () => {
+    const s = vmHotplugWatchScript('/g/ip', '/g/busybox')
+    expect(s.endsWith(`'/g/ip' monitor link | { hp; while read -r l; do hp; done; }`)).toBe(true)
+    expect(s).toContain(`f='/.runcvm/hotplug'/$1$2$3$4$5$6`)
+    expect(s).toContain(`'/g/busybox' arping -U`)
   })
 })

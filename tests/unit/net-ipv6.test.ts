@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseIpJson } from '../../lib/net/discover.js'
 import { planBridges } from '../../lib/net/plan.js'
-import { guestAddScript } from '../../lib/net/hotplug.js'
+import { hotPlanText, vmHotplugWatchScript } from '../../lib/net/hotplug.js'
 import { netLines } from '../../lib/vm/net.js'
 
 const fx = (name: string) => readFileSync(join(__dirname, '../fixtures/ip', name), 'utf8')
@@ -94,6 +94,7 @@ describe('VM side: ip batch', () => {
   })
   it('hot-plug: a connected --ipv6 network gets its addresses when the guest has IPv6', () => {
     const eth1 = captured().interfaces[0]
-    expect(guestAddScript(eth1, '/g/ip', '/g/busybox')).toContain("[ ! -e /proc/net/if_inet6 ] || '/g/ip' addr add 'fd6c:7a12::2/64' dev 'eth1' nodad || exit 5")
+    expect(hotPlanText({ nif: eth1, port: 0 })).toContain('addr6 fd6c:7a12::2/64\n')
+    expect(vmHotplugWatchScript('/g/ip', '/g/busybox')).toContain('addr6) [ ! -e /proc/net/if_inet6 ] || B="${B}addr add $a1 dev $n nodad$NL"')
   })
 })
