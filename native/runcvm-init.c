@@ -109,7 +109,10 @@
 
 /* default mode: --watch children and --respawn daemons (see the header). */
 #define MAX_WATCH 8
-#define WATCH_GRACE_MS 1000
+/* virtiofsd exits 0 only when QEMU closed its socket, i.e. QEMU is on its way out; on a loaded
+ * host QEMU can take seconds to finish after that, and calling it a fault printed a false error
+ * after a clean run. A hung QEMU is still ended, later. */
+#define WATCH_GRACE_MS 10000
 #define WATCH_FAULT_STATUS 1
 #define RESPAWN_MIN_MS 1000
 #define MAX_RESPAWN_ARGS 32
