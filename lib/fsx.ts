@@ -13,7 +13,7 @@
 //   descriptor it was read from, never through a temporary name there.
 import { randomBytes } from 'node:crypto'
 import {
-  closeSync, constants as C, fchmodSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, statSync,
+  closeSync, constants as C, fchmodSync, lstatSync, mkdirSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, statSync,
   unlinkSync, writeSync, type Stats,
 } from 'node:fs'
 import { dirname, basename, join } from 'node:path'
@@ -67,6 +67,29 @@ function parseJson<T>(file: string, buf: Buffer): T {
   } catch (e) {
     // Never the parser's message: it quotes the file's content.
     throw new SpecError(`malformed JSON in ${file}`, { cause: e })
+  }
+}
+
+/** A file we may trust (see unsafeFileReason), read whole; at most `max` bytes. */
+export function readFileChecked(file: string, max: number): Buffer {
+  const fd = openChecked(file, false)
+  try {
+    return readFdBounded(fd, max, file)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * Make `dir` (its parent must exist) a directory only we can use (0700): created if missing; an
+ * existing one must be a real directory (not a symlink) of ours that nobody else can write into,
+ * else an error and nothing is written.
+ */
+export function ensurePrivateDir(dir: string, owner = euid()): void {
+  try { mkdirSync(dir, 0o700) } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e }
+  const st = lstatSync(dir)
+  if (st.isSymbolicLink() || !st.isDirectory() || st.uid !== owner || (st.mode & 0o077) !== 0) {
+    throw new SpecError(`refusing ${dir}: not a private directory (0700, uid ${owner}, no symbolic link)`)
   }
 }
 

@@ -194,6 +194,11 @@ export const QMP_SOCKET = '/run/.qemu-qmp-socket'
 export const CONTROL_SOCKET = '/run/.runcvm-control'
 /** `-t`: QEMU's end of the tty port (container runcvm-init --tty-relay writes window sizes). */
 export const TTY_SOCKET = '/run/.runcvm-tty'
+/**
+ * dbclient's HOME for `docker exec`: its `.ssh/known_hosts` pins the VM's host key (lib/exec/hostkey.ts).
+ * On the container's own /run, which the VM cannot see, so nothing in the VM can plant links there.
+ */
+export const DBCLIENT_HOME = '/run/.runcvm-dbclient'
 /** Writable copy of the OVMF variable store. */
 export const OVMF_VARS_COPY = '/run/.ovmf-vars.fd'
 export const DNSMASQ_PID = '/run/.dnsmasq.pid'

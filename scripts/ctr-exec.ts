@@ -21,7 +21,9 @@ import { readNetwork, writeExecRequest, type NetworkState } from '../lib/state.j
 import { parsePasswd } from '../lib/passwd.js'
 import { parseCtrExecArgs, planCtrExec, vmAddress } from '../lib/exec/plan.js'
 import { roleInputEnv } from '../lib/workload-env.js'
-import { GUEST_TOOLS_PATH, SSHD_KEY, SSHD_PORT, SSHD_READY } from '../lib/paths.js'
+import { DBCLIENT_HOME, GUEST_TOOLS_PATH, SSHD_HOST_KEY, SSHD_KEY, SSHD_PORT, SSHD_READY } from '../lib/paths.js'
+import { ensurePrivateDir, readFileChecked, writeFileAtomic } from '../lib/fsx.js'
+import { knownHostsLine } from '../lib/exec/hostkey.js'
 
 /** Upstream waited 15 s, then slept 2 s. We poll the readiness marker for up to 60 s: TCG boots on
  * a loaded host took 25-31 s here (a 30 s bound failed an exec issued right after `docker run -d`). */
@@ -88,6 +90,24 @@ async function waitServer(net: NetworkState): Promise<void> {
   }
 }
 
+/**
+ * Pin the VM's host key for dbclient (lib/exec/hostkey.ts): DBCLIENT_HOME/.ssh/known_hosts gets
+ * the one line for the VM's address, written atomically (concurrent execs write the same content).
+ */
+function pinHostKey(net: NetworkState): void {
+  const ip = vmAddress(net)
+  if (!ip) return // planCtrExec reports it
+  let line: string
+  try {
+    line = knownHostsLine(ip, readFileChecked(SSHD_HOST_KEY, 4096))
+  } catch (e) {
+    throw new ExecServerError(`cannot read the VM's exec server host key (${messageOf(e)}); cannot run the command in the VM`, { exitCode: EXEC_FAILED })
+  }
+  ensurePrivateDir(DBCLIENT_HOME)
+  ensurePrivateDir(`${DBCLIENT_HOME}/.ssh`)
+  writeFileAtomic(`${DBCLIENT_HOME}/.ssh/known_hosts`, line, 0o600)
+}
+
 async function main(): Promise<never> {
   const args = parseCtrExecArgs(process.argv.slice(2))
   const net = await waitReady()
@@ -97,10 +117,11 @@ async function main(): Promise<never> {
   // The workload's env arrives as data (lib/workload-env.ts roleEnv); RUNCVM_* stay ours.
   const env = roleInputEnv(process.env)
   const plan = planCtrExec({ args, env, passwd, net, nonce: randomBytes(12).toString('hex') })
+  pinHostKey(net)
   writeExecRequest(plan.file.path, plan.file.content)
   try {
     // A busybox sh in front of dbclient removes the request file when dbclient ends (lib/exec/plan.ts).
-    return execve(plan.execArgv[0], plan.execArgv, { HOME: '/', PATH: GUEST_TOOLS_PATH })
+    return execve(plan.execArgv[0], plan.execArgv, { HOME: DBCLIENT_HOME, PATH: GUEST_TOOLS_PATH })
   } catch (e) {
     rmSync(plan.file.path, { force: true })
     throw e

@@ -99,8 +99,11 @@ export function planCtrExec(o: {
     BIN.dbclient,
     ...(request.tty ? ['-t'] : ['-T']),
     '-p', String(SSHD_PORT),
-    // -y -y: no host key check and no known_hosts file; the private link and our key are the trust.
-    '-y', '-y',
+    // One -y: the VM's host key is pinned in $HOME/.ssh/known_hosts, written before every exec
+    // (lib/exec/hostkey.ts); a different key ends the exec. -y only spares dbclient the question it
+    // would ask on the terminal (or read from the workload's stdin) if the entry were missing.
+    // Differs from runcvm-ctr-exec: upstream passed -y -y (no host key check at all).
+    '-y',
     '-i', SSHD_KEY,
     `root@${ip}`,
     command,

@@ -14,7 +14,7 @@ import { createNet, execUntil } from '../net'
 const TOKEN = 'routed-path-works'
 
 export default {
-  description: 'peer cannot reach VM:22222 bridged or routed via the container MAC (httpd on the routed path answers); docker exec still works',
+  description: 'peer cannot reach VM:22222 bridged or routed via the container MAC (httpd on the routed path answers); docker exec still works; exec refuses a server whose host key is not the pinned one',
   needs: ['runcvm'],
   timeoutMs: 240_000,
   async test(ctx) {
@@ -48,6 +48,17 @@ export default {
 
     const after = await docker(['exec', vm, 'echo', 'still'])
     if (after.stdout !== 'still\n') bad.push(`docker exec after the peer attempts: ${describe(after)}`)
+
+    // Host-key pinning: the exec client accepts only the VM's own host key (known_hosts written
+    // from the key file before every exec). Replace that file's content with another key, as an
+    // impostor answering on the VM's address would present: the next exec must be refused with
+    // dbclient's host key mismatch and must not run.
+    const swap = await docker(['exec', vm, 'sh', '-c', 'K=/.runcvm/dropbear/dropbear_ed25519_host_key; /.runcvm/guest/usr/bin/dropbearkey -t ed25519 -f /tmp/other >/dev/null 2>&1 && cat /tmp/other >$K && echo swapped'])
+    ok(swap.stdout === 'swapped\n', `replacing the pinned host key file from the VM: ${describe(swap)}`)
+    const other = await docker(['exec', vm, 'echo', 'ran'])
+    if (other.code === 0 || other.stdout.includes('ran')) bad.push(`exec ran although the pinned host key is not the VM's: ${describe(other)}`)
+    else if (!/host key mismatch/.test(other.stderr)) bad.push(`exec refused, but not for the host key: ${describe(other)}`)
+    else note(`pinned host key differs from the server's: exec refused (${other.code}, host key mismatch)`)
     if (bad.length) fail(bad.join('\n'))
   },
 } satisfies Case
