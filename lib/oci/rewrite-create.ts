@@ -184,7 +184,7 @@ export interface NsId { dev: number; ino: number }
 export function checkNetnsIdentity(path: string, target: NsId | undefined, host: readonly NsId[]): void {
   if (!target || !host.some(h => h.dev === target.dev && h.ino === target.ino)) return
   throw new ConfigError(
-    `the container's network namespace path ${path} is the host's network namespace; RunCVM gives the VM the container's ` +
+    `the container's network namespace path ${path} is the host's network namespace (--network=host?); RunCVM gives the VM the container's ` +
     'network interfaces and cannot share the host network: use a bridge or user-defined network, or --network=none')
 }
 
