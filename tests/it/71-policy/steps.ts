@@ -37,7 +37,7 @@ async function expectRefused(ctx: Ctx, image: string, option: string): Promise<s
   const name = ctx.uniq('refused')
   const r = await ctx.docker(['run', '--pull=never', `--runtime=${ctx.runtime}`, '--name', name, ...ctx.labels, image, 'sh', '-c', 'echo STARTED'])
   const line = r.stderr.split('\n').find(l => l.includes('RunCVM: Error:')) ?? ''
-  const m = new RegExp(`RunCVM: Error: ${option} is set by the image's ENV; images may not set privileged options \\((/\\S+/etc/runcvm/policy\\.json)\\): ` +
+  const m = new RegExp(`RunCVM: Error: ${option} is set by the image's ENV; images may not set privileged options \\(((?:/\\S+)?/etc/runcvm/policy\\.json)\\): ` +
     `set it with docker run -e ${option}=\\.\\.\\., or allow it in \\1`).exec(line)
   if (r.code === 0 || !m || r.stdout.includes('STARTED')) fail(`${image} was not refused as expected: ${describe(r)}`)
   const st = (await ctx.docker(['inspect', '-f', '{{.State.StartedAt}}', name])).stdout.trim()
