@@ -4,9 +4,9 @@
 // (HOTPLUG_PLAN_DIR in /.runcvm, read by the VM's own watcher when the NIC appears) and QEMU (QMP).
 // Writes one line per action to stderr (the watcher's log, /.runcvm/netplug.log). Exit 0 when
 // nothing failed.
-import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { isPrivateDir, writeFileAtomic, writeJsonAtomic } from '../lib/fsx.js'
+import { ensurePrivateDir, writeFileAtomic, writeJsonAtomic } from '../lib/fsx.js'
 import { parseIpJson } from '../lib/net/discover.js'
 import {
   enslavedLinks, hotPlanFile, hotPlanText, HOTPLUG_PLAN_DIR, planAddContainer, planHotplug, planRemoveContainer, qmpAdd, qmpRemove, deviceId, routesVia,
@@ -24,8 +24,7 @@ const HOT_FILE = `${STATE_DIR}/hotplug.json`
  * root shares /.runcvm and could leave a symlink there to have us write elsewhere).
  */
 function planDir(): string {
-  try { mkdirSync(HOTPLUG_PLAN_DIR, { mode: 0o700 }) } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e }
-  if (lstatSync(HOTPLUG_PLAN_DIR).isSymbolicLink() || !isPrivateDir(HOTPLUG_PLAN_DIR)) throw new Error(`${HOTPLUG_PLAN_DIR} is not a private directory of ours: no plan written`)
+  ensurePrivateDir(HOTPLUG_PLAN_DIR)
   return HOTPLUG_PLAN_DIR
 }
 
