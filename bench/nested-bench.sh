@@ -13,7 +13,7 @@
 #      workload must show a real VM: its kernel's boot_id differs from the outer VM's (a runc
 #      container shares its host's kernel and boot_id), MemTotal is the inner ~256 MiB, not the
 #      outer 3 GiB, and it has 1 CPU of the outer's 2. It also prints its guest uptime and its
-#      kernel log's boot milestones (where the inner boot's time goes).
+#      kernel log's boot milestones and its RUNCVM_BOOT_TIMING phases (where the time goes).
 # Prints one line per step with seconds and the host load, `nested-bench: PASS` at the end, then
 # removes the outer VM. Exit 1 with the failing step's output if a step fails.
 #
@@ -52,7 +52,7 @@ for l in ${RUNCVM_BENCH_LABELS:-}; do labels+=(--label "$l"); done
 outer=(-m 3g -e RUNCVM_DISKS=/disks/docker,/var/lib/docker,ext4,3G)
 [ -z "$OUTER_TB_SIZE" ] || outer+=(-e "RUNCVM_TCG_TB_SIZE=$OUTER_TB_SIZE")
 [ -z "$OUTER_CPUS" ] || outer+=(--cpus "$OUTER_CPUS")
-inner=(-m 256m)
+inner=(-m 256m -e RUNCVM_BOOT_TIMING=1)
 [ -z "$INNER_CPUS" ] || inner+=(--cpus "$INNER_CPUS")
 [ -z "$INNER_TB_SIZE" ] || inner+=(-e "RUNCVM_TCG_TB_SIZE=$INNER_TB_SIZE")
 [ -z "$INNER_APPEND" ] || inner+=(-e "RUNCVM_KERNEL_APPEND=$INNER_APPEND")
@@ -94,7 +94,8 @@ t2=$(now)
 poll=$!
 out=$(docker exec "$NAME" docker run --rm --pull=never --runtime=runcvm "${inner[@]}" bb sh -c '
   echo inner-vm-ok; cat /proc/sys/kernel/random/boot_id; grep MemTotal /proc/meminfo; nproc; cut -d" " -f1 /proc/uptime
-  dmesg | grep -E "Linux version|smpboot: Total|Freeing unused kernel image|Trying to unpack|Run .* as init|virtio_net|virtiofs" | head -12' 2>&1) \
+  dmesg | grep -E "Linux version|smpboot: Total|Freeing unused kernel image|Trying to unpack|Run .* as init|virtio_net|virtiofs" | grep -v "ommand line" | head -12
+  sed "s/^/timing /" /.runcvm/timing.log 2>/dev/null' 2>&1) \
   || die "inner docker run failed: $out"
 el=$(since "$t2")
 kill "$poll" 2>/dev/null || true
@@ -105,6 +106,10 @@ mem=$(line 3 | awk '/^MemTotal:/ { print $2 }')
 [ -n "$mem" ] && [ "$mem" -gt 150000 ] && [ "$mem" -lt 300000 ] || die "inner MemTotal not that of -m 256m: $out"
 [ -z "$INNER_CPUS" ] || [ "$(line 4)" = "$INNER_CPUS" ] || die "inner nproc $(line 4), not --cpus $INNER_CPUS: $out"
 echo "inner VM: docker run --runtime=runcvm ${inner[*]} → output after $el s (inner guest uptime $(line 5) s, MemTotal $mem kB, $(line 4) CPU; load $(load))"
-printf '%s\n' "$out" | sed -n '6,$p' | sed 's/^/  inner kernel log: /'
+printf '%s\n' "$out" | sed -n '6,$p' | grep -v '^timing ' | sed 's/^/  inner kernel log: /'
+# RUNCVM_BOOT_TIMING: the inner container side's phases (outer VM's clock, from the first one) and
+# the inner VM init's (inner guest uptime).
+printf '%s\n' "$out" | awk '/^timing / && $3 > 1000000 { if (!b) b = $3; printf "  inner phase: %s +%.1f s (container side)\n", $2, $3 - b; next }
+  /^timing / { printf "  inner phase: %s at uptime %s s (VM init)\n", $2, $3 }'
 echo "whole run: $(since "$t0") s"
 echo "nested-bench: PASS"
