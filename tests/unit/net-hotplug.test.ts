@@ -110,8 +110,9 @@ describe('hot-plug commands', () => {
     expect(timelineText('eth1', '1; rm', '2', [])).toBeUndefined()
   })
   it('every VM gets HOTPLUG_PORTS empty pcie-root-ports with distinct chassis numbers', () => {
-    expect(HOTPLUG_PORTS).toBe(2)
-    expect(hotplugPortArgs()).toEqual(['-device', 'pcie-root-port,id=hp0,bus=pcie.0,chassis=1', '-device', 'pcie-root-port,id=hp1,bus=pcie.0,chassis=2'])
+    expect(HOTPLUG_PORTS).toBe(4)
+    expect(hotplugPortArgs()).toEqual([0, 1, 2, 3].flatMap(i => ['-device', `pcie-root-port,id=hp${i},bus=pcie.0,chassis=${i + 1}`]))
+    expect(hotplugPortArgs(2)).toEqual(['-device', 'pcie-root-port,id=hp0,bus=pcie.0,chassis=1', '-device', 'pcie-root-port,id=hp1,bus=pcie.0,chassis=2'])
   })
 })
 
