@@ -127,6 +127,6 @@ for rt in "${RUNTIMES[@]}"; do
   printf '%-14s connect → reachable: median %s ms (%s ms, %s runs: %s)   disconnect → unreachable: median %s ms (%s ms)   load now %s\n' \
     "$rt" "$(median <"$WORK/con")" "$(range <"$WORK/con")" "$(wc -l <"$WORK/con")" "$(tr '\n' ' ' <"$WORK/con" | sed 's/ $//')" \
     "$(median <"$WORK/dis")" "$(range <"$WORK/dis")" "$(cut -d' ' -f1-3 /proc/loadavg)"
-  docker exec "$TAG-vm" cat /.runcvm/netplug.log 2>/dev/null | sed 's/^/    netplug: /' | grep -E 'added|removed|add |remove ' | tail -n "$((2 * N))"
+  docker exec "$TAG-vm" cat /.runcvm/netplug.log 2>/dev/null | sed 's/^/    netplug: /' | grep -E 'added|removed|add |remove |the VM (configured|has not)' | tail -n "$((3 * N))"
 done
 docker rm -f "$TAG-vm" >/dev/null 2>&1

@@ -5,11 +5,12 @@
 // Writes one line per action to stderr (the watcher's log, /.runcvm/netplug.log). Exit 0 when
 // nothing failed.
 import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { watch } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ensurePrivateDir, writeFileAtomic, writeJsonAtomic } from '../lib/fsx.js'
+import { ensurePrivateDir, readFileChecked, writeFileAtomic, writeJsonAtomic } from '../lib/fsx.js'
 import { parseIpJson } from '../lib/net/discover.js'
 import {
-  downLinks, enslavedLinks, hotPlanFile, hotPlanText, HOTPLUG_PLAN_DIR, planAddContainer, planHotplug, planRemoveContainer, qmpAdd, qmpRemove, deviceId, routesVia, timelineText,
+  downLinks, enslavedLinks, hotPlanFile, hotPlanText, HOTPLUG_PLAN_DIR, planAddContainer, planHotplug, planRemoveContainer, qmpAdd, qmpRemove, deviceId, routesVia, timelineText, completeLines, vmHotResults, VM_HOTPLUG_LOG,
   type HotNic, type HotState, type QmpCommand,
 } from '../lib/net/hotplug.js'
 import { connectQmp, type QmpLink } from '../lib/qemu/qmp.js'
@@ -63,6 +64,30 @@ async function waitDeleted(link: QmpLink, id: string, ms: number): Promise<boole
   return false
 }
 
+/** How long netplug waits for the VM's line about the NICs it added (then logs that it has none). */
+const VM_RESULT_WAIT_MS = 5000
+/** The VM watcher's log (written by the VM's root: read bounded, never through a link). */
+function vmLog(): string {
+  try { return readFileChecked(VM_HOTPLUG_LOG, 1 << 20).toString('utf8') } catch { return '' }
+}
+
+/**
+ * Wait until the VM's log has a line for every name in `names` after its first `skip` lines (or
+ * `ms` passed), woken by inotify on /.runcvm (the VM's writes arrive through virtiofsd), no polling.
+ */
+async function waitVmResults(names: string[], skip: number, ms: number): Promise<ReturnType<typeof vmHotResults>> {
+  const ac = new AbortController()
+  const timer = setTimeout(() => ac.abort(), ms)
+  const have = () => { const r = vmHotResults(vmLog(), skip); return { r, all: names.every(n => r.has(n)) } }
+  let cur = { r: vmHotResults('', 0), all: false }
+  try {
+    const events = watch(STATE_DIR, { signal: ac.signal })
+    cur = have()
+    if (!cur.all) for await (const _ of events) { cur = have(); if (cur.all) break }
+  } catch { cur = have() } finally { clearTimeout(timer) }
+  return cur.r
+}
+
 async function main(): Promise<void> {
   if (!existsSync(QMP_SOCKET)) return
   // `ip -json addr` carries every link field we read (name, MAC, MTU, master, flags): it serves as
@@ -105,6 +130,8 @@ async function main(): Promise<void> {
   }
   const [, , event, quietEnd] = process.argv
   const exec = execMs()
+  const vmSkip = completeLines(vmLog())
+  const added: { name: string; at: number }[] = []
   for (const h of plan.add) {
     const t0 = Date.now()
     const marks: [string, number][] = [...(exec !== undefined ? [['exec', exec] as [string, number]] : []), ['main', MAIN_MS], ['ip-read', readMs]]
@@ -119,12 +146,21 @@ async function main(): Promise<void> {
       save()
       for (const c of qmpAdd(h)) await qmp(q, c)
       marks.push(['qmp', monoMs()])
+      added.push({ name: h.nif.name, at: Date.now() })
       say(`added ${h.nif.name} ${h.nif.ip}/${h.nif.prefix} on port ${h.port}: container+QMP ${Date.now() - t0} ms (the VM configures it when it appears)`)
       const tl = timelineText(h.nif.name, event, quietEnd, marks)
       if (tl) say(tl)
     } catch (e) { failed = true; say(`add ${h.nif.name}: ${(e as Error).message}`) }
   }
   q.close()
+  // Whether the VM configured them: its watcher's line (ip -batch's exit code), or none in time.
+  if (added.length) {
+    const r = await waitVmResults(added.map(a => a.name), vmSkip, VM_RESULT_WAIT_MS)
+    for (const a of added) {
+      const v = r.get(a.name)
+      say(v ? `the VM configured ${a.name} (its ip -batch exit code ${v.rc}), seen ${Date.now() - a.at} ms after device_add` : `the VM has not reported configuring ${a.name} within ${VM_RESULT_WAIT_MS / 1000} s of device_add`)
+    }
+  }
   if (failed) process.exitCode = 1
 }
 

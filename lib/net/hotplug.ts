@@ -234,3 +234,26 @@ export function timelineText(name: string, event: string | undefined, quietEnd: 
   const all: (readonly [string, number])[] = [['quiet', Number(quietEnd) * 1000], ...marks]
   return `timeline ${name}: link event at ${event} s; +ms ${all.map(([k, v]) => `${k} ${Math.round(v - t0)}`).join(', ')}`
 }
+
+/** One line of the VM watcher's log (VM_HOTPLUG_LOG). */
+export interface VmHotResult { seen: string; done: string; rc: number }
+
+/**
+ * The VM's results in its watcher's log text, by NIC name, from the lines after the first `skip`
+ * complete ones (the log grows by one line per NIC for the VM's life; a name comes back with each
+ * connect). The log is written by the VM's root: lines that are not `UPTIME UPTIME NAME rc=N` are
+ * ignored, and the last one for a name wins.
+ */
+export function vmHotResults(text: string, skip = 0): Map<string, VmHotResult> {
+  const out = new Map<string, VmHotResult>()
+  const lines = text.split('\n')
+  lines.pop() // the part after the last newline: not a complete line yet
+  for (const l of lines.slice(skip)) {
+    const m = /^(\d{1,12}\.\d{1,9}) (\d{1,12}\.\d{1,9}) ([A-Za-z0-9_.@-]{1,15}) rc=(\d{1,3})$/.exec(l)
+    if (m) out.set(m[3], { seen: m[1], done: m[2], rc: Number(m[4]) })
+  }
+  return out
+}
+
+/** Complete lines in `text` (what vmHotResults's `skip` counts). */
+export const completeLines = (text: string): number => text.split('\n').length - 1

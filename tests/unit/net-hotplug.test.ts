@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseIpJson } from '../../lib/net/discover.js'
 import {
-  downLinks, enslavedLinks, HOTPLUG_PLAN_DIR, NETPLUG_QUIET_S, timelineText, VM_HOTPLUG_LOG, hotPlanFile, hotPlanText, netWatchScript, routesVia, vmHotplugWatchScript, planAddContainer, planHotplug, planRemoveContainer, qmpAdd, qmpRemove, type HotState,
+  completeLines, vmHotResults, downLinks, enslavedLinks, HOTPLUG_PLAN_DIR, NETPLUG_QUIET_S, timelineText, VM_HOTPLUG_LOG, hotPlanFile, hotPlanText, netWatchScript, routesVia, vmHotplugWatchScript, planAddContainer, planHotplug, planRemoveContainer, qmpAdd, qmpRemove, type HotState,
 } from '../../lib/net/hotplug.js'
 import { HOTPLUG_PORTS, hotplugPortArgs } from '../../lib/qemu/args.js'
 import type { NetworkState } from '../../lib/state.js'
@@ -113,6 +113,17 @@ describe('hot-plug commands', () => {
     expect(HOTPLUG_PORTS).toBe(4)
     expect(hotplugPortArgs()).toEqual([0, 1, 2, 3].flatMap(i => ['-device', `pcie-root-port,id=hp${i},bus=pcie.0,chassis=${i + 1}`]))
     expect(hotplugPortArgs(2)).toEqual(['-device', 'pcie-root-port,id=hp0,bus=pcie.0,chassis=1', '-device', 'pcie-root-port,id=hp1,bus=pcie.0,chassis=2'])
+  })
+})
+
+describe('the VM watcher\'s log, read back by netplug', () => {
+  it('results by name after the lines already there; malformed lines and a partial last line ignored', () => {
+    const before = '5.68 5.73 eth1 rc=0\n'
+    const text = before + '9.10 9.40 eth1 rc=1\n../x rc=0\n9.50 9.61 eth2 rc=0 extra\n9.70 9.80 eth3 rc=0\n9.90 9.95 eth4 rc='
+    expect(completeLines(before)).toBe(1)
+    expect([...vmHotResults(text, completeLines(before))]).toEqual([['eth1', { seen: '9.10', done: '9.40', rc: 1 }], ['eth3', { seen: '9.70', done: '9.80', rc: 0 }]])
+    expect(vmHotResults(text).get('eth1')).toEqual({ seen: '9.10', done: '9.40', rc: 1 })
+    expect(vmHotResults('').size).toBe(0)
   })
 })
 
