@@ -24,11 +24,16 @@ export const MAX_JSON_BYTES = 16 * 1024 * 1024
 
 const euid = (): number => process.geteuid?.() ?? 0
 
-/** Why `st` is not a file we may read or rewrite, or undefined when it is. */
-export function unsafeFileReason(st: Stats, owner = euid()): string | undefined {
+/**
+ * Why `st` is not a file we may read or rewrite, or undefined when it is: a regular file with one
+ * link, owned by `owner` (any owner when `owner` is undefined), and with `noSharedWrite` not
+ * writable by group or others.
+ */
+export function unsafeFileReason(st: Stats, owner: number | undefined = euid(), o: { noSharedWrite?: boolean } = {}): string | undefined {
   if (!st.isFile()) return 'not a regular file'
   if (st.nlink !== 1) return 'has more than one link'
-  if (st.uid !== owner) return `owned by uid ${st.uid}, not ${owner}`
+  if (owner !== undefined && st.uid !== owner) return `owned by uid ${st.uid}, not ${owner}`
+  if (o.noSharedWrite && (st.mode & 0o022) !== 0) return 'group- or world-writable'
   return undefined
 }
 
@@ -237,8 +242,8 @@ export function openAppendSafe(file: string, mode = 0o600): number {
     if (code !== 'ENOENT') throw e
     return createExclusive(file, mode, true)
   }
-  const st = fstatSync(fd)
-  const why = !st.isFile() ? 'not a regular file' : st.nlink !== 1 ? 'has more than one link' : undefined
+  // Owner not checked: callers append inside directories only root can write (/.runcvm).
+  const why = unsafeFileReason(fstatSync(fd), undefined)
   if (why) { closeSync(fd); throw new SpecError(`refusing ${file}: ${why}`) }
   return fd
 }

@@ -5,7 +5,7 @@
 // symlink anywhere below the data root). Nothing of a file's content reaches a message.
 import { closeSync, constants as C, fstatSync, lstatSync, openSync, realpathSync } from 'node:fs'
 import { dirname, join, resolve, sep } from 'node:path'
-import { readFdBounded } from './fsx.js'
+import { readFdBounded, unsafeFileReason } from './fsx.js'
 import { DEFAULT_POLICY, parsePolicy, type EnvRecords, type Policy } from './policy.js'
 
 const euid = (): number => process.geteuid?.() ?? 0
@@ -25,11 +25,8 @@ export function readOwnedFile(file: string, max: number, owner = euid()): { text
   }
   try {
     const st = fstatSync(fd)
-    if (!st.isFile()) return { why: 'not a regular file' }
-    if (st.uid !== owner) return { why: `owned by uid ${st.uid}, not ${owner}` }
-    if (st.nlink !== 1) return { why: 'has more than one link' }
-    if (st.mode & 0o022) return { why: 'group- or world-writable' }
-    if (st.size > max) return { why: `larger than ${max} bytes` }
+    const why = unsafeFileReason(st, owner, { noSharedWrite: true }) ?? (st.size > max ? `larger than ${max} bytes` : undefined)
+    if (why) return { why }
     return { text: readFdBounded(fd, max, file).toString('utf8') }
   } catch (e) {
     return { why: `unreadable (${(e as NodeJS.ErrnoException).code ?? 'error'})` }

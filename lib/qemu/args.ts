@@ -120,8 +120,12 @@ export function nicArgs(n: NicSpec, id: number): string[] {
   ]
 }
 
-/** Free PCIe root ports left in every VM for NICs hot-plugged by `docker network connect`. */
-export const HOTPLUG_PORTS = 2
+/**
+ * Free PCIe root ports left in every VM for NICs hot-plugged by `docker network connect`. 4: in
+ * paired boots (TCG) 2, 4 and 8 ports differed by less than the run-to-run noise (see
+ * docs/NETWORKING.md), so up to four networks can be connected to a running VM.
+ */
+export const HOTPLUG_PORTS = 4
 /** Id of hot-plug root port `i`; a hot-added NIC names it as its `bus`. */
 export const hotplugPortId = (i: number): string => `hp${i}`
 

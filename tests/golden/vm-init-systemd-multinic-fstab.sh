@@ -97,8 +97,11 @@ done
 ' </dev/null 8>&- 9>&- &
 setsid env -i '/.runcvm/guest/usr/bin/busybox' sh -c 'NL='\''
 '\''
-S=
+S=; P=
+D=$('\''/.runcvm/guest/usr/bin/busybox'\'' mktemp -d '\''/dev/.runcvm-hotplug.XXXXXX'\'') && '\''/.runcvm/guest/usr/bin/busybox'\'' mkfifo -m 600 "$D/b" || D=
+ipb() { [ -z "$D" ] || [ -n "$P" ] || ! command exec 3<>"$D/b" || { '\''/.runcvm/guest/usr/sbin/ip'\'' -force -batch - <"$D/b" 3>&- & P=$!; }; }
 hp() {
+  read -r T _ </proc/uptime
   for d in '\''/sys/class/net'\''/*; do
     x=; read -r x <"$d/ifindex" || continue
     case " $S " in *" $x "*) continue ;; esac
@@ -114,13 +117,23 @@ hp() {
           B="${B}link set dev $n up mtu $a3$NL" ;;
         addr6) [ ! -e /proc/net/if_inet6 ] || B="${B}addr add $a1 dev $n nodad$NL" ;;
         route) B="${B}route add $a1 via $a2 dev $n$NL" ;;
+        route6) [ ! -e /proc/net/if_inet6 ] || B="${B}route add $a1 via $a2 dev $n$NL" ;;
       esac
     done <"$f"
-    printf %s "$B" | '\''/.runcvm/guest/usr/sbin/ip'\'' -force -batch -
+    r=
+    if [ -n "$P" ] && printf %s "$B" >&3; then
+      while ! [ /proc/$P/fd/0 -ef "$D/b" ] && kill -0 $P 2>/dev/null; do '\''/.runcvm/guest/usr/bin/busybox'\'' usleep 10000; done
+      exec 3>&-; wait $P; r=$?
+    fi
+    exec 3>&-; P=
+    [ -n "$r" ] && [ "$r" -lt 128 ] || { printf %s "$B" | '\''/.runcvm/guest/usr/sbin/ip'\'' -force -batch -; r=$?; }
+    read -r U _ </proc/uptime
     [ -z "$A" ] || '\''/.runcvm/guest/usr/bin/busybox'\'' arping -U -c 1 -w 1 -I "$n" "$A" </dev/null >/dev/null 2>&1 &
+    echo "$T $U $n rc=$r" >>'\''/.runcvm/hotplug-vm.log'\''
+    ipb
   done
 }
-'\''/.runcvm/guest/usr/sbin/ip'\'' monitor link | { hp; while read -r l; do hp; done; }' </dev/null 8>&- 9>&- &
+'\''/.runcvm/guest/usr/sbin/ip'\'' monitor link | { ipb; hp; while read -r l; do hp; done; }' </dev/null 8>&- 9>&- &
 exec 1>&8 2>&9 8>&- 9>&-
 if [ -e '/dev/ttyS0' ] && ! [ /proc/self/fd/1 -ef '/dev/ttyS0' ]; then exec <'/dev/ttyS0' >'/dev/ttyS0' 2>'/dev/ttyS0'; fi
 [ ! -x '/.runcvm/guest/sbin/runcvm-init' ] || exec 'env' '-i' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'HOME=/root' '/.runcvm/guest/sbin/runcvm-init' '--no-fork' '--control-port' 'org.runcvm.control' '--stop-signal' '38' '--uid' '0' '--gid' '0' '--cwd' '/' '--' '/sbin/init'

@@ -1,5 +1,5 @@
 // Shared test helpers for the runtime tests: fixture loading, fixed create options.
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { KernelChoice } from '../../lib/kernel.js'
@@ -55,3 +55,27 @@ export function envValue(env: readonly string[] | undefined, name: string): stri
 }
 
 export const pretty = (v: unknown): string => JSON.stringify(v, null, 2) + '\n'
+
+export interface BundleSetup { dir: string; bundle: string; file: string; hostRoot: string; root: string }
+
+/**
+ * A bundle in a temp dir as `docker run` hands it to the runtime: config.json from the plain-run
+ * fixture (written compact, like Docker) with root.path at an empty rootfs, changed by `mutate`; a
+ * package root at <dir>/opt/runcvm holding a debian kernel (debian/latest -> KERNEL_VERSION) unless
+ * `kernels` is false.
+ */
+export function makeBundle(mutate: (spec: any) => void = () => {}, opts: { kernels?: boolean } = {}): BundleSetup {
+  const dir = tempDir()
+  const bundle = join(dir, 'bundle'), hostRoot = join(dir, 'opt', 'runcvm'), root = join(dir, 'rootfs')
+  mkdirSync(bundle); mkdirSync(join(root, 'etc'), { recursive: true })
+  if (opts.kernels !== false) {
+    mkdirSync(join(hostRoot, 'kernels', 'debian', KERNEL_VERSION, 'modules', KERNEL_VERSION), { recursive: true })
+    symlinkSync(KERNEL_VERSION, join(hostRoot, 'kernels', 'debian', 'latest'))
+  }
+  const spec = JSON.parse(fixtureText('config-run-plain.json'))
+  spec.root.path = root
+  mutate(spec)
+  const file = join(bundle, 'config.json')
+  writeFileSync(file, JSON.stringify(spec))
+  return { dir, bundle, file, hostRoot, root }
+}

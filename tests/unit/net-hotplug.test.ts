@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseIpJson } from '../../lib/net/discover.js'
 import {
-  enslavedLinks, HOTPLUG_PLAN_DIR, hotPlanFile, hotPlanText, netWatchScript, routesVia, vmHotplugWatchScript, planAddContainer, planHotplug, planRemoveContainer, qmpAdd, qmpRemove, type HotState,
+  completeLines, vmHotResults, downLinks, enslavedLinks, HOTPLUG_PLAN_DIR, NETPLUG_QUIET_S, timelineText, VM_HOTPLUG_LOG, hotPlanFile, hotPlanText, netWatchScript, routesVia, vmHotplugWatchScript, planAddContainer, planHotplug, planRemoveContainer, qmpAdd, qmpRemove, type HotState,
 } from '../../lib/net/hotplug.js'
 import { HOTPLUG_PORTS, hotplugPortArgs } from '../../lib/qemu/args.js'
 import type { NetworkState } from '../../lib/state.js'
@@ -60,6 +60,13 @@ describe('planHotplug', () => {
     expect(p.noPort).toEqual(['eth3'])
     expect(planHotplug(now, ens, BOOT, {}, 0).noPort).toEqual(['eth1', 'eth3'])
   })
+  it('a new interface that is not up yet waits (Docker raises it after giving it its addresses)', () => {
+    const l = link([{ ...ETH1, flags: ['BROADCAST', 'MULTICAST'] }, { ifname: 'eth2', flags: ['BROADCAST', 'UP', 'LOWER_UP'] }])
+    expect([...downLinks(l)]).toEqual(['lo', 'br-eth0', 'tap-eth0', 'eth0', 'eth1'])
+    expect(planHotplug(parseIpJson(l, addr, route), enslavedLinks(l), BOOT, {}, 2, downLinks(l)).add.map(h => h.nif.name)).toEqual(['eth2'])
+    const up = link([{ ...ETH1, flags: ['BROADCAST', 'MULTICAST', 'UP'] }])
+    expect(planHotplug(parseIpJson(up, addr, route), enslavedLinks(up), BOOT, {}, 2, downLinks(up)).add).toEqual([{ nif: NIC1, port: 0 }])
+  })
   it('the default route is never moved to a connected network (no gateway, so no NAT rules)', () => {
     const r = JSON.stringify([{ dst: 'default', gateway: '10.231.2.1', dev: 'eth1' }])
     const l = link([ETH1])
@@ -91,13 +98,32 @@ describe('hot-plug commands', () => {
     ])
     expect(planRemoveContainer(h, '/g/ip')).toEqual([['/g/ip', 'link', 'del', 'tap-eth1'], ['/g/ip', 'link', 'del', 'br-eth1']])
   })
-  it('watcher: ip monitor link, a 0.3 s quiet period, then one netplug pass', () => {
+  it('watcher: ip monitor link, a 0.02 s quiet period, then one netplug pass given the burst\'s start and end (host uptime)', () => {
+    expect(NETPLUG_QUIET_S).toBe('0.02')
     expect(netWatchScript('/g/ip', '/g/runcvm-ctr-netplug')).toBe(
-      `'/g/ip' monitor link | while read -r l; do while read -r -t 0.3 l; do :; done; '/g/runcvm-ctr-netplug'; done`)
+      `'/g/ip' monitor link | while read -r l; do read -r t _ </proc/uptime; while read -r -t 0.02 l; do :; done; read -r u _ </proc/uptime; '/g/runcvm-ctr-netplug' "$t" "$u"; done`)
+  })
+  it('timeline: ms after the link event for each mark; none without valid watcher times', () => {
+    expect(timelineText('eth1', '100.25', '100.27', [['exec', 100_270], ['main', 100_431.4], ['qmp', 100_612]]))
+      .toBe('timeline eth1: link event at 100.25 s; +ms quiet 20, exec 20, main 181, qmp 362')
+    expect(timelineText('eth1', undefined, undefined, [['main', 1]])).toBeUndefined()
+    expect(timelineText('eth1', '1; rm', '2', [])).toBeUndefined()
   })
   it('every VM gets HOTPLUG_PORTS empty pcie-root-ports with distinct chassis numbers', () => {
-    expect(HOTPLUG_PORTS).toBe(2)
-    expect(hotplugPortArgs()).toEqual(['-device', 'pcie-root-port,id=hp0,bus=pcie.0,chassis=1', '-device', 'pcie-root-port,id=hp1,bus=pcie.0,chassis=2'])
+    expect(HOTPLUG_PORTS).toBe(4)
+    expect(hotplugPortArgs()).toEqual([0, 1, 2, 3].flatMap(i => ['-device', `pcie-root-port,id=hp${i},bus=pcie.0,chassis=${i + 1}`]))
+    expect(hotplugPortArgs(2)).toEqual(['-device', 'pcie-root-port,id=hp0,bus=pcie.0,chassis=1', '-device', 'pcie-root-port,id=hp1,bus=pcie.0,chassis=2'])
+  })
+})
+
+describe('the VM watcher\'s log, read back by netplug', () => {
+  it('results by name after the lines already there; malformed lines and a partial last line ignored', () => {
+    const before = '5.68 5.73 eth1 rc=0\n'
+    const text = before + '9.10 9.40 eth1 rc=1\n../x rc=0\n9.50 9.61 eth2 rc=0 extra\n9.70 9.80 eth3 rc=0\n9.90 9.95 eth4 rc='
+    expect(completeLines(before)).toBe(1)
+    expect([...vmHotResults(text, completeLines(before))]).toEqual([['eth1', { seen: '9.10', done: '9.40', rc: 1 }], ['eth3', { seen: '9.70', done: '9.80', rc: 0 }]])
+    expect(vmHotResults(text).get('eth1')).toEqual({ seen: '9.10', done: '9.40', rc: 1 })
+    expect(vmHotResults('').size).toBe(0)
   })
 })
 
@@ -118,9 +144,11 @@ describe('VM plan file and watcher', () => {
   })
 
   // The watcher for real (busybox sh) on a fake /sys/class/net, with a fake ip (`monitor` prints
-  // two link events; `-batch -` logs its input) and a fake busybox (logs the arping).
+  // two link events; `-batch -` logs that it started, then its input when it has any: the spare
+  // one started ahead gets EOF, no input, when the watcher ends) and a fake busybox (mktemp and
+  // mkfifo run for real; arping is logged). `fifo`: whether the FIFO's base directory exists.
   const BUSYBOX = 'dist/opt/runcvm/usr/bin/busybox'
-  const runWatcher = (nics: { name: string; index: number; mac: string }[], plans: Record<string, string>, arp = false) => {
+  const runWatcher = (nics: { name: string; index: number; mac: string }[], plans: Record<string, string>, arp = false, fifo = true) => {
     const d = mkdtempSync(join(tmpdir(), 'runcvm-hp-'))
     try {
       for (const n of nics) {
@@ -129,31 +157,51 @@ describe('VM plan file and watcher', () => {
         writeFileSync(join(d, 'sys', n.name, 'address'), `${n.mac}\n`)
       }
       mkdirSync(join(d, 'plan'))
+      if (fifo) mkdirSync(join(d, 'dev'))
       for (const [mac, text] of Object.entries(plans)) writeFileSync(hotPlanFile(mac, join(d, 'plan')), text)
       const fake = (name: string, body: string) => { writeFileSync(join(d, name), `#!${BUSYBOX_ABS} sh\n${body}\n`); chmodSync(join(d, name), 0o755); return join(d, name) }
-      const ip = fake('ip', `case "$1" in monitor) echo 1: eth2; echo 1: eth2 ;; -force) { echo "batch $*"; ${BUSYBOX_ABS} cat; } >>${d}/ip.log ;; esac`)
-      const bb = fake('bb', `echo "$*" >>${d}/arping.log`)
-      execFileSync(BUSYBOX_ABS, ['sh', '-c', vmHotplugWatchScript(ip, bb, join(d, 'plan'), join(d, 'sys'))], { timeout: 10_000 })
+      const ip = fake('ip', `case "$1" in monitor) echo 1: eth2; echo 1: eth2 ;; -force) case $(${BUSYBOX_ABS} readlink /proc/$$/fd/0) in pipe:*) echo pipe ;; *) echo fifo ;; esac >>${d}/starts.log; i=$(${BUSYBOX_ABS} cat); [ -z "$i" ] || printf 'batch %s\\n%s\\n' "$*" "$i" >>${d}/ip.log ;; esac`)
+      const bb = fake('bb', `case "$1" in mktemp|mkfifo|usleep) exec ${BUSYBOX_ABS} "$@" ;; esac; echo "$*" >>${d}/arping.log`)
+      execFileSync(BUSYBOX_ABS, ['sh', '-c', vmHotplugWatchScript(ip, bb, join(d, 'plan'), join(d, 'sys'), join(d, 'vm.log'), join(d, 'dev'))], { timeout: 10_000 })
       for (let i = 0; i < 100 && arp && !existsSync(join(d, 'arping.log')); i++) execFileSync('sleep', ['0.02'])
       const read = (f: string) => existsSync(join(d, f)) ? readFileSync(join(d, f), 'utf8') : ''
-      return { ip: read('ip.log'), arping: read('arping.log') }
+      return { ip: read('ip.log'), arping: read('arping.log'), log: read('vm.log'), starts: read('starts.log') }
     } finally { rmSync(d, { recursive: true, force: true }) }
   }
   const BUSYBOX_ABS = join(process.cwd(), BUSYBOX)
   const NICS = [{ name: 'lo', index: 1, mac: '00:00:00:00:00:00' }, { name: 'eth0', index: 2, mac: '52:54:00:e7:01:02' }, { name: 'eth2', index: 7, mac: '52:54:00:e7:02:03' }]
-  it.skipIf(!existsSync(BUSYBOX))('watcher: the NIC with a plan is renamed, addressed, raised and routed once (three passes); others untouched', () => {
+  const BATCH = 'batch -force -batch -\nlink set dev eth2 name eth1\naddr add 10.231.2.3/24 broadcast + dev eth1\nlink set dev eth1 up mtu 1450\nroute add 10.99.0.0/16 via 10.231.2.1 dev eth1\n'
+  it.skipIf(!existsSync(BUSYBOX))('watcher: the NIC with a plan is renamed, addressed, raised and routed once (three passes) by the ip started ahead; others untouched', () => {
     const r = runWatcher(NICS, { [NIC1.mac]: hotPlanText(h, routes) }, true)
-    expect(r.ip).toBe('batch -force -batch -\nlink set dev eth2 name eth1\naddr add 10.231.2.3/24 broadcast + dev eth1\nlink set dev eth1 up mtu 1450\nroute add 10.99.0.0/16 via 10.231.2.1 dev eth1\n')
+    expect(r.ip).toBe(BATCH)
     expect(r.arping).toBe('arping -U -c 1 -w 1 -I eth1 10.231.2.3\n')
+    expect(r.log).toMatch(/^\d+\.\d\d \d+\.\d\d eth1 rc=0\n$/)
+    // Both read the FIFO, none a pipe from a start after the NIC appeared: one used, one spare.
+    expect(r.starts).toBe('fifo\nfifo\n')
+  }, 20_000)
+  it.skipIf(!existsSync(BUSYBOX))('watcher: without the FIFO directory the batch goes to an ip started then; same result', () => {
+    const r = runWatcher(NICS, { [NIC1.mac]: hotPlanText(h, routes) }, true, false)
+    expect(r.ip).toBe(BATCH)
+    expect(r.starts).toBe('pipe\n')
+    expect(r.log).toMatch(/ eth1 rc=0\n$/)
   }, 20_000)
   it.skipIf(!existsSync(BUSYBOX))('watcher: no plan file, nothing configured; no address, no arping', () => {
-    expect(runWatcher(NICS, {})).toEqual({ ip: '', arping: '' })
+    expect(runWatcher(NICS, {})).toMatchObject({ ip: '', arping: '', log: '' })
     const r = runWatcher(NICS, { [NIC1.mac]: 'nic eth2 - 1500\n' })
     expect(r.ip).toBe('batch -force -batch -\nlink set dev eth2 up mtu 1500\n')
   }, 20_000)
+  it.skipIf(!existsSync(BUSYBOX))('watcher: IPv6 addresses and routes only when the VM kernel has IPv6', () => {
+    const text = hotPlanText(h, [...routes, { dst: 'fd00:99::/64', gateway: 'fd00:2::1', dev: 'eth1' }])
+    expect(text).toContain('route6 fd00:99::/64 fd00:2::1\n')
+    expect(vmHotplugWatchScript('/g/ip', '/g/busybox')).toContain('route6) [ ! -e /proc/net/if_inet6 ] || B="${B}route add $a1 via $a2 dev $n$NL"')
+    const r = runWatcher(NICS, { [NIC1.mac]: text })
+    expect(r.ip.includes('route add fd00:99::/64 via fd00:2::1 dev eth1\n')).toBe(existsSync('/proc/net/if_inet6'))
+  }, 20_000)
   it('watcher: ip monitor link feeds the passes; package ip and busybox only', () => {
     const s = vmHotplugWatchScript('/g/ip', '/g/busybox')
-    expect(s.endsWith(`'/g/ip' monitor link | { hp; while read -r l; do hp; done; }`)).toBe(true)
+    expect(s.endsWith(`'/g/ip' monitor link | { ipb; hp; while read -r l; do hp; done; }`)).toBe(true)
+    expect(s).toContain(`'/g/busybox' mktemp -d '/dev/.runcvm-hotplug.XXXXXX'`)
+    expect(s).toContain(`>>'${VM_HOTPLUG_LOG}'`)
     expect(s).toContain(`f='/.runcvm/hotplug'/$1$2$3$4$5$6`)
     expect(s).toContain(`'/g/busybox' arping -U`)
   })

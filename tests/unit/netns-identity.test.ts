@@ -1,13 +1,13 @@
 // The network namespace path of the spec is judged by what it leads to: a symlink (or any other
 // name) for the host's namespace is refused at create like --network=host; the engine's own
 // sandboxes pass. The path comes from the engine (a host path), never from the image.
-import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { readFileSync, statSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { formatForDocker, RunCvmError } from '../../lib/errors.js'
 import { runCreate } from '../../lib/oci/bundle.js'
 import { checkNetnsIdentity } from '../../lib/oci/rewrite-create.js'
-import { fixtureText, KERNEL_VERSION as V, tempDir } from './helpers.js'
+import { makeBundle, tempDir } from './helpers.js'
 
 describe('checkNetnsIdentity', () => {
   const host = [{ dev: 4, ino: 4026531840 }]
@@ -21,16 +21,9 @@ describe('checkNetnsIdentity', () => {
 
 describe('runCreate with a netns path leading to the host namespace', () => {
   function create(netnsPath: string): { error?: string; before: Buffer; after: Buffer } {
-    const dir = tempDir()
-    const bundle = join(dir, 'bundle'), hostRoot = join(dir, 'opt-runcvm'), root = join(dir, 'rootfs')
-    mkdirSync(bundle); mkdirSync(join(root, 'etc'), { recursive: true })
-    mkdirSync(join(hostRoot, 'kernels', 'debian', V, 'modules', V), { recursive: true })
-    symlinkSync(V, join(hostRoot, 'kernels', 'debian', 'latest'))
-    const spec = JSON.parse(fixtureText('config-run-plain.json'))
-    spec.root.path = root
-    spec.linux.namespaces = spec.linux.namespaces.map((n: { type: string }) => n.type === 'network' ? { type: 'network', path: netnsPath } : n)
-    const file = join(bundle, 'config.json')
-    writeFileSync(file, JSON.stringify(spec))
+    const { bundle, file, hostRoot } = makeBundle(spec => {
+      spec.linux.namespaces = spec.linux.namespaces.map((n: { type: string }) => n.type === 'network' ? { type: 'network', path: netnsPath } : n)
+    })
     const before = readFileSync(file)
     let error: string | undefined
     try { runCreate(bundle, { hostRoot }) } catch (e) { if (!(e instanceof RunCvmError)) throw e; error = formatForDocker(e) }

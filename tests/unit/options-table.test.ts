@@ -4,13 +4,13 @@
 // `RunCVM: Error:` line naming the option and what is accepted, config.json byte-identical; good
 // values go through. An option in the table without a row here fails the test, so a new option
 // must be covered.
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { formatForDocker, RunCvmError } from '../../lib/errors.js'
 import { runCreate } from '../../lib/oci/bundle.js'
 import { SETTINGS } from '../../lib/settings.js'
-import { fixtureText, KERNEL_VERSION as V, tempDir } from './helpers.js'
+import { KERNEL_VERSION as V, makeBundle } from './helpers.js'
 
 const README = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8')
 
@@ -67,17 +67,9 @@ const ROWS: Record<string, Row> = {
 }
 
 function setup(name: string, value: string): { bundle: string; file: string; hostRoot: string; env: string[] } {
-  const dir = tempDir()
-  const bundle = join(dir, 'bundle'), hostRoot = join(dir, 'opt-runcvm'), root = join(dir, 'rootfs')
-  mkdirSync(bundle); mkdirSync(join(root, 'etc'), { recursive: true })
-  mkdirSync(join(hostRoot, 'kernels', 'debian', V, 'modules', V), { recursive: true })
-  symlinkSync(V, join(hostRoot, 'kernels', 'debian', 'latest'))
-  const spec = JSON.parse(fixtureText('config-run-plain.json'))
-  spec.root.path = root
-  spec.process.env.push(`${name}=${value}`)
-  const file = join(bundle, 'config.json')
-  writeFileSync(file, JSON.stringify(spec))
-  return { bundle, file, hostRoot, env: spec.process.env }
+  let env: string[] = []
+  const s = makeBundle(spec => { spec.process.env.push(`${name}=${value}`); env = spec.process.env })
+  return { ...s, env }
 }
 
 /** Run create with NAME=value: undefined when accepted, else the text docker would print. */

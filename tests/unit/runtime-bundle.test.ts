@@ -6,26 +6,17 @@ import { describe, expect, it } from 'vitest'
 import { formatForDocker, RunCvmError } from '../../lib/errors.js'
 import { runCreate, runExec } from '../../lib/oci/bundle.js'
 import { redactSpec, timestamp } from '../../lib/log.js'
-import { envValue, fixtureText, KERNEL_VERSION as V, tempDir } from './helpers.js'
+import { envValue, fixtureText, KERNEL_VERSION as V, makeBundle, tempDir } from './helpers.js'
 
 interface Setup { dir: string; bundle: string; file: string; hostRoot: string; root: string; logDir: string }
 
 /** A bundle with the given config (root.path pointed at a temp rootfs), a package root with a debian kernel. */
 function setup(mutate: (spec: any) => void = () => {}, opts: { kernels?: boolean; osRelease?: string } = {}): Setup {
-  const dir = tempDir()
-  const bundle = join(dir, 'bundle'), hostRoot = join(dir, 'opt', 'runcvm'), root = join(dir, 'rootfs'), logDir = join(dir, 'log')
-  mkdirSync(bundle); mkdirSync(join(root, 'etc'), { recursive: true }); mkdirSync(logDir, { mode: 0o700 })
-  if (opts.kernels !== false) {
-    mkdirSync(join(hostRoot, 'kernels', 'debian', V, 'modules', V), { recursive: true })
-    symlinkSync(V, join(hostRoot, 'kernels', 'debian', 'latest'))
-  }
-  if (opts.osRelease !== undefined) writeFileSync(join(root, 'etc', 'os-release'), opts.osRelease)
-  const spec = JSON.parse(fixtureText('config-run-plain.json'))
-  spec.root.path = root
-  mutate(spec)
-  const file = join(bundle, 'config.json')
-  writeFileSync(file, JSON.stringify(spec)) // compact, like Docker writes it
-  return { dir, bundle, file, hostRoot, root, logDir }
+  const s = makeBundle(mutate, opts)
+  const logDir = join(s.dir, 'log')
+  mkdirSync(logDir, { mode: 0o700 })
+  if (opts.osRelease !== undefined) writeFileSync(join(s.root, 'etc', 'os-release'), opts.osRelease)
+  return { ...s, logDir }
 }
 
 const withEnv = (...kv: string[]) => (spec: any) => { spec.process.env.push(...kv) }

@@ -35,7 +35,7 @@ export default {
     const w = await wait
     const ms = Date.now() - t0
     if (w.code !== 0 || w.stdout !== 'ok\n') fail(`VM never reached ${pb} by name after connect: ${describe(w)}\nnetplug.log:\n${await netplugLog()}`)
-    note(`connect → ${pb} answers a ping by name: ${ms} ms (docker network connect itself ${con.ms} ms)`)
+    note(`connect → ${pb} answers a ping by name: ${ms} ms (docker network connect itself ${Math.round(con.ms)} ms)`)
     const ipB = (await docker(['inspect', '-f', `{{(index .NetworkSettings.Networks "${b.name}").IPAddress}}`, vm])).stdout.trim()
     const bad: string[] = []
     const eth1 = await docker(['exec', vm, 'ip', '-o', '-4', 'addr', 'show', 'eth1'])
