@@ -87,6 +87,14 @@ export interface Case {
    * `tests/run --fast` skips it (with a SKIP line), `--slow` runs only such cases. CI runs all.
    */
   slow?: boolean
+  /**
+   * Time-budget guard for a long case: SKIP it (with the reason, never a silent pass) when the test
+   * command has already used more than this share (0-1) of its budget, so one long case cannot push
+   * a run past its limit. Budget: RUNCVM_TEST_BUDGET seconds (default 5400, CI's 90-minute limit),
+   * counted from RUNCVM_TEST_T0 (Unix seconds; `tests/all` sets it at its start, else the runner's
+   * own start).
+   */
+  budgetShare?: number
   /** Leave containers up after the case for debugging (also `tests/run --keep`). */
   keep?: boolean
   setup?(ctx: Ctx): Promise<void>

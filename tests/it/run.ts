@@ -17,6 +17,9 @@
 //   RUNCVM_TEST_RUNTIME   runtime under test (default runcvm; `runc` = harness self-test)
 //   RUNCVM_TEST_TIMEOUT   default per-case timeout in seconds (default 180)
 //   RUNCVM_TEST_NO_DEBIAN=1  the debian image is unavailable: skip cases that need it
+//   RUNCVM_TEST_BUDGET    the whole test command's time budget in seconds (default 5400) and
+//   RUNCVM_TEST_T0        its start (Unix seconds; default: this runner's start): a case with
+//                         `budgetShare` is skipped once more than that share of the budget is used
 import { ctrMissing } from './ctr'
 import { existsSync, readdirSync } from 'node:fs'
 import { delimiter, dirname, join } from 'node:path'
@@ -27,6 +30,19 @@ import { type Case, AssertionError, docker, makeCtx, removeByLabel, removeStale,
 const HERE = dirname(fileURLToPath(import.meta.url)) // dist/it (bundled) — cases sit beside us
 const DEFAULT_TIMEOUT_MS = Number(process.env.RUNCVM_TEST_TIMEOUT ?? 180) * 1000
 const RUNTIME = process.env.RUNCVM_TEST_RUNTIME || 'runcvm'
+const STARTED_MS = Date.now()
+
+/** The test command's time budget (cases with `budgetShare`): its start and length, from the env. */
+function budget(): { t0Ms: number; seconds: number } {
+  const num = (name: string, dflt: number): number => {
+    const v = process.env[name]
+    if (v === undefined || v === '') return dflt
+    if (!/^[1-9]\d{0,9}$/.test(v)) throw new Error(`${name}=${JSON.stringify(v)}: expected a positive whole number of seconds`)
+    return Number(v)
+  }
+  const t0 = num('RUNCVM_TEST_T0', 0)
+  return { t0Ms: t0 ? t0 * 1000 : STARTED_MS, seconds: num('RUNCVM_TEST_BUDGET', 5400) }
+}
 
 interface Outcome { name: string; status: 'PASS' | 'FAIL' | 'SKIP'; ms: number; detail?: string; notes: string[] }
 
@@ -43,6 +59,11 @@ const onPath = (bin: string): boolean => (process.env.PATH ?? '').split(delimite
 async function skipReason(c: Case, tier: 'all' | 'fast' | 'slow'): Promise<string | undefined> {
   if (tier === 'fast' && c.slow) return 'slow case (--fast)'
   if (tier === 'slow' && !c.slow) return 'not a slow case (--slow)'
+  if (c.budgetShare !== undefined) {
+    const b = budget(), used = Math.round((Date.now() - b.t0Ms) / 1000)
+    if (used > c.budgetShare * b.seconds)
+      return `time budget: the test command has used ${used} s of its ${b.seconds} s (RUNCVM_TEST_BUDGET), more than this case's ${Math.round(c.budgetShare * 100)}% share`
+  }
   for (const need of c.needs ?? []) {
     if (need === 'runcvm' && RUNTIME === 'runc') return 'asserts VM-only behaviour; runtime under test is runc'
     if (need === 'debian' && process.env.RUNCVM_TEST_NO_DEBIAN === '1') return 'runcvm-test/debian image unavailable'
@@ -123,6 +144,7 @@ async function main(): Promise<number> {
   const args = minimist(process.argv.slice(2), { boolean: ['keep', 'list', 'fast', 'slow'], string: ['j', '_'], alias: { j: 'jobs' } })
   if (args.fast && args.slow) { console.log('--fast and --slow exclude each other'); return 2 }
   const tier = args.fast ? 'fast' : args.slow ? 'slow' : 'all'
+  try { budget() } catch (e) { console.log((e as Error).message); return 2 }
   const filters = args._.map(String)
   const jobs = Math.max(1, Number(args.j ?? 1) || 1)
   const all = discover()
