@@ -22,6 +22,23 @@
 # inner QEMU, its generated code and the whole outer system; the inner VM gets 1 vCPU.
 #
 #   bench/nested-bench.sh
+#   bench/nested-bench.sh --swarm-mesh
+#
+# --swarm-mesh: Swarm's ingress routing mesh and VIP endpoint mode with a RunCVM task, on a node
+# whose kernel has IPVS (the outer VM's; this host's has none). Steps 1-2 as above, but the outer
+# VM (the "node") is on a docker network the script creates, and the installer also gets
+# --default-runtime (service tasks cannot choose a runtime). Then, in the node: `docker swarm
+# init`, the busybox import, an attachable overlay network, a runc client on it, and `docker
+# service create` of one busybox httpd replica (page: "mesh-ok <task hostname>") with `--publish
+# published=8080,target=80` (ingress mode: the routing mesh) in the default VIP endpoint mode. The
+# task must be a VM (runtime runcvm, boot_id not the node's). Checks, each PASS/FAIL with seconds:
+#   (a) routing mesh from outside the node: a runc container on the host, on the node's network,
+#       fetches http://<node IP>:8080/;
+#   (b) routing mesh inside the node: http://127.0.0.1:8080/;
+#   (c) VIP from the runc client on the overlay: http://<service name>/;
+#   (d) VIP from inside the task's VM (`docker exec` into the task): http://<service name>/.
+# Also prints what the service name and tasks.<name> resolve to inside the task's VM, the VIP, and
+# IPVS/iptables state of the task's network namespace when (a) or (d) fails. Exit 1 if any fails.
 # Env: RUNCVM_BENCH_RUNTIME (default runcvm): the host runtime of the outer VM.
 #      RUNCVM_BENCH_LABELS: extra `key=value` labels (space-separated) for the outer VM.
 #      NESTED_OUTER_TB_SIZE (512), NESTED_OUTER_CPUS (all), NESTED_INNER_CPUS (1),
@@ -32,7 +49,8 @@ set -euo pipefail
 RUNTIME=${RUNCVM_BENCH_RUNTIME:-runcvm} IMAGE=runcvm-test/system
 OUTER_TB_SIZE=${NESTED_OUTER_TB_SIZE-512} OUTER_CPUS=${NESTED_OUTER_CPUS-}
 INNER_CPUS=${NESTED_INNER_CPUS-1} INNER_TB_SIZE=${NESTED_INNER_TB_SIZE-} INNER_APPEND=${NESTED_INNER_APPEND-}
-case ${1:-} in -h|--help) sed -n '2,30p' "$0"; exit 0 ;; '') ;; *) echo "unknown argument $1" >&2; exit 2 ;; esac
+MESH=
+case ${1:-} in -h|--help) sed -n '2,46p' "$0"; exit 0 ;; --swarm-mesh) MESH=1 ;; '') ;; *) echo "unknown argument $1" >&2; exit 2 ;; esac
 docker image inspect "$IMAGE" >/dev/null 2>&1 || bash "$(dirname "$0")/../tests/it/images/build.sh" system
 
 now() { date +%s.%N; }
@@ -42,6 +60,7 @@ NAME=runcvm-bench-nested-$$ poll=
 cleanup() {
   [ -z "$poll" ] || kill "$poll" 2>/dev/null || true
   docker rm -f "$NAME" >/dev/null 2>&1 || true
+  [ -z "$MESH" ] || { docker rm -f "$NAME-client" >/dev/null 2>&1; docker network rm "$NAME-net" >/dev/null 2>&1; } || true
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT
@@ -52,6 +71,7 @@ for l in ${RUNCVM_BENCH_LABELS:-}; do labels+=(--label "$l"); done
 outer=(-m 3g -e RUNCVM_DISKS=/disks/docker,/var/lib/docker,ext4,3G)
 [ -z "$OUTER_TB_SIZE" ] || outer+=(-e "RUNCVM_TCG_TB_SIZE=$OUTER_TB_SIZE")
 [ -z "$OUTER_CPUS" ] || outer+=(--cpus "$OUTER_CPUS")
+[ -z "$MESH" ] || outer+=(--network "$NAME-net")
 inner=(-m 256m -e RUNCVM_BOOT_TIMING=1)
 [ -z "$INNER_CPUS" ] || inner+=(--cpus "$INNER_CPUS")
 [ -z "$INNER_TB_SIZE" ] || inner+=(-e "RUNCVM_TCG_TB_SIZE=$INNER_TB_SIZE")
@@ -59,6 +79,7 @@ inner=(-m 256m -e RUNCVM_BOOT_TIMING=1)
 
 echo "nested-bench: runtime $RUNTIME, $IMAGE; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "nested-bench: outer ${outer[*]}; inner ${inner[*]}"
+[ -z "$MESH" ] || docker network create "$NAME-net" >/dev/null
 t0=$(now)
 docker run -d --pull=never --runtime="$RUNTIME" --name "$NAME" "${labels[@]}" "${outer[@]}" "$IMAGE" >/dev/null
 while :; do
@@ -73,7 +94,7 @@ echo "outer VM: dockerd answers after $(since "$t0") s (load $(load))"
 
 t1=$(now)
 out=$(docker exec "$NAME" /.runcvm/guest/usr/bin/node /.runcvm/guest/scripts/runcvm-install-runtime \
-  --from /.runcvm/guest --yes --quiet 2>&1) || die "installer in the VM failed: $out"
+  --from /.runcvm/guest --yes --quiet ${MESH:+--default-runtime} 2>&1) || die "installer in the VM failed: $out"
 rts=$(docker exec "$NAME" docker info --format '{{json .Runtimes}}')
 case $rts in *'"runcvm":{"path":"/opt/runcvm/scripts/runcvm-runtime"}'*) ;; *) die "runtime not registered in the VM: $rts" ;; esac
 echo "install in the VM: /opt/runcvm + daemon.json + dockerd reload in $(since "$t1") s (load $(load))"
@@ -84,6 +105,7 @@ for a in $($d/bin/busybox --list); do [ -e $d/bin/$a ] || ln -s busybox $d/bin/$
 tar -C $d -c . | docker import -c "ENV PATH=/bin" - bb >/dev/null; rm -rf $d'
 docker exec "$NAME" sh -c "$IMPORT" || die "importing busybox in the VM failed"
 outer_boot=$(docker exec "$NAME" cat /proc/sys/kernel/random/boot_id)
+[ -z "$MESH" ] || { source "$(dirname "$0")/nested-mesh.sh"; exit "$mesh_rc"; }
 
 t2=$(now)
 # When the inner QEMU process appears in the outer VM (the container side's work before it).
