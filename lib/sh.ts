@@ -17,15 +17,22 @@
 // busybox sh -c execs the last command of its script itself, so a `$` command costs one exec of
 // the static busybox more than a bare spawn (~1 ms), not an extra resident process.
 import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { $, ProcessOutput, which } from 'zx/core'
 import { ExecError } from './errors.js'
 import { batchWord, shQuote, type Cmd } from './cmd.js'
 import { PKG, RUNCVM_HOST, BIN } from './paths.js'
 
-/** The package's busybox sh: at /.runcvm/guest in a container or VM, at /opt/runcvm on the host. */
-export function packageShell(exists: (p: string) => boolean = existsSync): string {
-  const host = `${RUNCVM_HOST}/${PKG.sh}`
-  return exists(BIN.sh) ? BIN.sh : exists(host) ? host : '/bin/sh'
+/**
+ * The package's busybox sh: at /.runcvm/guest in a container or VM; on the host, the one in the
+ * package tree the running script belongs to (an installer run from a freshly built tree, before
+ * /opt/runcvm exists), then /opt/runcvm's. With none, bash: `$.prefix` needs `pipefail`, which
+ * Debian's /bin/sh (dash) refuses, failing every command.
+ */
+export function packageShell(exists: (p: string) => boolean = existsSync, script: string | undefined = process.argv[1]): string {
+  const own = script ? join(dirname(dirname(script)), PKG.sh) : undefined
+  for (const p of [BIN.sh, own, `${RUNCVM_HOST}/${PKG.sh}`, '/bin/bash']) if (p && exists(p)) return p
+  return '/bin/sh'
 }
 
 $.shell = packageShell()

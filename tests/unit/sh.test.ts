@@ -20,6 +20,12 @@ describe('zx/core configuration', () => {
   it('the shell is the package busybox where there is one, POSIX quoting, no ZX_* from the env', () => {
     expect(packageShell(p => p === '/.runcvm/guest/bin/sh')).toBe('/.runcvm/guest/bin/sh')
     expect(packageShell(p => p === '/opt/runcvm/bin/sh')).toBe('/opt/runcvm/bin/sh')
+    expect(packageShell(p => p === '/opt/runcvm/bin/sh', '/opt/runcvm/scripts/runcvm-runtime')).toBe('/opt/runcvm/bin/sh')
+    // An installer run from a built tree before /opt/runcvm exists uses that tree's sh.
+    const built = '/src/dist/opt/runcvm'
+    expect(packageShell(p => p === `${built}/bin/sh` || p === '/bin/bash', `${built}/scripts/runcvm-install-runtime`)).toBe(`${built}/bin/sh`)
+    // No package sh at all: bash (the prefix's pipefail fails in dash), /bin/sh only as the last resort.
+    expect(packageShell(p => p === '/bin/bash', '/usr/lib/node_modules/x/cli.js')).toBe('/bin/bash')
     expect(packageShell(() => false)).toBe('/bin/sh')
     expect($.quote!("it's $x")).toBe(`'it'\\''s $x'`)
     expect($.preferLocal).toBe(false)
