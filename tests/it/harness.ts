@@ -6,6 +6,7 @@
 // = {setup?, test, finish?, keep?, needs?, timeoutMs?}. Everything a case creates carries the
 // labels `runcvm-test=1`, `runcvm-test.run=<runner pid>` and `runcvm-test.case=<name>` (use
 // `ctx.labels`), so the runner can remove it by label even after a crash or timeout.
+import { spawn } from 'node:child_process'
 import { $ } from 'zx/core'
 
 /** Label on every container/network/volume the integration tests create. */
@@ -280,3 +281,38 @@ export function makeCtx(name: string, runtime: string, signal: AbortSignal, note
  * there): what the runtime under test uses when it is a lane's or the freshly installed one.
  */
 export const PKG_DIR = `${process.cwd()}/dist/opt/runcvm`
+
+/**
+ * Run a bench script as a case's body (the case and the benchmark figures share one script, so
+ * they cannot drift apart): `bash <script>` from the repository root with `env` added, stdout and
+ * stderr collected as lines. On the case's timeout the script gets SIGTERM so its trap can clean
+ * up. Resolves with its exit status (128 + signal when killed) and its output lines.
+ */
+export function runBenchScript(ctx: Ctx, script: string, env: Record<string, string>): Promise<{ code: number; out: string[] }> {
+  const out: string[] = []
+  return new Promise((resolve, reject) => {
+    const p = spawn('bash', [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const onAbort = (): void => { p.kill('SIGTERM') }
+    ctx.signal.addEventListener('abort', onAbort, { once: true })
+    // Whole lines per stream: a chunk may end inside a line.
+    const lines = (): ((b: Buffer) => void) => {
+      let rest = ''
+      return b => {
+        const parts = (rest + b.toString()).split('\n')
+        rest = parts.pop() ?? ''
+        out.push(...parts.filter(l => l !== ''))
+      }
+    }
+    const takeOut = lines()
+    const takeErr = lines()
+    p.stdout.on('data', takeOut)
+    p.stderr.on('data', takeErr)
+    p.on('error', reject)
+    p.on('close', (c, sig) => {
+      ctx.signal.removeEventListener('abort', onAbort)
+      takeOut(Buffer.from('\n'))
+      takeErr(Buffer.from('\n'))
+      resolve({ code: c ?? 128 + (sig === 'SIGKILL' ? 9 : 15), out })
+    })
+  })
+}

@@ -8,8 +8,7 @@
 // timing lines and the inner kernel's boot milestones become notes.
 // TCG inside TCG takes minutes here, so the case is slow and skips itself (SKIP with the reason)
 // once the test command has used more than its share of the time budget.
-import { spawn } from 'node:child_process'
-import { type Case, fail } from '../harness'
+import { type Case, fail, runBenchScript } from '../harness'
 
 export default {
   description: 'nested RunCVM: the package installed in a systemd+dockerd RunCVM VM by its installer boots an inner VM there (own boot_id, MemTotal of its -m, its --cpus) (bench/nested-bench.sh)',
@@ -18,24 +17,8 @@ export default {
   timeoutMs: 1_500_000, // 1.5x the slowest whole run here (1020 s at load 3-11); CI machines ran ~0.7x of this machine
   budgetShare: 0.6,
   async test(ctx) {
-    const out: string[] = []
-    const code = await new Promise<number>((resolve, reject) => {
-      const p = spawn('bash', ['bench/nested-bench.sh'], {
-        // The outer VM carries the case's labels, so the runner removes it even after a timeout.
-        env: { ...process.env, RUNCVM_BENCH_RUNTIME: ctx.runtime, RUNCVM_BENCH_LABELS: ctx.labels.join(' ') },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      const onAbort = (): void => { p.kill('SIGTERM') }
-      ctx.signal.addEventListener('abort', onAbort, { once: true })
-      const take = (b: Buffer): void => { out.push(...b.toString().split('\n').filter(l => l !== '')) }
-      p.stdout.on('data', take)
-      p.stderr.on('data', take)
-      p.on('error', reject)
-      p.on('close', (c, sig) => {
-        ctx.signal.removeEventListener('abort', onAbort)
-        resolve(c ?? 128 + (sig === 'SIGKILL' ? 9 : 15))
-      })
-    })
+    // The outer VM carries the case's labels, so the runner removes it even after a timeout.
+    const { code, out } = await runBenchScript(ctx, 'bench/nested-bench.sh', { RUNCVM_BENCH_RUNTIME: ctx.runtime, RUNCVM_BENCH_LABELS: ctx.labels.join(' ') })
     if (code !== 0 || !out.includes('nested-bench: PASS')) fail(`bench/nested-bench.sh exited ${code}:\n${out.slice(-25).join('\n')}`)
     for (const l of out) if (/^(outer VM|install in the VM|inner VM|whole run):|^ +inner (kernel log|phase):/.test(l)) ctx.note(l.trim())
   },

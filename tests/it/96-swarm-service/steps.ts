@@ -5,8 +5,7 @@
 // any broken check: service of 2 VMs answering a runc client by task IP, `tasks.web` and service
 // name on an overlay network; host-mode published ports; scale 2→3; `kill -9` of a task's QEMU →
 // task replaced; rolling update; rm leaves no task container. Its timing lines become notes.
-import { spawn } from 'node:child_process'
-import { type Case, fail } from '../harness'
+import { type Case, fail, runBenchScript } from '../harness'
 
 export default {
   description: 'swarm service of VM tasks on a second dockerd (default-runtime = runtime under test): reachable by name, scale, task replaced after QEMU dies, update, rm (bench/swarm-bench.sh)',
@@ -14,24 +13,8 @@ export default {
   slow: true,
   timeoutMs: 900_000,
   async test(ctx) {
-    const out: string[] = []
-    const code = await new Promise<number>((resolve, reject) => {
-      const p = spawn('bash', ['bench/swarm-bench.sh'], {
-        env: { ...process.env, RUNCVM_TEST_RUNTIME: ctx.runtime },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      // On the case's timeout: SIGTERM lets the script's trap clean up its dockerd and namespace.
-      const onAbort = (): void => { p.kill('SIGTERM') }
-      ctx.signal.addEventListener('abort', onAbort, { once: true })
-      const take = (b: Buffer): void => { out.push(...b.toString().split('\n').filter(l => l !== '')) }
-      p.stdout.on('data', take)
-      p.stderr.on('data', take)
-      p.on('error', reject)
-      p.on('close', (c, sig) => {
-        ctx.signal.removeEventListener('abort', onAbort)
-        resolve(c ?? 128 + (sig === 'SIGKILL' ? 9 : 15))
-      })
-    })
+    // On the case's timeout, SIGTERM lets the script's trap clean up its dockerd and namespace.
+    const { code, out } = await runBenchScript(ctx, 'bench/swarm-bench.sh', { RUNCVM_TEST_RUNTIME: ctx.runtime })
     if (code !== 0 || !out.includes('swarm-bench: PASS')) fail(`bench/swarm-bench.sh exited ${code}:\n${out.slice(-25).join('\n')}`)
     for (const l of out) if (/: \d+ ms|^swarm-bench: SKIP/.test(l)) ctx.note(l.replace(/^swarm-bench: /, ''))
   },
