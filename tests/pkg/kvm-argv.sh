@@ -3,7 +3,11 @@
 # files, tests/golden/*.argv) are accepted by the packaged QEMU 7.2. On a host without usable KVM,
 # QEMU parses and applies -machine and -accel options before it opens /dev/kvm, so the only error
 # allowed is KVM's own ("failed to initialize kvm"); a misspelt property or value fails earlier
-# with another message. On a KVM host the VM is created paused (-S) and stopped after 3 s.
+# with another message. On a KVM host the VM is created paused (-S) and stopped after 3 s. On a
+# host whose /dev/kvm opens but cannot run a stock guest (kvm-pvm, as on this project's test
+# machines), QEMU gets as far as resetting the vCPU and aborts on an MSR the module refuses
+# ("failed to set MSR ..."), also after every option was applied; KVM's warning that the host
+# recommends fewer vCPUs than -smp asks is allowed too.
 # Usage: tests/pkg/kvm-argv.sh [TREE]   (default: dist/opt/runcvm)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,8 +28,12 @@ for f in "$here"/../golden/*.argv; do
   name=$(basename "$f")
   if [ "$rc" = 124 ]; then
     echo "ok    $name: KVM VM created (this host has KVM)"
-  elif printf '%s\n' "$out" | grep -v -e 'Could not access KVM kernel module' -e 'failed to initialize kvm' | grep -q .; then
+  elif printf '%s\n' "$out" | grep -v -e 'Could not access KVM kernel module' -e 'failed to initialize kvm' \
+      -e 'error: failed to set MSR 0x[0-9a-f]* to ' -e 'kvm_buf_set_msrs: Assertion' \
+      -e 'warning: Number of \(SMP\|hotpluggable\) cpus requested ([0-9]*) exceeds the recommended cpus supported by KVM' | grep -q .; then
     echo "FAIL  $name: $(printf '%s' "$out" | tr '\n' ' ')"; fails=$((fails + 1))
+  elif printf '%s\n' "$out" | grep -q 'failed to set MSR'; then
+    echo "ok    $name: options accepted, KVM VM created, vCPU reset refused by this host's KVM ($(printf '%s' "$out" | grep -o 'failed to set MSR [^ ]* to [^ ]*'))"
   else
     echo "ok    $name: options accepted, stopped at KVM init ($(printf '%s' "$out" | tail -1 | cut -c1-80))"
   fi
