@@ -46,11 +46,24 @@ export interface NetIfState {
 
 export interface RouteState { dst: string; gateway: string; dev: string; prefsrc?: string }
 
+/** A NAT port redirect to one of the VM's addresses (Swarm's ingress rules; lib/net/ingress.ts). */
+export interface PortRedirect {
+  /** The VM's own IPv4 address the rule matches (-d <ip>/32). */
+  ip: string
+  proto: 'tcp' | 'udp'
+  /** Published port (--dport). */
+  dport: number
+  /** Target port (--to-ports). */
+  toPort: number
+}
+
 export interface NetworkState {
   v: 1
   interfaces: NetIfState[]
   /** Non-link-scope, non-default routes (IPv4, then IPv6) to restore in the VM. */
   routes: RouteState[]
+  /** Port redirects Docker set up in the container's namespace for the VM's addresses. */
+  redirects?: PortRedirect[]
 }
 
 /** What ctr-qemu decided that vm-init needs. */

@@ -9,10 +9,11 @@ import { isatty } from 'node:tty'
 import { readImageText } from '../lib/image-fs.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseSettings } from '../lib/settings.js'
-import { writeConfig, writeNetwork } from '../lib/state.js'
+import { writeConfig, writeNetwork, type NetworkState } from '../lib/state.js'
 import { readNetwork } from '../lib/net/discover.js'
 import { bridgeName, checkNetnsUnclaimed, planBridges, rewriteResolvConf } from '../lib/net/plan.js'
 import { netWatchScript } from '../lib/net/hotplug.js'
+import { parseIngressRedirects, ruleArgs, vmIpv4s, type PortRedirect } from '../lib/net/ingress.js'
 import { rpFilterWarning } from '../lib/net/rp-filter.js'
 import { $, applyCmds } from '../lib/sh.js'
 import { planSshdGuard } from '../lib/vm/sshd.js'
@@ -56,6 +57,29 @@ async function waitForSockets(paths: string[], ms: number): Promise<void> {
   }
 }
 
+/**
+ * Docker's port redirects to the VM's addresses in this namespace (Swarm's routing mesh; see
+ * lib/net/ingress.ts), read before our own rules exist and moved out of it: here they would drop
+ * the mesh's bridged packets; the VM's init installs them in the VM. Docker writes them with the
+ * host's iptables: nf_tables, or the legacy tables when /proc/net/ip_tables_names lists nat here.
+ */
+async function moveIngressRedirects(net: NetworkState, warnOpts: { tty: boolean; id?: string }): Promise<PortRedirect[]> {
+  const env = { ...process.env, XTABLES_LIBDIR: BIN.xtablesLibdir }
+  const legacy = (readText('/proc/net/ip_tables_names') ?? '').split('\n').includes('nat')
+  const out: PortRedirect[] = []
+  for (const bin of legacy ? [BIN.xtables, BIN.xtablesLegacy] : [BIN.xtables]) {
+    const r = await $({ quiet: true, nothrow: true, env })`${bin} iptables -t nat -S PREROUTING`
+    if (r.exitCode !== 0) continue
+    const found = parseIngressRedirects(r.stdout, vmIpv4s(net))
+    for (const f of found) {
+      const d = await $({ quiet: true, nothrow: true, env })`${bin} iptables -t nat -D ${ruleArgs(f)}`
+      if (d.exitCode !== 0) warn(`RunCVM: Warning: could not move Docker's redirect of ${f.proto} port ${f.dport} into the VM (${d.stderr.trim()}); the Swarm routing mesh may not reach it`, warnOpts)
+    }
+    out.push(...found)
+  }
+  return out
+}
+
 async function main(): Promise<never> {
   const mark = hostTimer(process.env.RUNCVM_BOOT_TIMING === '1')
   mark('ctr-entrypoint')
@@ -71,6 +95,8 @@ async function main(): Promise<never> {
 
   const net = await readNetwork(BIN.ip)
   checkNetnsUnclaimed(net)
+  const redirects = await moveIngressRedirects(net, { tty: isatty(2), id: s.RUNCVM_CONTAINER_ID })
+  if (redirects.length) net.redirects = redirects
   writeNetwork(net)
   // The VNC port is redirected into the VM when QEMU will serve VNC (lib/qemu/display.ts decides).
   const { vncDisplay } = displayOf(s)

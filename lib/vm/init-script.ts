@@ -17,6 +17,7 @@ import { moduleLines, type SystemFacts } from './guest-kernel.js'
 import { groupId } from '../passwd.js'
 import { buildSshdScript } from './sshd.js'
 import { netLines } from './net.js'
+import { ingressRestore } from '../net/ingress.js'
 import { vmHotplugWatchScript } from '../net/hotplug.js'
 import { rlimitLines, sysctlLines } from './guest-limits.js'
 import { BIN, GUEST_AGENT_PORT, RUNCVM_GUEST, STATE_DIR, VIRTIO_PORTS_DIR, statePath } from '../paths.js'
@@ -189,6 +190,16 @@ export function buildVmInitScript(i: InitScriptInput): string {
   mark('vm-dev')
   L.push('wait $NP $MP')
   mark('vm-net-mounts')
+  // Swarm's routing mesh: Docker's port redirects for the VM's addresses (lib/net/ingress.ts), in
+  // the VM's nat table before the workload starts.
+  const rules = ingressRestore(net.redirects)
+  if (rules) {
+    L.push(
+      `XTABLES_LIBDIR=${sq(BIN.xtablesLibdir)} ${sq(BIN.xtables)} iptables-restore --noflush <<'RUNCVM_EOF' 8>&- 9>&- || echo "RunCVM: Warning: the published ports' redirects (Swarm routing mesh) could not be set in the VM" >&9`,
+      ...rules.trimEnd().split('\n'),
+      'RUNCVM_EOF',
+    )
+  }
   // Gratuitous ARP: peers learn the VM's MAC for the container IP.
   for (const n of net.interfaces.filter(n => n.ip !== undefined)) {
     L.push(`arping -U -c 1 -w 1 -I ${sq(n.name)} ${sq(n.ip!)} </dev/null 8>&- 9>&- &`)

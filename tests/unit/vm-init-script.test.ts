@@ -102,6 +102,18 @@ describe('buildVmInitScript', () => {
     await expect(text).toMatchFileSnapshot(`../golden/vm-init-${name}.sh`)
     execFileSync(SH[0], [...SH.slice(1), '-n'], { input: text })
   })
+  it('Swarm ingress redirects: restored in the VM\'s nat table after the network, before the workload; nothing without them', () => {
+    const i = base()
+    expect(buildVmInitScript(i)).not.toContain('iptables-restore')
+    i.net.redirects = [{ ip: '172.17.0.2', proto: 'tcp', dport: 8080, toPort: 80 }]
+    const text = buildVmInitScript(i)
+    execFileSync(SH[0], [...SH.slice(1), '-n'], { input: text })
+    const at = text.indexOf("'/.runcvm/guest/usr/sbin/xtables-nft-multi' iptables-restore --noflush <<'RUNCVM_EOF'")
+    expect(at).toBeGreaterThan(text.indexOf('wait $NP $MP'))
+    expect(at).toBeLessThan(text.indexOf("'--vm'"))
+    const body = text.slice(text.indexOf('\n', at) + 1, text.indexOf('\nRUNCVM_EOF\n', at) + 1)
+    expect(body).toBe('*nat\n-A PREROUTING -d 172.17.0.2/32 -p tcp -m tcp --dport 8080 -j REDIRECT --to-ports 80\nCOMMIT\n')
+  })
   it('binds the VM\'s resolv.conf from state when ctr-entrypoint wrote one there (--read-only)', () => {
     expect(buildVmInitScript(base())).toContain("[ ! -e '/.runcvm/resolv.conf' ] || F=$F'/.runcvm/resolv.conf /etc/resolv.conf none bind 0 0")
   })
