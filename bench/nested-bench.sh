@@ -24,8 +24,9 @@
 #   bench/nested-bench.sh
 #   bench/nested-bench.sh --swarm-mesh
 #
-# --swarm-mesh: Swarm's ingress routing mesh and VIP endpoint mode with a RunCVM task, on a node
-# whose kernel has IPVS (the outer VM's; this host's has none). Steps 1-2 as above, but the outer
+# --swarm-mesh (also integration case 97-swarm-mesh): Swarm's ingress routing mesh and VIP
+# endpoint mode with a RunCVM task, on a node whose kernel has IPVS (the outer VM's; this host's
+# has none). Steps 1-2 as above, but the outer
 # VM (the "node") is on a docker network the script creates, and the installer also gets
 # --default-runtime (service tasks cannot choose a runtime). Then, in the node: `docker swarm
 # init`, the busybox import, an attachable overlay network, a runc client on it, and `docker
@@ -50,7 +51,7 @@ RUNTIME=${RUNCVM_BENCH_RUNTIME:-runcvm} IMAGE=runcvm-test/system
 OUTER_TB_SIZE=${NESTED_OUTER_TB_SIZE-512} OUTER_CPUS=${NESTED_OUTER_CPUS-}
 INNER_CPUS=${NESTED_INNER_CPUS-1} INNER_TB_SIZE=${NESTED_INNER_TB_SIZE-} INNER_APPEND=${NESTED_INNER_APPEND-}
 MESH=
-case ${1:-} in -h|--help) sed -n '2,46p' "$0"; exit 0 ;; --swarm-mesh) MESH=1 ;; '') ;; *) echo "unknown argument $1" >&2; exit 2 ;; esac
+case ${1:-} in -h|--help) sed -n '2,47p' "$0"; exit 0 ;; --swarm-mesh) MESH=1 ;; '') ;; *) echo "unknown argument $1" >&2; exit 2 ;; esac
 docker image inspect "$IMAGE" >/dev/null 2>&1 || bash "$(dirname "$0")/../tests/it/images/build.sh" system
 
 now() { date +%s.%N; }

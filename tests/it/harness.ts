@@ -284,14 +284,14 @@ export const PKG_DIR = `${process.cwd()}/dist/opt/runcvm`
 
 /**
  * Run a bench script as a case's body (the case and the benchmark figures share one script, so
- * they cannot drift apart): `bash <script>` from the repository root with `env` added, stdout and
+ * they cannot drift apart): `bash <script> [args]` from the repository root with `env` added, stdout and
  * stderr collected as lines. On the case's timeout the script gets SIGTERM so its trap can clean
  * up. Resolves with its exit status (128 + signal when killed) and its output lines.
  */
-export function runBenchScript(ctx: Ctx, script: string, env: Record<string, string>): Promise<{ code: number; out: string[] }> {
+export function runBenchScript(ctx: Ctx, script: string, env: Record<string, string>, args: string[] = []): Promise<{ code: number; out: string[] }> {
   const out: string[] = []
   return new Promise((resolve, reject) => {
-    const p = spawn('bash', [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const p = spawn('bash', [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     const onAbort = (): void => { p.kill('SIGTERM') }
     ctx.signal.addEventListener('abort', onAbort, { once: true })
     // Whole lines per stream: a chunk may end inside a line.
