@@ -146,8 +146,17 @@ export default {
     const mnt = await $({ quiet: true, nothrow: true })`nsenter --mount=${`${dir}/mnt`} grep -c ${vmId} /proc/self/mountinfo`
     if (mnt.stdout.trim() !== '0') bad.push(`live-restore=true: mounts of the VM container left in dockerd's mount namespace: ${mnt.stdout.trim()}`)
     if (readFileSync('/proc/self/mountinfo', 'utf8').includes(vmId)) bad.push('live-restore=true: mounts of the VM container left on the host')
-    const links = await $({ quiet: true, nothrow: true })`ip -n ${ns} -o link show`
-    const extra = links.stdout.split('\n').filter(l => l && !/: (lo|docker0):/.test(l))
+    // dockerd releases a stopped container's endpoint (its veth) just after `docker stop` returns,
+    // with runc as with RunCVM: give it up to 10 s before calling a veth left over.
+    let extra: string[] = []
+    const tl = Date.now()
+    for (let i = 0; i < 20; i++) {
+      const links = await $({ quiet: true, nothrow: true })`ip -n ${ns} -o link show`
+      extra = links.stdout.split('\n').filter(l => l && !/: (lo|docker0):/.test(l))
+      if (!extra.length) break
+      await sleep(500)
+    }
+    if (!extra.length && Date.now() - tl > 400) note(`live-restore=true: the stopped containers' veths were gone ${((Date.now() - tl) / 1000).toFixed(1)} s after docker stop returned`)
     if (extra.length) bad.push(`live-restore=true: network interfaces left in dockerd's namespace after both stopped: ${extra.map(l => l.split(':')[1]).join(',')}`)
 
     // live-restore=false (config changed with the daemon idle: no containers running).
