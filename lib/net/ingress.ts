@@ -13,7 +13,6 @@ import type { NetworkState, PortRedirect } from '../state.js'
 export type { PortRedirect }
 
 const PORT = /^[0-9]{1,5}$/
-const IPV4 = /^(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$/
 
 const port = (s: string): number | undefined => {
   if (!PORT.test(s)) return undefined
@@ -35,7 +34,8 @@ export function parseIngressRedirects(save: string, vmIps: readonly string[]): P
       || w[8] !== '--dport' || w[10] !== '-j' || w[11] !== 'REDIRECT' || w[12] !== '--to-ports') continue
     const [ip, len, ...rest] = w[3]!.split('/')
     const proto = w[5]
-    if (rest.length || len !== '32' || !IPV4.test(ip!) || !vmIps.includes(ip!)) continue
+    // One of the VM's own addresses (from the kernel's listing): no other form of address passes.
+    if (rest.length || len !== '32' || !vmIps.includes(ip!)) continue
     if ((proto !== 'tcp' && proto !== 'udp') || w[7] !== proto) continue
     const dport = port(w[9]!)
     const toPort = port(w[13]!)
